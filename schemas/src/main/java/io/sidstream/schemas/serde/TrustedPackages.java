@@ -1,0 +1,25 @@
+package io.sidstream.schemas.serde;
+
+import org.apache.avro.util.ClassSecurityValidator;
+
+/**
+ * Avro 1.12 refuses to instantiate generated classes from packages it does not trust. Trusting our
+ * own generated package here means no JVM flag is needed in apps, tests or containers.
+ */
+final class TrustedPackages {
+    static final String GENERATED_PACKAGE = "io.sidstream.schemas.v1.";
+    private static volatile boolean installed;
+
+    private TrustedPackages() {}
+
+    static synchronized void ensureTrusted() {
+        if (installed) {
+            return;
+        }
+        ClassSecurityValidator.ClassSecurityPredicate previous = ClassSecurityValidator.getGlobal();
+        ClassSecurityValidator.setGlobal(
+                ClassSecurityValidator.composite(
+                        previous, type -> type.getName().startsWith(GENERATED_PACKAGE)));
+        installed = true;
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what sidstream needs on a fresh Debian 12 machine, and nothing that is already there:
+#   - a JDK >= 17 and Maven >= 3.8 (build and run the Java modules),
+#   - python3-torch, python3-onnx, python3-numpy (the reference trainer in training/; Debian's
+#     /usr/bin/python3, because PyPI is not reachable from the build machines).
+# Usage: scripts/install-prereqs.sh [--quiet] [--no-python]
+set -euo pipefail
+
+quiet=false; python=true
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=true ;;
+    --no-python) python=false ;;
+    *) echo "unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+say() { $quiet || echo "$@" >&2; }
+
+missing=()
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then missing+=(openjdk-17-jdk-headless); fi
+if ! command -v mvn >/dev/null; then missing+=(maven); fi
+if $python && ! /usr/bin/python3 -c 'import torch, onnx, numpy' >/dev/null 2>&1; then
+  missing+=(python3-torch python3-onnx python3-numpy)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  say "prerequisites: all present"
+  exit 0
+fi
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+say "prerequisites: installed ${missing[*]}"

@@ -1,0 +1,66 @@
+package io.sidstream.app;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Options of the {@code demo} command, validated all at once.
+ *
+ * @param dataDir folder with {@code movies.dat} + {@code ratings.dat} (or {@code items.jsonl} +
+ *     {@code interactions.jsonl})
+ * @param bootstrapServers external cluster, or {@code null} for the embedded broker
+ * @param limit maximum interactions to replay
+ */
+record DemoOptions(Path dataDir, String bootstrapServers, int limit) {
+
+    static DemoOptions parse(String[] args) {
+        Path dataDir = Path.of("data", "movietweetings-100k");
+        String bootstrap = null;
+        int limit = Integer.MAX_VALUE;
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--data-dir" -> dataDir = value == null ? dataDir : Path.of(value);
+                case "--bootstrap-servers" -> bootstrap = value;
+                case "--limit" -> {
+                    try {
+                        limit = value == null ? -1 : Integer.parseInt(value);
+                    } catch (NumberFormatException e) {
+                        limit = -1;
+                    }
+                    if (limit < 0) {
+                        problems.add("--limit needs a non-negative integer, got " + value);
+                    }
+                }
+                default -> {
+                    problems.add("unknown option " + args[i]);
+                    continue;
+                }
+            }
+            if (value == null) {
+                problems.add(args[i] + " needs a value");
+            }
+            i++;
+        }
+        if (!Files.isDirectory(dataDir)) {
+            problems.add("--data-dir " + dataDir + " is not a directory");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        return new DemoOptions(dataDir, bootstrap, limit);
+    }
+
+    Path catalogFile() {
+        Path jsonl = dataDir.resolve("items.jsonl");
+        return Files.exists(jsonl) ? jsonl : dataDir.resolve("movies.dat");
+    }
+
+    Path interactionsFile() {
+        Path jsonl = dataDir.resolve("interactions.jsonl");
+        return Files.exists(jsonl) ? jsonl : dataDir.resolve("ratings.dat");
+    }
+}

@@ -1,0 +1,50 @@
+package io.sidstream.app;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** A one-line text progress bar with rate, redrawn at most every 200 ms. */
+final class ProgressBar {
+    private static final int WIDTH = 30;
+    private final PrintStream out;
+    private final String label;
+    private final long total;
+    private final long start = System.nanoTime();
+    private long done;
+    private long lastDraw;
+
+    ProgressBar(PrintStream out, String label, long total) {
+        this.out = out;
+        this.label = label;
+        this.total = Math.max(total, 1);
+    }
+
+    void step() {
+        done++;
+        long now = System.nanoTime();
+        if (now - lastDraw > 200_000_000L) {
+            lastDraw = now;
+            draw('\r');
+        }
+    }
+
+    void done() {
+        draw('\n');
+    }
+
+    private void draw(char end) {
+        int filled = (int) (WIDTH * done / total);
+        double seconds = Math.max((System.nanoTime() - start) / 1e9, 1e-9);
+        out.printf(
+                Locale.ROOT,
+                "\r%-13s [%s%s] %d/%d %.0f/s%c",
+                label,
+                "#".repeat(filled),
+                " ".repeat(WIDTH - filled),
+                done,
+                total,
+                done / seconds,
+                end);
+        out.flush();
+    }
+}

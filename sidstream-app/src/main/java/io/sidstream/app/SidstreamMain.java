@@ -1,0 +1,55 @@
+package io.sidstream.app;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * Command-line entry of the all-in-one launcher: {@code sidstream <command> [options]}.
+ *
+ * <p>Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ */
+public final class SidstreamMain {
+    private SidstreamMain() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            usage(out);
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "demo" -> SmokeDemo.run(DemoOptions.parse(rest), out);
+                default -> {
+                    err.println("unknown command '" + args[0] + "'");
+                    usage(err);
+                    yield 2;
+                }
+            };
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            err.println("failed: " + e);
+            return 1;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println(
+                """
+                usage: sidstream <command> [options]
+
+                commands:
+                  demo   start an embedded Kafka broker (or use --bootstrap-servers), create every
+                         catalogued topic and replay the demo data through it
+                         --data-dir DIR             catalog + interactions (default data/movietweetings-100k)
+                         --bootstrap-servers HOSTS  use an external cluster instead of the embedded broker
+                         --limit N                  replay at most N interactions (default: all)
+                """);
+    }
+}
