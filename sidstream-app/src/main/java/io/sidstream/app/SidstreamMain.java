@@ -1,7 +1,11 @@
 package io.sidstream.app;
 
+import io.sidstream.sid.cli.EmbedCommand;
+
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Command-line entry of the all-in-one launcher: {@code sidstream <command> [options]}.
@@ -24,12 +28,17 @@ public final class SidstreamMain {
         try {
             return switch (args[0]) {
                 case "demo" -> SmokeDemo.run(DemoOptions.parse(rest), out);
+                case "embed" -> EmbedCommand.run(List.of(rest), out);
+                case "bundle" -> BundleCommand.run(List.of(rest), out);
                 default -> {
                     err.println("unknown command '" + args[0] + "'");
                     usage(err);
                     yield 2;
                 }
             };
+        } catch (IOException e) {
+            err.println("failed: " + e);
+            return 1;
         } catch (IllegalArgumentException e) {
             err.println("error: " + e.getMessage());
             return 2;
@@ -50,6 +59,10 @@ public final class SidstreamMain {
                          --data-dir DIR             catalog + interactions (default data/movietweetings-100k)
                          --bootstrap-servers HOSTS  use an external cluster instead of the embedded broker
                          --limit N                  replay at most N interactions (default: all)
+                  embed  write content embeddings of a catalog for the trainer
+                         --catalog FILE --out DIR [--batch N] [--threads N]
+                  bundle verify [DIR]  check a model bundle's checksums and contract and reproduce
+                         its parity vectors with ONNX Runtime (default DIR models/default)
                 """);
     }
 }

@@ -1,0 +1,55 @@
+package io.sidstream.app;
+
+import io.sidstream.retrieval.onnx.DecoderParity;
+import io.sidstream.retrieval.onnx.ExecutionProvider;
+import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.sid.onnx.EncoderParity;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code bundle verify [DIR] [--execution-provider auto|cuda|cpu]}: loads a model bundle
+ * (checksums, contract consistency) and reproduces its parity vectors with ONNX Runtime. Exit 0
+ * when the bundle is usable, 1 otherwise; the way to check a model exported by another team.
+ */
+final class BundleCommand {
+    private BundleCommand() {}
+
+    static int run(List<String> args, PrintStream out) {
+        if (args.isEmpty() || !args.get(0).equals("verify")) {
+            throw new IllegalArgumentException(
+                    "usage: bundle verify [DIR] [--execution-provider auto|cuda|cpu]");
+        }
+        Path dir = ModelBundle.DEFAULT_DIRECTORY;
+        ExecutionProvider provider = ExecutionProvider.CPU;
+        for (int i = 1; i < args.size(); i++) {
+            if (args.get(i).equals("--execution-provider") && i + 1 < args.size()) {
+                provider = ExecutionProvider.parse(args.get(++i));
+            } else if (args.get(i).startsWith("--")) {
+                throw new IllegalArgumentException("unknown option " + args.get(i));
+            } else {
+                dir = Path.of(args.get(i));
+            }
+        }
+        ModelBundle bundle = ModelBundle.load(dir);
+        out.println("bundle " + bundle.version() + " at " + dir + ": checksums and contract OK");
+        EncoderParity.Report encoder = EncoderParity.check(bundle);
+        out.printf(
+                Locale.ROOT,
+                "encoder parity: %d rows, %s%n",
+                encoder.rows(),
+                encoder.passed() ? "codes identical" : "FAILED " + encoder.mismatches());
+        DecoderParity.Report decoder = DecoderParity.check(bundle, provider);
+        out.printf(
+                Locale.ROOT,
+                "decoder parity: %d values, max |diff| %.3g (tolerance %.1g) %s%n",
+                decoder.values(),
+                decoder.maxAbsDiff(),
+                decoder.tolerance(),
+                decoder.passed() ? "OK" : "FAILED " + decoder.mismatches());
+        return encoder.passed() && decoder.passed() ? 0 : 1;
+    }
+}

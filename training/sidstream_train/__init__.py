@@ -1,0 +1,1 @@
+"""Reference trainer for sidstream model bundles (RQ-VAE + generative SID decoder)."""

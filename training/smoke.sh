@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Trainer checks for CI (about a minute on 2 cores): unit tests, then a tiny slice of the demo data
+# through embed -> RQ-VAE -> decoder -> ONNX export -> parity check in Java with ONNX Runtime,
+# then proof that a collapsed RQ-VAE is refused at export.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== trainer unit tests"
+/usr/bin/python3 -m unittest discover -s training/tests
+out=training/out/smoke
+rm -rf "$out"; mkdir -p "$out/data"
+data=data/movietweetings-100k
+# The newest 800 movies carry many ratings; keep only ratings of those movies.
+tail -n 800 "$data/movies.dat" > "$out/data/movies.dat"
+awk -F'::' 'NR==FNR { keep[$1]=1; next } ($2 in keep)' "$out/data/movies.dat" "$data/ratings.dat" > "$out/data/ratings.dat"
+echo "== embed $(wc -l < "$out/data/movies.dat") items"
+./sidstream embed --catalog "$out/data/movies.dat" --out "$out/embeddings"
+small=(--embeddings "$out/embeddings" --interactions "$out/data/ratings.dat" --dataset-name smoke
+       --codebook-size 32 --rqvae-epochs 40 --decoder-epochs 1 --d-model 64 --ff 128 --layers 1
+       --eval-beam 32 --created-at 2026-01-01T00:00:00Z)
+echo "== train + export"
+/usr/bin/python3 training/train.py "${small[@]}" --out "$out/bundle" --min-usage 0.5 --min-diversity 0.5
+echo "== verify with ONNX Runtime (Java)"
+./sidstream bundle verify "$out/bundle"
+echo "== a collapsed RQ-VAE must be refused"
+if /usr/bin/python3 training/train.py "${small[@]}" --rqvae-epochs 2 --out "$out/collapsed" \
+     --min-diversity 0.999 > "$out/collapsed.log" 2>&1; then
+  echo "FAIL: export accepted a model below --min-diversity"; exit 1
+fi
+grep -q "refusing to export a collapsed RQ-VAE" "$out/collapsed.log" || { cat "$out/collapsed.log"; exit 1; }
+[ ! -e "$out/collapsed/manifest.json" ] || { echo "FAIL: refused export still wrote a manifest"; exit 1; }
+echo "refused as expected: $(grep -o 'refusing.*' "$out/collapsed.log")"
+echo "trainer smoke: OK"

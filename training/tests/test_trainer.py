@@ -1,0 +1,101 @@
+"""Unit tests of the reference trainer (run: /usr/bin/python3 -m unittest discover training/tests)."""
+import os
+import sys
+import unittest
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from sidstream_train import rqvae  # noqa: E402
+from sidstream_train.beam import SidIndex, beam_search, history_tokens  # noqa: E402
+from sidstream_train.decoder import SidDecoder, TokenLayout  # noqa: E402
+
+
+class SidStatsTest(unittest.TestCase):
+    def test_diversity_usage_and_collisions(self):
+        codes = np.array([[0, 1], [0, 1], [1, 2], [3, 3]])
+        stats = rqvae.sid_stats(codes, levels=2, codebook_size=4)
+        self.assertEqual(stats["unique_sids"], 3)
+        self.assertAlmostEqual(stats["diversity"], 0.75)
+        self.assertEqual(stats["usage_per_level"], [0.75, 0.75])
+        self.assertAlmostEqual(stats["collision_rate"], 0.5)
+        self.assertEqual(stats["max_collision_depth"], 2)
+
+    def test_collision_codes_number_items_of_a_prefix_in_catalog_order(self):
+        codes = np.array([[5, 1], [2, 2], [5, 1], [5, 1]])
+        self.assertEqual(rqvae.assign_collision_codes(codes).tolist(), [0, 0, 1, 2])
+
+
+class RqVaeTest(unittest.TestCase):
+    def test_training_uses_the_codebooks_and_separates_clusters(self):
+        g = torch.Generator().manual_seed(0)
+        centers = torch.randn(16, 24, generator=g) * 3
+        x = (centers.repeat(40, 1) + 0.05 * torch.randn(640, 24, generator=g)).numpy().astype(np.float32)
+        cfg = {"seed": 1, "hidden": [32], "latent": 8, "levels": 2, "codebook_size": 8, "epochs": 15,
+               "batch": 128, "lr": 3e-3, "beta": 0.25, "kmeans_iters": 5, "report_every": 15}
+        model, history = rqvae.train(x, cfg, lambda m: None)
+        codes, _ = model.encode(torch.from_numpy(x))
+        stats = rqvae.sid_stats(codes.numpy(), 2, 8)
+        # 16 well-separated clusters into 64 possible SIDs: no collapse onto a few codes.
+        self.assertGreaterEqual(stats["unique_sids"], 12)
+        self.assertGreaterEqual(min(stats["usage_per_level"]), 0.5)
+        self.assertEqual(history[-1]["epoch"], 15)
+
+    def test_straight_through_estimator_passes_gradients_to_the_encoder(self):
+        model = rqvae.RQVAE(6, [8], 4, 2, 4)
+        torch.nn.init.normal_(model.codebooks)
+        x = torch.randn(5, 6)
+        recon, _, cb, commit, _ = model(x)
+        ((recon - x).pow(2).sum() + cb + commit).backward()
+        self.assertGreater(model.encoder[0].weight.grad.abs().sum().item(), 0)
+        self.assertGreater(model.codebooks.grad.abs().sum().item(), 0)
+
+
+class DecoderTest(unittest.TestCase):
+    def setUp(self):
+        torch.manual_seed(0)
+        self.layout = TokenLayout(3, 4, 4)
+        self.model = SidDecoder(self.layout, 16, 1, 2, 32, max_history_items=5).eval()
+        self.sids = np.array([[0, 1, 2], [0, 1, 3], [1, 0, 0], [3, 3, 3]])
+        self.collisions = np.array([0, 0, 0, 0])
+
+    def test_token_layout_tiles_the_vocabulary(self):
+        self.assertEqual(self.layout.level_offsets, [2, 6, 10])
+        self.assertEqual(self.layout.collision_offset, 14)
+        self.assertEqual(self.layout.vocab_size, 18)
+        self.assertEqual(self.layout.item_tokens([1, 2, 3], 9), [3, 8, 13, 17])
+
+    def test_left_padding_does_not_change_the_prediction(self):
+        short = history_tokens(self.layout, [[0, 1]], self.sids, self.collisions, 5)
+        padded = history_tokens(self.layout, [[0, 1], [0, 1, 2, 3]], self.sids, self.collisions, 5)[:1]
+        self.assertGreater(padded.shape[1], short.shape[1])
+        beam = torch.tensor([[[1, 2]]])
+        with torch.no_grad():
+            a = self.model.decode_step(*self.model.encode_history(short), beam)
+            b = self.model.decode_step(*self.model.encode_history(padded), beam)
+        self.assertTrue(torch.allclose(a, b, atol=1e-5))
+
+    def test_decode_step_matches_teacher_forcing(self):
+        hist = history_tokens(self.layout, [[0, 2]], self.sids, self.collisions, 5)
+        target = torch.tensor([[1, 0, 0]])
+        with torch.no_grad():
+            forced = self.model.teacher_forced_logits(hist, target).log_softmax(-1)
+            pk, pv, pm = self.model.encode_history(hist)
+            step2 = self.model.decode_step(pk, pv, pm, torch.tensor([[[1, 3, 6]]]))
+        self.assertTrue(torch.allclose(forced[0, 2], step2[0, 0], atol=1e-5))
+
+    def test_beam_search_emits_only_existing_sids_and_never_pads(self):
+        index = SidIndex(self.sids, self.collisions, ["a", "b", "c", "d"], 3, 4)
+        hist = history_tokens(self.layout, [[0]], self.sids, self.collisions, 5)
+        results = beam_search(self.model, index, hist, beam_width=64, top_items=10)[0]
+        self.assertEqual(len(results), 4)  # only 4 items exist: fewer than K, no padding
+        valid = {tuple(s) + (0,) for s in self.sids.tolist()}
+        for _, _, sid, _ in results:
+            self.assertIn(tuple(sid), valid)
+        scores = [r[3] for r in results]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+
+
+if __name__ == "__main__":
+    unittest.main()

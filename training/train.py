@@ -1,0 +1,339 @@
+#!/usr/bin/python3
+"""Trains a sidstream model bundle: RQ-VAE (item embedding -> SID) + generative SID decoder.
+
+Input: the Java `embed` command's output (embeddings.npy + items.tsv) and an interactions file.
+Output: a bundle directory (manifest.json, ONNX graphs, parity vectors, item SIDs) as specified in
+training/CONTRACT.md. Every figure it logs is also recorded in manifest.json.
+
+Run through training/build_default_bundle.sh (full data) or training/smoke.sh (tiny slice).
+"""
+import argparse
+import datetime
+import hashlib
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidstream_train import data, rqvae, export  # noqa: E402
+from sidstream_train.beam import SidIndex, beam_search, history_tokens  # noqa: E402
+from sidstream_train.decoder import SidDecoder, TokenLayout  # noqa: E402
+
+T0 = time.time()
+
+
+def log(msg):
+    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--embeddings", required=True, help="directory with embeddings.npy + items.tsv")
+    p.add_argument("--interactions", required=True, help="ratings.dat or interactions.jsonl")
+    p.add_argument("--out", required=True, help="bundle directory to (re)write")
+    p.add_argument("--dataset-name", default="movietweetings-100k")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--levels", type=int, default=3)
+    p.add_argument("--codebook-size", type=int, default=256)
+    p.add_argument("--latent", type=int, default=32)
+    p.add_argument("--rqvae-epochs", type=int, default=60)
+    p.add_argument("--rqvae-batch", type=int, default=1024)
+    p.add_argument("--rqvae-lr", type=float, default=1e-3)
+    p.add_argument("--beta", type=float, default=0.25)
+    p.add_argument("--min-usage", type=float, default=0.95, help="refuse export below this per-level usage")
+    p.add_argument("--min-diversity", type=float, default=0.90, help="refuse export below this diversity")
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--ff", type=int, default=512)
+    p.add_argument("--max-history", type=int, default=20, help="history items the decoder reads")
+    p.add_argument("--decoder-epochs", type=int, default=5)
+    p.add_argument("--decoder-batch", type=int, default=256)
+    p.add_argument("--decoder-lr", type=float, default=2e-3)
+    p.add_argument("--eval-beam", type=int, default=128)
+    p.add_argument("--cold-start-fraction", type=float, default=0.1,
+                   help="items first seen in this last fraction of the period form the cold-start slice")
+    p.add_argument("--created-at", default=None, help="ISO time recorded in the manifest (default: now)")
+    return p.parse_args()
+
+
+def seed_everything(seed, threads):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def training_samples(split, max_history):
+    samples = []
+    for seq in split.train_sequences.values():
+        for j in range(1, len(seq)):
+            samples.append((seq[max(0, j - max_history):j], seq[j]))
+    return samples
+
+
+def train_decoder(model, samples, sids, collisions, args, valid_fn):
+    opt = torch.optim.AdamW(model.parameters(), lr=args.decoder_lr, weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(samples) / args.decoder_batch)
+    total = steps_per_epoch * args.decoder_epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    rng = random.Random(args.seed)
+    history = []
+    for epoch in range(1, args.decoder_epochs + 1):
+        model.train()
+        # Bucket by history length so padding stays small, then shuffle the batches.
+        order = sorted(range(len(samples)), key=lambda i: (len(samples[i][0]), rng.random()))
+        batches = [order[i:i + args.decoder_batch] for i in range(0, len(order), args.decoder_batch)]
+        rng.shuffle(batches)
+        loss_sum, n = 0.0, 0
+        for b, batch in enumerate(batches):
+            hist = history_tokens(model.layout, [samples[i][0] for i in batch], sids, collisions, args.max_history)
+            target = torch.from_numpy(np.stack([sids[samples[i][1]] for i in batch])).long()
+            logits = model.teacher_forced_logits(hist, target)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            loss_sum += loss.item() * len(batch)
+            n += len(batch)
+            if (b + 1) % 100 == 0:
+                log(f"decoder epoch {epoch} batch {b + 1}/{len(batches)} loss={loss_sum / n:.4f}")
+        model.eval()
+        val = valid_fn()
+        history.append({"epoch": epoch, "train_loss": loss_sum / n, **val})
+        log(f"decoder epoch {epoch}/{args.decoder_epochs} loss={loss_sum / n:.4f} valid={val}")
+    return history
+
+
+def evaluate(model, index, cases, sids, collisions, args, batch=256):
+    """Recall@{10,50,100} and NDCG@10 of constrained beam search; seen items excluded."""
+    hits = {10: 0, 50: 0, 100: 0}
+    ndcg = 0.0
+    per_case = []
+    for start in range(0, len(cases), batch):
+        chunk = cases[start:start + batch]
+        hist = history_tokens(model.layout, [c[1] for c in chunk], sids, collisions, args.max_history)
+        seen = [set(c[1]) for c in chunk]
+        results = beam_search(model, index, hist, args.eval_beam, 100, exclude=seen)
+        for case, ranked in zip(chunk, results):
+            ids = [r[0] for r in ranked]
+            rank = ids.index(case[2]) if case[2] in ids else None
+            per_case.append(rank)
+            for k in hits:
+                hits[k] += rank is not None and rank < k
+            if rank is not None and rank < 10:
+                ndcg += 1.0 / math.log2(rank + 2)
+    n = max(len(cases), 1)
+    return {"recall@10": hits[10] / n, "recall@50": hits[50] / n, "recall@100": hits[100] / n,
+            "ndcg@10": ndcg / n, "users": len(cases)}, per_case
+
+
+def popularity_baseline(split, cases, n_items):
+    counts = np.zeros(n_items)
+    for seq in split.train_sequences.values():
+        for i in seq:
+            counts[i] += 1
+    ranking = list(np.argsort(-counts, kind="stable"))
+    hits = {10: 0, 50: 0, 100: 0}
+    ndcg = 0.0
+    for case in cases:
+        seen = set(case[1])
+        top = []
+        for i in ranking:
+            if i not in seen:
+                top.append(i)
+                if len(top) == 100:
+                    break
+        if case[2] in top:
+            rank = top.index(case[2])
+            for k in hits:
+                hits[k] += rank < k
+            if rank < 10:
+                ndcg += 1.0 / math.log2(rank + 2)
+    n = max(len(cases), 1)
+    return {"recall@10": hits[10] / n, "recall@50": hits[50] / n, "recall@100": hits[100] / n,
+            "ndcg@10": ndcg / n, "users": len(cases)}
+
+
+def slice_metrics(per_case, mask):
+    ranks = [r for r, m in zip(per_case, mask) if m]
+    n = max(len(ranks), 1)
+    return {"users": len(ranks),
+            "recall@10": sum(r is not None and r < 10 for r in ranks) / n,
+            "recall@50": sum(r is not None and r < 50 for r in ranks) / n,
+            "recall@100": sum(r is not None and r < 100 for r in ranks) / n}
+
+
+def parity_vectors(rq, model, embeddings, item_ids, sids, collisions, index, split, args):
+    """Inputs and expected outputs that Java must reproduce with ONNX Runtime."""
+    # Encoder: items whose nearest code beats the runner-up clearly at every level, so float
+    # differences between PyTorch and ONNX Runtime cannot flip an argmin.
+    x = torch.from_numpy(embeddings)
+    with torch.no_grad():
+        residual = rq.encoder(x)
+        margin = torch.full((x.shape[0],), float("inf"))
+        for level in range(rq.levels):
+            d = torch.cdist(residual, rq.codebooks[level]).pow(2)
+            two = torch.topk(d, 2, largest=False).values
+            margin = torch.minimum(margin, two[:, 1] - two[:, 0])
+            residual = residual - rq.codebooks[level][d.argmin(1)]
+    candidates = [i for i in range(len(item_ids)) if margin[i] > 1e-3]
+    rng = random.Random(args.seed)
+    pick = sorted(rng.sample(candidates, min(16, len(candidates))))
+    codes, norms = rq.encode(x[pick])
+    encoder = {"item_ids": [item_ids[i] for i in pick],
+               "embeddings": [export.floats(embeddings[i]) for i in pick],
+               "codes": codes.tolist(), "residual_norm": export.floats(norms.numpy()),
+               "min_margin": float(min(margin[i] for i in pick))}
+
+    # Decoder: three requests with different history lengths in one left-padded batch.
+    users = [c for c in split.test if len(c[1]) >= 3][:3]
+    hists = [users[0][1][-args.max_history:], users[1][1][-2:], users[2][1][-1:]]
+    hist = history_tokens(model.layout, hists, sids, collisions, args.max_history)
+    with torch.no_grad():
+        pk, pv, pm = model.encode_history(hist)
+    steps = []
+    for level in range(model.layout.levels):
+        beams = []
+        for r in range(len(hists)):
+            row = []
+            for w in range(2):
+                sid = sids[(r * 7 + w * 13) % len(item_ids)]
+                row.append([1] + [model.layout.level_offsets[l] + int(sid[l]) for l in range(level)])
+            beams.append(row)
+        bt = torch.tensor(beams, dtype=torch.long)
+        with torch.no_grad():
+            lp = model.decode_step(pk, pv, pm, bt)
+        steps.append({"beam_tokens": beams, "log_probs": [[export.floats(w) for w in r] for r in lp.numpy()]})
+    decoder = {"history_tokens": hist.tolist(), "past_mask": [export.floats(r) for r in pm.numpy()],
+               "steps": steps, "tolerance": 1e-4}
+
+    # Reference constrained beam search over the training catalog's SIDs.
+    beam_cases = []
+    for width, k in [(8, 10), (32, 20), (128, 100)]:
+        res = beam_search(model, index, hist[:2], width, k)
+        beam_cases.append({"beam_width": width, "top_k": k,
+                           "results": [[{"item_id": it[1], "sid": list(map(int, it[2])), "score": it[3]}
+                                        for it in r] for r in res]})
+    beam_ref = {"history_tokens": hist[:2].tolist(), "exclude_seen": False, "cases": beam_cases}
+    return {"encoder": encoder, "decoder": decoder, "beam_search": beam_ref}
+
+
+def main():
+    args = parse_args()
+    seed_everything(args.seed, args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    ds = data.load(args.embeddings, args.interactions)
+    log(f"loaded {len(ds.item_ids)} items ({ds.embeddings.shape[1]}-d) and {len(ds.interactions)} interactions"
+        f" ({ds.dropped_unknown_items} for items not in the catalog dropped)")
+
+    cfg = {"seed": args.seed, "hidden": [256, 128], "latent": args.latent, "levels": args.levels,
+           "codebook_size": args.codebook_size, "epochs": args.rqvae_epochs, "batch": args.rqvae_batch,
+           "lr": args.rqvae_lr, "beta": args.beta, "kmeans_iters": 20,
+           "report_every": max(1, args.rqvae_epochs // 10)}
+    rq, rq_history = rqvae.train(ds.embeddings, cfg, log)
+    codes, norms = rq.encode(torch.from_numpy(ds.embeddings))
+    sids = codes.numpy()
+    stats = rqvae.sid_stats(sids, args.levels, args.codebook_size)
+    collisions = rqvae.assign_collision_codes(sids)
+    problems = []
+    for level, usage in enumerate(stats["usage_per_level"]):
+        if usage < args.min_usage:
+            problems.append(f"level {level} uses {usage:.3f} of its codebook (< --min-usage {args.min_usage})")
+    if stats["diversity"] < args.min_diversity:
+        problems.append(f"diversity {stats['diversity']:.4f} < --min-diversity {args.min_diversity}")
+    if problems:
+        sys.exit("refusing to export a collapsed RQ-VAE: " + "; ".join(problems))
+    if int(collisions.max()) >= args.codebook_size:
+        sys.exit(f"refusing to export: a SID prefix holds {int(collisions.max()) + 1} items, "
+                 f"more than the {args.codebook_size} collision codes")
+    log(f"rqvae final: {stats}")
+
+    split = data.leave_last_out(ds)
+    layout = TokenLayout(args.levels, args.codebook_size, args.codebook_size)
+    model = SidDecoder(layout, args.d_model, args.layers, args.heads, args.ff, args.max_history)
+    index = SidIndex(sids, collisions, ds.item_ids, args.levels, args.codebook_size)
+    samples = training_samples(split, args.max_history)
+    log(f"decoder: {sum(p.numel() for p in model.parameters())} parameters, {len(samples)} training samples, "
+        f"{len(split.valid)} validation / {len(split.test)} test users")
+    valid_subset = split.valid[:1000]
+    dec_history = train_decoder(
+        model, samples, sids, collisions, args,
+        lambda: evaluate(model, index, valid_subset, sids, collisions, args)[0])
+    test_metrics, per_case = evaluate(model, index, split.test, sids, collisions, args)
+    pop = popularity_baseline(split, split.test, len(ds.item_ids))
+    times = [e.timestamp_ms for e in ds.interactions]
+    cutoff = times[0] + (1 - args.cold_start_fraction) * (times[-1] - times[0])
+    cold_mask = [split.item_first_seen_ms[c[2]] >= cutoff for c in split.test]
+    cold = slice_metrics(per_case, cold_mask)
+    pop_ranks_cold = popularity_baseline(split, [c for c, m in zip(split.test, cold_mask) if m], len(ds.item_ids))
+    log(f"test: {test_metrics}")
+    log(f"popularity baseline: {pop}")
+    log(f"cold-start slice (items first seen after {datetime.datetime.utcfromtimestamp(cutoff / 1000):%Y-%m-%d}): "
+        f"{cold}; popularity on it: {pop_ranks_cold}")
+
+    # Export.
+    version_props = {"sidstream.levels": args.levels, "sidstream.codebook_size": args.codebook_size,
+                     "sidstream.vocab_size": layout.vocab_size}
+    enc_file, hist_file, step_file = "rqvae_encoder.onnx", "decoder_encode_history.onnx", "decoder_decode_step.onnx"
+    export.export_encoder(rq, ds.embeddings.shape[1], os.path.join(args.out, enc_file),
+                          {**version_props, "sidstream.graph": "rqvae_encoder"})
+    export.export_decoder(model, os.path.join(args.out, hist_file), os.path.join(args.out, step_file),
+                          {**version_props, "sidstream.graph": "decoder"})
+    with open(os.path.join(args.out, "item_sids.tsv"), "w", encoding="utf-8") as f:
+        for i, item in enumerate(ds.item_ids):
+            f.write(item + "\t" + " ".join(str(int(c)) for c in sids[i]) + " " + str(int(collisions[i])) + "\n")
+    parity = parity_vectors(rq, model, ds.embeddings, ds.item_ids, sids, collisions, index, split, args)
+    export.write_json(os.path.join(args.out, "parity.json"), parity)
+
+    files = [enc_file, hist_file, step_file, "parity.json", "item_sids.tsv"]
+    entries = export.file_entries(args.out, files)
+    digest = hashlib.sha256("".join(entries[f]["sha256"] for f in files[:3]).encode()).hexdigest()[:12]
+    created = args.created_at or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    manifest = {
+        "format": export.BUNDLE_FORMAT,
+        "bundleVersion": f"{args.dataset_name}-{digest}",
+        "createdAt": created,
+        "embedding": {"modelId": "all-minilm-l6-v2", "dim": int(ds.embeddings.shape[1]),
+                      "normalized": True, "text": "io.sidstream.sid.data.ItemText"},
+        "sid": {"levels": args.levels, "codebookSize": args.codebook_size, "collisionCodes": args.codebook_size},
+        "tokens": layout.as_manifest(),
+        "encoder": {"file": enc_file, "embeddingDim": int(ds.embeddings.shape[1]), "latentDim": args.latent,
+                    "levels": args.levels, "codebookSize": args.codebook_size},
+        "decoder": {"encodeHistoryFile": hist_file, "decodeStepFile": step_file, "levels": args.levels,
+                    "codebookSize": args.codebook_size, "vocabSize": layout.vocab_size, "layers": args.layers,
+                    "heads": args.heads, "headDim": args.d_model // args.heads, "dModel": args.d_model,
+                    "maxHistoryItems": args.max_history},
+        "parityFile": "parity.json",
+        "itemSidsFile": "item_sids.tsv",
+        "files": entries,
+        "metrics": {
+            "rqvae": {**stats, "residual_norm_mean": float(norms.mean()),
+                      "final_epoch": rq_history[-1] if rq_history else None},
+            "test": test_metrics, "popularity_baseline": pop,
+            "cold_start": {**cold, "first_seen_after": datetime.datetime.utcfromtimestamp(cutoff / 1000).isoformat() + "Z",
+                           "popularity_baseline": pop_ranks_cold},
+            "decoder_epochs": dec_history,
+        },
+        "training": {"dataset": args.dataset_name, "items": len(ds.item_ids), "interactions": len(ds.interactions),
+                     "seed": args.seed, "rqvaeEpochs": args.rqvae_epochs, "decoderEpochs": args.decoder_epochs,
+                     "beta": args.beta, "evalBeamWidth": args.eval_beam, "torch": torch.__version__,
+                     "seconds": round(time.time() - T0, 1)},
+    }
+    export.write_json(os.path.join(args.out, "manifest.json"), manifest)
+    log(f"wrote bundle {manifest['bundleVersion']} to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
