@@ -4,7 +4,7 @@
 #   2. Python: RQ-VAE + SID decoder training, evaluation, ONNX export, parity vectors,
 #   3. Java: the new bundle is verified with ONNX Runtime before it replaces the old one.
 # Seeds are fixed, so a rerun on the same machine image reproduces the same models.
-# About 15 minutes on 2 cores. Extra arguments go to training/train.py (see --help).
+# About 18 minutes on 2 cores. Extra arguments go to training/train.py (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet

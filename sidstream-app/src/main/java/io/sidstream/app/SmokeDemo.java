@@ -1,5 +1,6 @@
 package io.sidstream.app;
 
+import io.sidstream.schemas.TopicAdmin;
 import io.sidstream.schemas.TopicSpec;
 import io.sidstream.schemas.Topics;
 import io.sidstream.schemas.v1.InteractionEvent;
@@ -13,13 +14,11 @@ import io.sidstream.testkit.kafka.KafkaCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.io.PrintStream;
 import java.time.Instant;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -100,24 +98,11 @@ final class SmokeDemo {
     private static void createTopics(String bootstrap, PrintStream out) {
         try (Admin admin =
                 Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<NewTopic> missing = new java.util.ArrayList<>();
-            for (TopicSpec<?, ?> spec : Topics.all()) {
-                if (!existing.contains(spec.name())) {
-                    missing.add(spec.toNewTopic((short) 1));
-                }
-            }
-            admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-            out.println(
-                    "topics: "
-                            + Topics.all().size()
-                            + " catalogued, "
-                            + missing.size()
-                            + " created");
-        } catch (Exception e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create topics: " + e.getMessage(), e);
-            }
+            int created =
+                    TopicAdmin.createMissing(
+                            admin,
+                            Topics.all().stream().map(t -> t.toNewTopic((short) 1)).toList());
+            out.println("topics: " + Topics.all().size() + " catalogued, " + created + " created");
         }
     }
 
@@ -190,13 +175,7 @@ final class SmokeDemo {
     private static long endOffsets(String bootstrap, String topic) {
         try (Admin admin =
                 Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            int partitions =
-                    admin.describeTopics(List.of(topic))
-                            .allTopicNames()
-                            .get(30, TimeUnit.SECONDS)
-                            .get(topic)
-                            .partitions()
-                            .size();
+            int partitions = TopicAdmin.partitions(admin, topic);
             Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
             for (int p = 0; p < partitions; p++) {
                 request.put(new TopicPartition(topic, p), OffsetSpec.latest());

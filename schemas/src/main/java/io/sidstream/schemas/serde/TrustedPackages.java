@@ -7,7 +7,8 @@ import org.apache.avro.util.ClassSecurityValidator;
  * own generated package here means no JVM flag is needed in apps, tests or containers.
  */
 final class TrustedPackages {
-    static final String GENERATED_PACKAGE = "io.sidstream.schemas.v1.";
+    // Generated classes of every sidstream module (topic contracts and internal store records).
+    static final String GENERATED_PACKAGE = "io.sidstream.";
     private static volatile boolean installed;
 
     private TrustedPackages() {}

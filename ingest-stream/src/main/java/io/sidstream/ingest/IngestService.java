@@ -1,0 +1,171 @@
+package io.sidstream.ingest;
+
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sidstream.ingest.http.IngestHttpServer;
+import io.sidstream.ingest.metrics.ItemMetrics;
+import io.sidstream.ingest.topology.ItemTopology;
+import io.sidstream.schemas.SidstreamException;
+import io.sidstream.schemas.TopicAdmin;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.sid.SidAssigner;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One running ingest-stream instance: model bundle, SID assignment topology on Kafka Streams, and
+ * its HTTP endpoints. {@link #start} returns once Kafka Streams is RUNNING; {@link #close} stops
+ * everything (also from a shutdown hook).
+ */
+public final class IngestService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+
+    private final SidAssigner assigner;
+    private final KafkaStreams streams;
+    private final IngestHttpServer http;
+    private final ItemMetrics metrics;
+
+    private IngestService(
+            SidAssigner assigner,
+            KafkaStreams streams,
+            IngestHttpServer http,
+            ItemMetrics metrics) {
+        this.assigner = assigner;
+        this.streams = streams;
+        this.http = http;
+        this.metrics = metrics;
+    }
+
+    /** Validates the bundle and topics (fail fast), then starts and waits for RUNNING. */
+    public static IngestService start(IngestConfig config, Duration startTimeout) {
+        ModelBundle bundle = ModelBundle.load(config.bundleDir());
+        SidAssigner assigner = SidAssigner.open(bundle, config.modelThreads());
+        KafkaStreams streams = null;
+        IngestHttpServer http = null;
+        try {
+            ensureConfirmationsTopic(config);
+            PrometheusMeterRegistry registry =
+                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            ItemMetrics metrics =
+                    new ItemMetrics(registry, assigner.levels(), assigner.codebookSize());
+            streams =
+                    new KafkaStreams(
+                            ItemTopology.build(config.itemSettings(), assigner, metrics),
+                            config.streamsProperties());
+            new KafkaStreamsMetrics(streams).bindTo(registry);
+            streams.setUncaughtExceptionHandler(
+                    e -> {
+                        LOG.error("stream thread failed; replacing it", e);
+                        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                                .REPLACE_THREAD;
+                    });
+            CountDownLatch running = new CountDownLatch(1);
+            streams.setStateListener(
+                    (now, before) -> {
+                        LOG.info("kafka streams state {} -> {}", before, now);
+                        if (now == KafkaStreams.State.RUNNING) {
+                            running.countDown();
+                        }
+                    });
+            KafkaStreams started = streams;
+            http = new IngestHttpServer(config.httpPort(), () -> started, registry);
+            http.start();
+            streams.start();
+            if (!running.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new SidstreamException(
+                        "ingest-stream did not reach RUNNING within "
+                                + startTimeout
+                                + " (state "
+                                + streams.state()
+                                + ")");
+            }
+            LOG.info(
+                    "ingest-stream running application={} bundle={} http={}",
+                    config.applicationId(),
+                    bundle.version(),
+                    http.port());
+            return new IngestService(assigner, streams, http, metrics);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeAll(assigner, streams, http);
+            throw new SidstreamException("interrupted while starting ingest-stream", e);
+        } catch (RuntimeException e) {
+            closeAll(assigner, streams, http);
+            throw e;
+        }
+    }
+
+    /**
+     * The confirmations topic shares the item-side stores with {@code items.raw.v1}, so it must
+     * have the same partition count; it is created so, and a mismatch is fatal.
+     */
+    static void ensureConfirmationsTopic(IngestConfig config) {
+        String topic = config.itemSettings().confirmationsTopic();
+        try (Admin admin = Admin.create(adminProps(config))) {
+            int partitions = TopicAdmin.partitions(admin, Topics.ITEMS.name());
+            TopicAdmin.createMissing(admin, List.of(new NewTopic(topic, partitions, (short) -1)));
+            int actual = TopicAdmin.partitions(admin, topic);
+            if (actual != partitions) {
+                throw new SidstreamException(
+                        topic
+                                + " has "
+                                + actual
+                                + " partitions but "
+                                + Topics.ITEMS.name()
+                                + " has "
+                                + partitions
+                                + "; they must match (delete "
+                                + topic
+                                + " to recreate it)");
+            }
+        }
+    }
+
+    private static Map<String, Object> adminProps(IngestConfig config) {
+        Map<String, Object> props = new java.util.HashMap<>(config.kafkaOverrides());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        return props;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public ItemMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public void close() {
+        closeAll(assigner, streams, http);
+    }
+
+    private static void closeAll(
+            SidAssigner assigner, KafkaStreams streams, IngestHttpServer http) {
+        if (http != null) {
+            http.close();
+        }
+        if (streams != null) {
+            // Long enough to commit the open transaction, so a graceful stop loses no work.
+            streams.close(Duration.ofSeconds(30));
+        }
+        assigner.close();
+    }
+}

@@ -1,0 +1,67 @@
+package io.sidstream.ingest;
+
+/**
+ * Every configuration key of ingest-stream, declared once with its default and doc. Keys are
+ * environment variables (or properties-file keys of the same name). Kafka client and Streams
+ * settings pass through as {@code SIDSTREAM_KAFKA_<NAME>}, e.g. {@code
+ * SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL} becomes {@code security.protocol}.
+ */
+public enum IngestSetting {
+    BOOTSTRAP_SERVERS("SIDSTREAM_BOOTSTRAP_SERVERS", "localhost:9092", "Kafka bootstrap servers."),
+    APPLICATION_ID(
+            "SIDSTREAM_INGEST_APPLICATION_ID",
+            "sidstream-ingest",
+            "Kafka Streams application id; names consumer group, internal topics and state."),
+    BUNDLE_DIR("SIDSTREAM_BUNDLE_DIR", "models/default", "Model bundle directory."),
+    STATE_DIR(
+            "SIDSTREAM_STATE_DIR",
+            "state/ingest",
+            "RocksDB state directory; keep it on a persistent volume."),
+    PROCESSING_GUARANTEE(
+            "SIDSTREAM_PROCESSING_GUARANTEE",
+            "exactly_once_v2",
+            "exactly_once_v2 or at_least_once."),
+    STREAM_THREADS("SIDSTREAM_STREAM_THREADS", "1", "Stream threads per instance."),
+    STANDBY_REPLICAS("SIDSTREAM_STANDBY_REPLICAS", "0", "Warm standby copies of each state store."),
+    EMBED_BATCH_SIZE("SIDSTREAM_EMBED_BATCH_SIZE", "32", "Items per embedding model call."),
+    EMBED_MAX_WAIT_MS(
+            "SIDSTREAM_EMBED_MAX_WAIT_MS",
+            "20",
+            "Longest an accepted item waits for its embedding batch to fill (ms)."),
+    EMBED_MAX_BATCHES_PER_PUNCTUATION(
+            "SIDSTREAM_EMBED_MAX_BATCHES_PER_PUNCTUATION",
+            "8",
+            "Model calls per punctuation at most, so backlogs never starve polling."),
+    MODEL_THREADS(
+            "SIDSTREAM_MODEL_THREADS", "0", "ONNX Runtime intra-op threads (0 = one per core)."),
+    MAX_TEXT_CHARS(
+            "SIDSTREAM_MAX_TEXT_CHARS",
+            "10000",
+            "Items with longer text go to the dead-letter topic (the encoder reads 128 tokens)."),
+    HTTP_PORT(
+            "SIDSTREAM_INGEST_HTTP_PORT",
+            "8081",
+            "Port of /health, /metrics and /items/{id}/sid; 0 = any.");
+
+    private final String key;
+    private final String defaultValue;
+    private final String doc;
+
+    IngestSetting(String key, String defaultValue, String doc) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.doc = doc;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String doc() {
+        return doc;
+    }
+}

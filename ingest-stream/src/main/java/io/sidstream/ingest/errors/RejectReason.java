@@ -1,0 +1,25 @@
+package io.sidstream.ingest.errors;
+
+/** Why an input record went to a dead-letter topic; the {@code errorClass} of the DeadLetter. */
+public enum RejectReason {
+    /** The value is not an Avro single-object encoded record of the topic's type. */
+    UNDECODABLE,
+    /** The value's schema fingerprint is of no known version of the type (newer producer?). */
+    UNKNOWN_SCHEMA_VERSION,
+    /** No record key, or an item/user id that is blank. */
+    MISSING_ID,
+    /** The record key differs from the id inside the value. */
+    KEY_MISMATCH,
+    /** Neither text (title) nor a content embedding to compute a SID from. */
+    NO_CONTENT,
+    /** The embedded text exceeds the configured bound. */
+    TEXT_TOO_LONG,
+    /** A provided embedding has a dimension other than the model bundle's. */
+    EMBEDDING_DIMENSION,
+    /** A provided embedding holds NaN or infinite values. */
+    NON_FINITE_EMBEDDING,
+    /** The model failed on this record even when run alone. */
+    MODEL_FAILURE,
+    /** Every collision code of the item's SID prefix is held by a live item. */
+    PREFIX_FULL
+}

@@ -1,0 +1,125 @@
+package io.sidstream.ingest.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Meters of SID assignment, registered once per process and shared by all stream threads:
+ *
+ * <ul>
+ *   <li>{@code sidstream.items.assigned} (counter), {@code sidstream.items.unchanged} (re-listings
+ *       that kept their SID), {@code sidstream.items.delisted};
+ *   <li>{@code sidstream.items.dlq{reason}} (counter per {@link
+ *       io.sidstream.ingest.errors.RejectReason});
+ *   <li>{@code sidstream.items.assign.latency} (timer, item accepted -> SID published) and {@code
+ *       sidstream.items.embed.batch} (items per model call);
+ *   <li>{@code sidstream.items.collision.depth} (collision code + 1 of each assignment: the
+ *       collision depth histogram);
+ *   <li>{@code sidstream.sid.level.usage{level}} (gauge: share of the level's codebook seen on this
+ *       instance since start) and {@code sidstream.sid.prefixes.seen}.
+ * </ul>
+ */
+public final class ItemMetrics {
+    private final MeterRegistry registry;
+    private final Counter assigned;
+    private final Counter unchanged;
+    private final Counter delisted;
+    private final Timer latency;
+    private final DistributionSummary batch;
+    private final DistributionSummary collision;
+    private final ConcurrentHashMap<String, Counter> dlq = new ConcurrentHashMap<>();
+    private final BitSet[] codesSeen;
+    private final AtomicLong prefixesSeen = new AtomicLong();
+
+    public ItemMetrics(MeterRegistry registry, int levels, int codebookSize) {
+        this.registry = registry;
+        this.assigned = registry.counter("sidstream.items.assigned");
+        this.unchanged = registry.counter("sidstream.items.unchanged");
+        this.delisted = registry.counter("sidstream.items.delisted");
+        this.latency =
+                Timer.builder("sidstream.items.assign.latency")
+                        .publishPercentiles(0.5, 0.99)
+                        .publishPercentileHistogram()
+                        .register(registry);
+        this.batch = DistributionSummary.builder("sidstream.items.embed.batch").register(registry);
+        this.collision =
+                DistributionSummary.builder("sidstream.items.collision.depth")
+                        .serviceLevelObjectives(1, 2, 3, 4, 8, 16, 64, 256)
+                        .register(registry);
+        this.codesSeen = new BitSet[levels];
+        for (int l = 0; l < levels; l++) {
+            BitSet seen = new BitSet(codebookSize);
+            codesSeen[l] = seen;
+            registry.gauge(
+                    "sidstream.sid.level.usage",
+                    List.of(io.micrometer.core.instrument.Tag.of("level", Integer.toString(l))),
+                    seen,
+                    s -> {
+                        synchronized (s) {
+                            return s.cardinality() / (double) codebookSize;
+                        }
+                    });
+        }
+        registry.gauge("sidstream.sid.prefixes.seen", prefixesSeen);
+    }
+
+    public void assigned(List<Integer> sid, long acceptedAtMillis, long nowMillis) {
+        assigned.increment();
+        latency.record(Duration.ofMillis(Math.max(0, nowMillis - acceptedAtMillis)));
+        int levels = codesSeen.length;
+        for (int l = 0; l < levels && l < sid.size(); l++) {
+            synchronized (codesSeen[l]) {
+                codesSeen[l].set(sid.get(l));
+            }
+        }
+        if (sid.size() > levels) {
+            int code = sid.get(levels);
+            collision.record(code + 1.0);
+            if (code == 0) {
+                prefixesSeen.incrementAndGet();
+            }
+        }
+    }
+
+    public void unchanged() {
+        unchanged.increment();
+    }
+
+    public void delisted() {
+        delisted.increment();
+    }
+
+    public void embedBatch(int size) {
+        batch.record(size);
+    }
+
+    public void deadLetter(Enum<?> reason) {
+        dlq.computeIfAbsent(
+                        reason.name(),
+                        r ->
+                                registry.counter(
+                                        "sidstream.items.dlq",
+                                        "reason",
+                                        r.toLowerCase(Locale.ROOT)))
+                .increment();
+    }
+
+    /** DLQ count for one reason, for tests and the dashboard. */
+    public double deadLetters(Enum<?> reason) {
+        Counter c = dlq.get(reason.name());
+        return c == null ? 0 : c.count();
+    }
+
+    public double assignedCount() {
+        return assigned.count();
+    }
+}

@@ -1,0 +1,334 @@
+package io.sidstream.ingest.processor;
+
+import io.sidstream.ingest.errors.DeadLetters;
+import io.sidstream.ingest.errors.RejectReason;
+import io.sidstream.ingest.metrics.ItemMetrics;
+import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.topology.ItemAssignmentSettings;
+import io.sidstream.ingest.v1.ItemState;
+import io.sidstream.ingest.v1.PendingItem;
+import io.sidstream.ingest.v1.PrefixCommand;
+import io.sidstream.ingest.v1.PrefixCommandType;
+import io.sidstream.ingest.v1.SidConfirmation;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.bundle.ModelException;
+import io.sidstream.schemas.v1.ItemEvent;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.sid.ItemContent;
+import io.sidstream.sid.SidAssigner;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The single writer of {@code items.sid.v1} for the items of its partition (keyed by item id).
+ *
+ * <ol>
+ *   <li>Item events are decoded and validated (bad ones go to the dead-letter topic with the
+ *       reason); unchanged content (same hash) is a no-op, so replays and re-listings keep their
+ *       SID.
+ *   <li>Changed content is parked in the changelogged {@code item-pending} store and embedded in
+ *       bounded micro-batches (when a batch is full or on a wall-clock punctuation), so batching
+ *       never holds an accepted record only in memory across a commit.
+ *   <li>The L-level prefix goes to the prefix's owner as an ASSIGN (and a RELEASE of the old prefix
+ *       when it moved); the owner answers with the full SID, which is published only if it still
+ *       answers the item's latest content ({@code seq}).
+ *   <li>A tombstone releases the item's collision code and publishes a tombstone.
+ * </ol>
+ */
+public final class ItemIntakeProcessor
+        implements Processor<String, IntakeEvent, String, IntakeOutput> {
+    private static final Logger LOG = LoggerFactory.getLogger(ItemIntakeProcessor.class);
+
+    private final SidAssigner assigner;
+    private final ItemAssignmentSettings settings;
+    private final ItemMetrics metrics;
+    private final ItemValidator validator;
+    private ProcessorContext<String, IntakeOutput> context;
+    private KeyValueStore<String, ItemState> items;
+    private KeyValueStore<String, PendingItem> pending;
+    private long pendingCount;
+
+    public ItemIntakeProcessor(
+            SidAssigner assigner, ItemAssignmentSettings settings, ItemMetrics metrics) {
+        this.assigner = assigner;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.validator = new ItemValidator(assigner.embeddingDimension(), settings.maxTextChars());
+    }
+
+    @Override
+    public void init(ProcessorContext<String, IntakeOutput> context) {
+        this.context = context;
+        this.items = context.getStateStore(IngestStores.ITEM_STATE);
+        this.pending = context.getStateStore(IngestStores.ITEM_PENDING);
+        try (KeyValueIterator<String, PendingItem> it = pending.all()) {
+            while (it.hasNext()) {
+                it.next();
+                pendingCount++;
+            }
+        }
+        context.schedule(
+                settings.embedMaxWait(), PunctuationType.WALL_CLOCK_TIME, now -> flushPending());
+    }
+
+    @Override
+    public void process(Record<String, IntakeEvent> record) {
+        if (record.value() instanceof IntakeEvent.RawItem raw) {
+            onItem(record.key(), raw.value());
+        } else if (record.value() instanceof IntakeEvent.Confirmation c) {
+            onConfirmation(c.confirmation());
+        }
+    }
+
+    private void onItem(String key, byte[] bytes) {
+        if (key == null || key.isBlank()) {
+            reject(key, bytes, RejectReason.MISSING_ID, "record has no key (item id)");
+            return;
+        }
+        if (bytes == null) {
+            delist(key);
+            return;
+        }
+        ItemEvent event;
+        try {
+            event =
+                    Topics.ITEMS
+                            .valueSerde()
+                            .deserializer()
+                            .deserialize(Topics.ITEMS.name(), bytes);
+        } catch (SerializationException e) {
+            RejectReason reason =
+                    e.getMessage() != null && e.getMessage().contains("fingerprint")
+                            ? RejectReason.UNKNOWN_SCHEMA_VERSION
+                            : RejectReason.UNDECODABLE;
+            reject(key, bytes, reason, e.getMessage());
+            return;
+        }
+        ItemValidator.Result result = validator.validate(key, event);
+        if (result instanceof ItemValidator.Invalid invalid) {
+            reject(key, bytes, invalid.reason(), invalid.explanation());
+            return;
+        }
+        ItemContent content = ((ItemValidator.Valid) result).content();
+        String hash = assigner.contentHash(content);
+        ItemState state = items.get(key);
+        if (state != null && state.getContentHash().equals(hash)) {
+            metrics.unchanged();
+            return;
+        }
+        long seq = state == null ? 1 : state.getSeq() + 1;
+        items.put(
+                key,
+                ItemState.newBuilder()
+                        .setContentHash(hash)
+                        .setSeq(seq)
+                        .setPrefix(state == null ? null : state.getPrefix())
+                        .setSid(state == null ? null : state.getSid())
+                        .setAssignedSeq(state == null ? -1 : state.getAssignedSeq())
+                        .setEventTime(event.getEventTime().toEpochMilli())
+                        .build());
+        if (pending.get(key) == null) {
+            pendingCount++;
+        }
+        pending.put(
+                key,
+                PendingItem.newBuilder()
+                        .setSeq(seq)
+                        .setText(content.isVector() ? null : content.text())
+                        .setEmbedding(content.isVector() ? boxed(content.vector()) : null)
+                        .setEventTime(event.getEventTime().toEpochMilli())
+                        .setReceivedAt(System.currentTimeMillis())
+                        .build());
+        if (pendingCount >= settings.embedBatchSize()) {
+            flushPending();
+        }
+    }
+
+    private void delist(String key) {
+        if (pending.delete(key) != null) {
+            pendingCount--;
+        }
+        ItemState state = items.delete(key);
+        if (state != null && state.getPrefix() != null) {
+            sendCommand(PrefixCommandType.RELEASE, key, state.getSeq(), state.getPrefix(), 0, 0);
+        }
+        metrics.delisted();
+        context.forward(
+                new Record<>(key, new IntakeOutput.Assigned(null), context.currentSystemTimeMs()));
+    }
+
+    /** Embeds and encodes pending items in bounded batches, oldest store order first. */
+    void flushPending() {
+        for (int round = 0;
+                round < settings.maxBatchesPerPunctuation() && pendingCount > 0;
+                round++) {
+            List<KeyValue<String, PendingItem>> batch = new ArrayList<>();
+            try (KeyValueIterator<String, PendingItem> it = pending.all()) {
+                while (it.hasNext() && batch.size() < settings.embedBatchSize()) {
+                    batch.add(it.next());
+                }
+            }
+            if (batch.isEmpty()) {
+                pendingCount = 0;
+                return;
+            }
+            encodeAndClaim(batch);
+        }
+    }
+
+    private void encodeAndClaim(List<KeyValue<String, PendingItem>> batch) {
+        List<ItemContent> contents = batch.stream().map(kv -> contentOf(kv.value)).toList();
+        int[][] codes;
+        try {
+            codes = assigner.semanticCodes(contents);
+        } catch (ModelException | IllegalArgumentException e) {
+            if (batch.size() == 1) {
+                KeyValue<String, PendingItem> only = batch.get(0);
+                LOG.warn("model failed on item {}: {}", only.key, e.getMessage());
+                removePending(only.key);
+                reject(only.key, null, RejectReason.MODEL_FAILURE, String.valueOf(e.getMessage()));
+                return;
+            }
+            // Isolate the bad record: a failure on one item must not poison its batch-mates.
+            for (KeyValue<String, PendingItem> single : batch) {
+                encodeAndClaim(List.of(single));
+            }
+            return;
+        }
+        metrics.embedBatch(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            String id = batch.get(i).key;
+            PendingItem item = batch.get(i).value;
+            removePending(id);
+            ItemState state = items.get(id);
+            if (state == null || state.getSeq() != item.getSeq()) {
+                continue; // delisted or changed again while waiting: that newer event decides
+            }
+            List<Integer> prefix = Arrays.stream(codes[i]).boxed().toList();
+            if (state.getPrefix() != null && !state.getPrefix().equals(prefix)) {
+                sendCommand(PrefixCommandType.RELEASE, id, state.getSeq(), state.getPrefix(), 0, 0);
+            }
+            sendCommand(
+                    PrefixCommandType.ASSIGN,
+                    id,
+                    state.getSeq(),
+                    prefix,
+                    item.getEventTime(),
+                    item.getReceivedAt());
+            state.setPrefix(prefix);
+            items.put(id, state);
+        }
+    }
+
+    private void onConfirmation(SidConfirmation c) {
+        ItemState state = items.get(c.getItemId());
+        if (state == null || state.getSeq() != c.getSeq()) {
+            return; // answers content that has since changed or been delisted
+        }
+        long now = context.currentSystemTimeMs();
+        if (c.getSid() == null) {
+            state.setPrefix(null);
+            items.put(c.getItemId(), state);
+            reject(c.getItemId(), null, RejectReason.PREFIX_FULL, String.valueOf(c.getRejection()));
+            return;
+        }
+        state.setSid(c.getSid());
+        state.setAssignedSeq(c.getSeq());
+        items.put(c.getItemId(), state);
+        metrics.assigned(c.getSid(), c.getReceivedAt(), now);
+        ItemSid sid =
+                ItemSid.newBuilder()
+                        .setItemId(c.getItemId())
+                        .setSid(c.getSid())
+                        .setModelVersion(assigner.modelVersion())
+                        .setContentHash(state.getContentHash())
+                        .setItemEventTime(Instant.ofEpochMilli(c.getEventTime()))
+                        .setAssignedAt(Instant.ofEpochMilli(now))
+                        .build();
+        context.forward(new Record<>(c.getItemId(), new IntakeOutput.Assigned(sid), now));
+    }
+
+    private void sendCommand(
+            PrefixCommandType type,
+            String itemId,
+            long seq,
+            List<Integer> prefix,
+            long eventTime,
+            long receivedAt) {
+        PrefixCommand command =
+                PrefixCommand.newBuilder()
+                        .setType(type)
+                        .setItemId(itemId)
+                        .setSeq(seq)
+                        .setCodes(prefix)
+                        .setEventTime(eventTime)
+                        .setReceivedAt(receivedAt)
+                        .build();
+        context.forward(
+                new Record<>(
+                        IngestStores.prefixKey(prefix),
+                        new IntakeOutput.Command(command),
+                        context.currentSystemTimeMs()));
+    }
+
+    private void reject(String key, byte[] bytes, RejectReason reason, String explanation) {
+        metrics.deadLetter(reason);
+        var metadata = context.recordMetadata().orElse(null);
+        var deadLetter =
+                DeadLetters.of(
+                        metadata != null
+                                        && metadata.topic() != null
+                                        && metadata.topic().equals(Topics.ITEMS.name())
+                                ? metadata
+                                : null,
+                        Topics.ITEMS.name(),
+                        key,
+                        bytes,
+                        reason,
+                        explanation,
+                        settings.applicationId(),
+                        Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        context.forward(
+                new Record<>(
+                        key, new IntakeOutput.Rejected(deadLetter), context.currentSystemTimeMs()));
+    }
+
+    private void removePending(String id) {
+        if (pending.delete(id) != null) {
+            pendingCount--;
+        }
+    }
+
+    private static ItemContent contentOf(PendingItem item) {
+        if (item.getEmbedding() != null) {
+            List<Float> values = item.getEmbedding();
+            float[] vector = new float[values.size()];
+            for (int i = 0; i < vector.length; i++) {
+                vector[i] = values.get(i);
+            }
+            return ItemContent.ofVector(vector);
+        }
+        return ItemContent.ofText(item.getText());
+    }
+
+    private static List<Float> boxed(float[] vector) {
+        List<Float> out = new ArrayList<>(vector.length);
+        for (float v : vector) {
+            out.add(v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,60 @@
+package io.sidstream.ingest.store;
+
+import io.sidstream.ingest.v1.ItemState;
+import io.sidstream.ingest.v1.PendingItem;
+import io.sidstream.ingest.v1.PrefixSlots;
+import io.sidstream.schemas.serde.AvroSerdes;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Names and builders of ingest-stream's state stores. All are persistent RocksDB stores with a
+ * changelog, so state survives restarts and moves with its task on rebalance.
+ */
+public final class IngestStores {
+    /** item id -> {@link ItemState}; also serves GET /items/{id}/sid. */
+    public static final String ITEM_STATE = "item-state";
+
+    /** item id -> {@link PendingItem} waiting for the next embedding micro-batch. */
+    public static final String ITEM_PENDING = "item-pending";
+
+    /** SID prefix -> {@link PrefixSlots}: the collision codes held in that prefix. */
+    public static final String PREFIX_SLOTS = "prefix-slots";
+
+    private IngestStores() {}
+
+    public static StoreBuilder<KeyValueStore<String, ItemState>> itemState() {
+        return Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ITEM_STATE),
+                Serdes.String(),
+                AvroSerdes.forType(ItemState.class));
+    }
+
+    public static StoreBuilder<KeyValueStore<String, PendingItem>> itemPending() {
+        return Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ITEM_PENDING),
+                Serdes.String(),
+                AvroSerdes.forType(PendingItem.class));
+    }
+
+    public static StoreBuilder<KeyValueStore<String, PrefixSlots>> prefixSlots() {
+        return Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(PREFIX_SLOTS),
+                Serdes.String(),
+                AvroSerdes.forType(PrefixSlots.class));
+    }
+
+    /** The record key of an SID prefix, e.g. {@code "17.203.5"}. */
+    public static String prefixKey(java.util.List<Integer> codes) {
+        StringBuilder key = new StringBuilder();
+        for (int i = 0; i < codes.size(); i++) {
+            if (i > 0) {
+                key.append('.');
+            }
+            key.append(codes.get(i));
+        }
+        return key.toString();
+    }
+}

@@ -1,0 +1,121 @@
+package io.sidstream.ingest.topology;
+
+import io.sidstream.ingest.metrics.ItemMetrics;
+import io.sidstream.ingest.processor.CollisionProcessor;
+import io.sidstream.ingest.processor.IntakeEvent;
+import io.sidstream.ingest.processor.IntakeOutput;
+import io.sidstream.ingest.processor.ItemIntakeProcessor;
+import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.v1.PrefixCommand;
+import io.sidstream.ingest.v1.SidConfirmation;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.serde.AvroSerdes;
+import io.sidstream.sid.SidAssigner;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+
+import java.util.Map;
+
+/**
+ * Real-time SID assignment for listed items.
+ *
+ * <pre>
+ * items.raw.v1 ──┐                                   ┌─ dead letters ──▶ items.raw.v1.dlq
+ *                ├─ merge ─▶ item-intake (item-state,┼─ SIDs/tombstones ▶ items.sid.v1
+ * confirmations ─┘           item-pending)           └─ ASSIGN/RELEASE ─▶ repartition by prefix
+ *       ▲                                                                      │
+ *       └──────────── collision-codes (prefix-slots) ◀─────────────────────────┘
+ * </pre>
+ *
+ * The item side (keyed by item id) is the only writer of an item's SID; the prefix side (keyed by
+ * SID prefix) is the only place collision codes are decided. The confirmations topic must have as
+ * many partitions as {@code items.raw.v1} (they share the item-side stores); {@code IngestMain}
+ * creates it so.
+ */
+public final class ItemTopology {
+    private ItemTopology() {}
+
+    /**
+     * Builds the topology; processors and stores are named, so names are stable across versions.
+     */
+    public static Topology build(
+            ItemAssignmentSettings settings, SidAssigner assigner, ItemMetrics metrics) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(IngestStores.itemState());
+        builder.addStateStore(IngestStores.itemPending());
+        builder.addStateStore(IngestStores.prefixSlots());
+
+        KStream<String, IntakeEvent> items =
+                builder.stream(
+                                Topics.ITEMS.name(),
+                                Consumed.with(Serdes.String(), Serdes.ByteArray())
+                                        .withName("items-source"))
+                        .mapValues(
+                                bytes -> (IntakeEvent) new IntakeEvent.RawItem(bytes),
+                                Named.as("wrap-item"));
+        KStream<String, IntakeEvent> confirmations =
+                builder.stream(
+                                settings.confirmationsTopic(),
+                                Consumed.with(
+                                                Serdes.String(),
+                                                AvroSerdes.forType(SidConfirmation.class))
+                                        .withName("confirmations-source"))
+                        .mapValues(
+                                c -> (IntakeEvent) new IntakeEvent.Confirmation(c),
+                                Named.as("wrap-confirmation"));
+
+        KStream<String, IntakeOutput> intake =
+                items.merge(confirmations, Named.as("intake-merge"))
+                        .process(
+                                () -> new ItemIntakeProcessor(assigner, settings, metrics),
+                                Named.as("item-intake"),
+                                IngestStores.ITEM_STATE,
+                                IngestStores.ITEM_PENDING);
+
+        Map<String, KStream<String, IntakeOutput>> routes =
+                intake.split(Named.as("intake-"))
+                        .branch(
+                                (k, v) -> v instanceof IntakeOutput.Rejected,
+                                Branched.as("rejected"))
+                        .branch(
+                                (k, v) -> v instanceof IntakeOutput.Assigned,
+                                Branched.as("assigned"))
+                        .defaultBranch(Branched.as("commands"));
+
+        routes.get("intake-rejected")
+                .mapValues(
+                        v -> ((IntakeOutput.Rejected) v).deadLetter(), Named.as("to-dead-letter"))
+                .to(
+                        Topics.ITEMS_DLQ.name(),
+                        Produced.with(Topics.ITEMS_DLQ.keySerde(), Topics.ITEMS_DLQ.valueSerde())
+                                .withName("items-dlq-sink"));
+        routes.get("intake-assigned")
+                .mapValues(v -> ((IntakeOutput.Assigned) v).sid(), Named.as("to-item-sid"))
+                .to(
+                        Topics.ITEM_SIDS.name(),
+                        Produced.with(Topics.ITEM_SIDS.keySerde(), Topics.ITEM_SIDS.valueSerde())
+                                .withName("item-sids-sink"));
+        routes.get("intake-commands")
+                .mapValues(v -> ((IntakeOutput.Command) v).command(), Named.as("to-prefix-command"))
+                .repartition(
+                        Repartitioned.<String, PrefixCommand>as("sid-prefix")
+                                .withKeySerde(Serdes.String())
+                                .withValueSerde(AvroSerdes.forType(PrefixCommand.class)))
+                .process(
+                        () -> new CollisionProcessor(assigner.collisionCodes()),
+                        Named.as("collision-codes"),
+                        IngestStores.PREFIX_SLOTS)
+                .to(
+                        settings.confirmationsTopic(),
+                        Produced.with(Serdes.String(), AvroSerdes.forType(SidConfirmation.class))
+                                .withName("confirmations-sink"));
+        return builder.build();
+    }
+}

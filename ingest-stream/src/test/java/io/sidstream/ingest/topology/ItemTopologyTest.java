@@ -1,0 +1,291 @@
+package io.sidstream.ingest.topology;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sidstream.ingest.errors.RejectReason;
+import io.sidstream.ingest.metrics.ItemMetrics;
+import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.v1.ItemState;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.schemas.serde.AvroSerdes;
+import io.sidstream.schemas.v1.DeadLetter;
+import io.sidstream.schemas.v1.ItemEvent;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.sid.SidAssigner;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The production ItemTopology with the default bundle's real models, under exactly-once. */
+class ItemTopologyTest {
+    static final Path DEFAULT_BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
+    static final Duration MAX_WAIT = Duration.ofMillis(50);
+    static final int BATCH = 4;
+
+    private static SidAssigner assigner;
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> items;
+    private TestOutputTopic<String, ItemSid> sids;
+    private TestOutputTopic<String, DeadLetter> dlq;
+    private ItemMetrics metrics;
+
+    @BeforeAll
+    static void loadModels() {
+        assigner = SidAssigner.open(ModelBundle.load(DEFAULT_BUNDLE), 1);
+    }
+
+    @AfterAll
+    static void closeModels() {
+        assigner.close();
+    }
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ttd-items");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        metrics =
+                new ItemMetrics(
+                        new SimpleMeterRegistry(), assigner.levels(), assigner.codebookSize());
+        var settings = new ItemAssignmentSettings("ttd-items", BATCH, MAX_WAIT, 4, 2_000);
+        driver = new TopologyTestDriver(ItemTopology.build(settings, assigner, metrics), props);
+        items =
+                driver.createInputTopic(
+                        Topics.ITEMS.name(), new StringSerializer(), new ByteArraySerializer());
+        sids =
+                driver.createOutputTopic(
+                        Topics.ITEM_SIDS.name(),
+                        Serdes.String().deserializer(),
+                        Topics.ITEM_SIDS.valueSerde().deserializer());
+        dlq =
+                driver.createOutputTopic(
+                        Topics.ITEMS_DLQ.name(),
+                        Serdes.String().deserializer(),
+                        Topics.ITEMS_DLQ.valueSerde().deserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    static ItemEvent text(String id, String title, String... genres) {
+        return ItemEvent.newBuilder()
+                .setItemId(id)
+                .setTitle(title)
+                .setCategories(List.of(genres))
+                .setEventTime(Instant.parse("2013-03-01T00:00:00Z"))
+                .build();
+    }
+
+    static ItemEvent vector(String id, float[] v) {
+        List<Float> values = new ArrayList<>();
+        for (float x : v) {
+            values.add(x);
+        }
+        return ItemEvent.newBuilder()
+                .setItemId(id)
+                .setTitle("vector item " + id)
+                .setEmbedding(values)
+                .setEventTime(Instant.parse("2013-03-01T00:00:00Z"))
+                .build();
+    }
+
+    static float[] unitVector(long seed) {
+        Random random = new Random(seed);
+        float[] v = new float[384];
+        double norm = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    void send(String key, ItemEvent event) {
+        items.pipeInput(
+                key,
+                event == null ? null : AvroSerdes.forType(ItemEvent.class).serialize("t", event));
+    }
+
+    void flush() {
+        driver.advanceWallClockTime(MAX_WAIT.multipliedBy(2));
+    }
+
+    KeyValueStore<String, ItemState> itemStore() {
+        return driver.getKeyValueStore(IngestStores.ITEM_STATE);
+    }
+
+    @Test
+    void shouldAssignAFullSidToANewItemAfterTheBatchWindow() {
+        send("0110912", text("0110912", "Pulp Fiction (1994)", "Crime", "Thriller"));
+        assertThat(sids.isEmpty()).as("held for its micro-batch").isTrue();
+        flush();
+        KeyValue<String, ItemSid> out = sids.readKeyValue();
+        assertThat(out.key).isEqualTo("0110912");
+        assertThat(out.value.getSid()).hasSize(assigner.levels() + 1);
+        assertThat(out.value.getSid().get(assigner.levels())).isZero();
+        assertThat(out.value.getModelVersion()).isEqualTo(assigner.modelVersion());
+        assertThat(itemStore().get("0110912").getSid()).isEqualTo(out.value.getSid());
+        assertThat(driver.getKeyValueStore(IngestStores.ITEM_PENDING).approximateNumEntries())
+                .isZero();
+    }
+
+    @Test
+    void shouldEmbedAFullBatchWithoutWaiting() {
+        for (int i = 0; i < BATCH; i++) {
+            send("m" + i, text("m" + i, "Movie number " + i + " (2013)", "Drama"));
+        }
+        assertThat(sids.readKeyValuesToList()).hasSize(BATCH);
+        assertThat(metrics.assignedCount()).isEqualTo(BATCH);
+    }
+
+    @Test
+    void shouldKeepTheSidWhenAnUnchangedItemIsReplayedOrRelisted() {
+        ItemEvent event = text("a", "The Conjuring (2013)", "Horror");
+        send("a", event);
+        flush();
+        List<Integer> first = sids.readValue().getSid();
+        send("a", event);
+        send(
+                "a",
+                ItemEvent.newBuilder(event)
+                        .setEventTime(Instant.parse("2013-05-01T00:00:00Z"))
+                        .build());
+        flush();
+        assertThat(sids.isEmpty()).as("no new SID for unchanged content").isTrue();
+        assertThat(itemStore().get("a").getSid()).isEqualTo(first);
+    }
+
+    @Test
+    void shouldGiveChangedContentANewSidAndPublishTheLatestLast() {
+        send("v", vector("v", unitVector(1)));
+        flush();
+        List<Integer> before = sids.readValue().getSid();
+        send("v", vector("v", unitVector(2)));
+        flush();
+        List<KeyValue<String, ItemSid>> after = sids.readKeyValuesToList();
+        assertThat(after).hasSize(1);
+        assertThat(after.get(0).value.getSid().subList(0, 3)).isNotEqualTo(before.subList(0, 3));
+        assertThat(itemStore().get("v").getSid()).isEqualTo(after.get(0).value.getSid());
+        assertThat(itemStore().get("v").getSeq()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldNumberItemsThatShareAPrefixAndNeverDuplicateAFullSid() {
+        float[] same = unitVector(7);
+        for (String id : List.of("x1", "x2", "x3")) {
+            send(id, vector(id, same));
+        }
+        flush();
+        List<ItemSid> out = sids.readValuesToList();
+        assertThat(out).hasSize(3);
+        assertThat(out)
+                .extracting(s -> s.getSid().subList(0, 3))
+                .containsOnly(out.get(0).getSid().subList(0, 3));
+        assertThat(out).extracting(s -> s.getSid().get(3)).containsExactlyInAnyOrder(0, 1, 2);
+    }
+
+    @Test
+    void shouldDelistWithATombstoneAndReuseTheFreedCollisionCode() {
+        float[] same = unitVector(9);
+        send("d1", vector("d1", same));
+        send("d2", vector("d2", same));
+        flush();
+        sids.readValuesToList();
+        send("d1", null);
+        KeyValue<String, ItemSid> tombstone = sids.readKeyValue();
+        assertThat(tombstone.key).isEqualTo("d1");
+        assertThat(tombstone.value).isNull();
+        assertThat(itemStore().get("d1")).isNull();
+        send("d3", vector("d3", same));
+        flush();
+        ItemSid d3 = sids.readValue();
+        Set<Integer> liveCodes =
+                new HashSet<>(List.of(itemStore().get("d2").getSid().get(3), d3.getSid().get(3)));
+        assertThat(liveCodes).hasSize(2);
+        assertThat(d3.getSid().get(3)).as("d1's freed code 0 is reused").isZero();
+    }
+
+    @Test
+    void shouldSendEveryKindOfBadInputToTheDeadLetterTopicAndKeepGoing() {
+        float[] nan = unitVector(3);
+        nan[5] = Float.NaN;
+        items.pipeInput("junk", "not avro at all".getBytes(StandardCharsets.UTF_8));
+        items.pipeInput(
+                "sid-bytes",
+                Topics.ITEM_SIDS
+                        .valueSerde()
+                        .serializer()
+                        .serialize(
+                                "t",
+                                ItemSid.newBuilder()
+                                        .setItemId("x")
+                                        .setSid(List.of(1, 2, 3, 0))
+                                        .setModelVersion("m")
+                                        .setContentHash("h")
+                                        .setItemEventTime(Instant.EPOCH)
+                                        .setAssignedAt(Instant.EPOCH)
+                                        .build()));
+        send(null, text("nokey", "No key (2000)"));
+        send("other", text("k", "Key mismatch (2000)"));
+        send("blank", text("blank", " "));
+        send("long", text("long", "x".repeat(3_000)));
+        send("dim", vector("dim", new float[] {1f, 2f, 3f}));
+        send("nan", vector("nan", nan));
+        send("good", text("good", "Gravity (2013)", "Sci-Fi"));
+        flush();
+
+        List<KeyValue<String, DeadLetter>> dead = dlq.readKeyValuesToList();
+        assertThat(dead)
+                .extracting(kv -> kv.value.getErrorClass())
+                .containsExactly(
+                        RejectReason.UNDECODABLE.name(),
+                        RejectReason.UNKNOWN_SCHEMA_VERSION.name(),
+                        RejectReason.MISSING_ID.name(),
+                        RejectReason.KEY_MISMATCH.name(),
+                        RejectReason.NO_CONTENT.name(),
+                        RejectReason.TEXT_TOO_LONG.name(),
+                        RejectReason.EMBEDDING_DIMENSION.name(),
+                        RejectReason.NON_FINITE_EMBEDDING.name());
+        DeadLetter first = dead.get(0).value;
+        assertThat(first.getSourceTopic()).isEqualTo(Topics.ITEMS.name());
+        assertThat(first.getOffset()).isZero();
+        assertThat(first.getValue().array())
+                .isEqualTo("not avro at all".getBytes(StandardCharsets.UTF_8));
+        assertThat(dead.get(6).value.getReason())
+                .contains("embedding has 3 dimensions, the model bundle expects 384");
+        assertThat(dead.get(7).value.getOffset()).isEqualTo(7);
+        assertThat(metrics.deadLetters(RejectReason.TEXT_TOO_LONG)).isEqualTo(1);
+
+        assertThat(sids.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("good");
+    }
+}
