@@ -1,0 +1,190 @@
+package io.sidstream.bench;
+
+import io.sidstream.ingest.IngestConfig;
+import io.sidstream.ingest.IngestService;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.schemas.v1.ItemEvent;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.sid.ItemContent;
+import io.sidstream.sid.SidAssigner;
+import io.sidstream.sid.data.CatalogItem;
+import io.sidstream.sid.data.Datasets;
+import io.sidstream.testkit.kafka.EmbeddedKraftCluster;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * End-to-end benchmark of SID assignment on a real (embedded) broker, exactly-once:
+ *
+ * <ol>
+ *   <li>raw: the same models called directly in batches of the same size (embed + RQ-VAE);
+ *   <li>throughput: N item events produced at once, time until all N SIDs are committed;
+ *   <li>latency: items produced at a paced rate (half the measured throughput), item listed -> SID
+ *       readable (read_committed), p50/p99.
+ * </ol>
+ *
+ * Prints one JSON line. Usage: {@code ItemAssignmentBench [items=5000] [latencyItems=500]}.
+ */
+public final class ItemAssignmentBench {
+    private ItemAssignmentBench() {}
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
+        int latencyItems = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+        int batch = 32;
+        List<CatalogItem> catalog =
+                Datasets.readCatalog(Path.of("data", "movietweetings-100k", "movies.dat"));
+        ModelBundle bundle = ModelBundle.load(ModelBundle.DEFAULT_DIRECTORY);
+
+        double raw;
+        try (SidAssigner assigner = SidAssigner.open(bundle, 0)) {
+            List<ItemContent> contents = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                contents.add(ItemContent.ofText(catalog.get(i % catalog.size()).text()));
+            }
+            assigner.semanticCodes(contents.subList(0, batch)); // warm-up
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i += batch) {
+                assigner.semanticCodes(contents.subList(i, Math.min(n, i + batch)));
+            }
+            raw = n / ((System.nanoTime() - t0) / 1e9);
+        }
+
+        Path state = Files.createTempDirectory("sidstream-bench");
+        try (EmbeddedKraftCluster cluster = EmbeddedKraftCluster.start()) {
+            cluster.createTopics(
+                    List.of(
+                            Topics.ITEMS.toNewTopic(2, (short) 1),
+                            Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
+                            Topics.ITEMS_DLQ.toNewTopic(1, (short) 1)));
+            Map<String, String> env = new HashMap<>();
+            env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
+            env.put("SIDSTREAM_INGEST_APPLICATION_ID", "bench-ingest");
+            env.put("SIDSTREAM_STATE_DIR", state.toString());
+            env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
+            env.put("SIDSTREAM_EMBED_BATCH_SIZE", Integer.toString(batch));
+            env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "100");
+            try (IngestService ingest =
+                            IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
+                    KafkaProducer<String, ItemEvent> producer = producer(cluster);
+                    KafkaConsumer<String, ItemSid> consumer = consumer(cluster)) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    producer.send(record("t" + i, catalog.get(i % catalog.size())));
+                }
+                producer.flush();
+                drain(consumer, n, null);
+                double topology = n / ((System.nanoTime() - t0) / 1e9);
+
+                long intervalNanos = (long) (1e9 / (topology / 2));
+                Map<String, Long> sentAt = new HashMap<>();
+                long start = System.nanoTime();
+                for (int i = 0; i < latencyItems; i++) {
+                    while (System.nanoTime() < start + i * intervalNanos) {
+                        Thread.onSpinWait();
+                    }
+                    String id = "l" + i;
+                    sentAt.put(id, System.nanoTime());
+                    producer.send(record(id, catalog.get((n + i) % catalog.size())));
+                    producer.flush();
+                }
+                long[] latencies = drain(consumer, latencyItems, sentAt);
+                Arrays.sort(latencies);
+                System.out.printf(
+                        Locale.ROOT,
+                        "{\"bench\":\"item-assignment\",\"items\":%d,\"batch\":%d,\"guarantee\":\"exactly_once_v2\","
+                                + "\"raw_items_per_s\":%.1f,\"topology_items_per_s\":%.1f,\"ratio\":%.3f,"
+                                + "\"latency_items\":%d,\"paced_rate_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}%n",
+                        n,
+                        batch,
+                        raw,
+                        topology,
+                        topology / raw,
+                        latencyItems,
+                        topology / 2,
+                        latencies[latencies.length / 2] / 1e6,
+                        latencies[
+                                        (int)
+                                                Math.min(
+                                                        latencies.length - 1,
+                                                        Math.ceil(latencies.length * 0.99) - 1)]
+                                / 1e6);
+            }
+        }
+    }
+
+    private static ProducerRecord<String, ItemEvent> record(String id, CatalogItem item) {
+        return new ProducerRecord<>(
+                Topics.ITEMS.name(),
+                id,
+                ItemEvent.newBuilder()
+                        .setItemId(id)
+                        .setTitle(item.title())
+                        .setCategories(item.categories())
+                        .setEventTime(Instant.now())
+                        .build());
+    }
+
+    private static long[] drain(
+            KafkaConsumer<String, ItemSid> consumer, int expected, Map<String, Long> sentAt) {
+        long[] latencies = new long[expected];
+        int seen = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (seen < expected && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, ItemSid> r : consumer.poll(Duration.ofMillis(20))) {
+                long now = System.nanoTime();
+                if (sentAt == null || sentAt.containsKey(r.key())) {
+                    if (sentAt != null) {
+                        latencies[seen] = now - sentAt.get(r.key());
+                    }
+                    seen++;
+                }
+            }
+        }
+        if (seen < expected) {
+            throw new IllegalStateException("only " + seen + " of " + expected + " SIDs arrived");
+        }
+        return latencies;
+    }
+
+    private static KafkaProducer<String, ItemEvent> producer(EmbeddedKraftCluster cluster) {
+        Properties props = cluster.clientProperties();
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        return new KafkaProducer<>(
+                props,
+                Topics.ITEMS.keySerde().serializer(),
+                Topics.ITEMS.valueSerde().serializer());
+    }
+
+    private static KafkaConsumer<String, ItemSid> consumer(EmbeddedKraftCluster cluster) {
+        Properties props = cluster.clientProperties();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        KafkaConsumer<String, ItemSid> consumer =
+                new KafkaConsumer<>(
+                        props,
+                        new StringDeserializer(),
+                        Topics.ITEM_SIDS.valueSerde().deserializer());
+        consumer.subscribe(List.of(Topics.ITEM_SIDS.name()));
+        return consumer;
+    }
+}
