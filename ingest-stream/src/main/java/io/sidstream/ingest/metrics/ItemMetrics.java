@@ -70,6 +70,13 @@ public final class ItemMetrics {
                     });
         }
         registry.gauge("sidstream.sid.prefixes.seen", prefixesSeen);
+        registry.gauge(
+                "sidstream.sid.diversity",
+                this,
+                m ->
+                        m.assigned.count() == 0
+                                ? 1.0
+                                : Math.min(1.0, m.prefixesSeen.get() / m.assigned.count()));
     }
 
     public void assigned(List<Integer> sid, long acceptedAtMillis, long nowMillis) {
