@@ -1,0 +1,199 @@
+package io.sidstream.retrieval.beam;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Constrained beam search over the L semantic levels of SIDs, for a batch of requests at once:
+ * histories are encoded once, then each level costs one model call for the beams of all requests.
+ * At every level only codes that lead to a live item (per the {@link SidTrie}) and that steering
+ * allows are considered, so no returned SID can be invalid. Final prefixes expand to their items in
+ * collision order, sharing the prefix's score. Pure Java; thread-safe if the {@link LogitsFn} is.
+ */
+public final class BeamSearch {
+    private final LogitsFn model;
+    private final TokenLayout layout;
+    private final int maxHistoryItems;
+
+    public BeamSearch(LogitsFn model, TokenLayout layout, int maxHistoryItems) {
+        this.model = model;
+        this.layout = layout;
+        this.maxHistoryItems = maxHistoryItems;
+    }
+
+    /** Searches all requests against one trie; results are in request order. */
+    public List<BeamResult> search(List<BeamRequest> requests, SidTrie trie) {
+        long indexVersion = trie.version();
+        int r = requests.size();
+        int levels = layout.levels();
+        int k = model.codebookSize();
+        List<List<Beam>> beams = new ArrayList<>();
+        for (int i = 0; i < r; i++) {
+            beams.add(List.of(new Beam(new int[0], 0.0)));
+        }
+        try (LogitsFn.Encoded encoded = model.encode(historyTokens(requests))) {
+            boolean[] allowed = new boolean[k];
+            for (int level = 0; level < levels; level++) {
+                int width = 1;
+                for (List<Beam> b : beams) {
+                    width = Math.max(width, b.size());
+                }
+                int steps = level + 1;
+                long[] tokens = new long[r * width * steps];
+                for (int i = 0; i < r; i++) {
+                    for (int w = 0; w < width; w++) {
+                        int base = (i * width + w) * steps;
+                        tokens[base] = layout.bos();
+                        List<Beam> rb = beams.get(i);
+                        for (int l = 0; l < level; l++) {
+                            // Padding beams reuse a valid token; their rows are ignored.
+                            int code = w < rb.size() ? rb.get(w).prefix[l] : 0;
+                            tokens[base + 1 + l] = layout.levelToken(l, code);
+                        }
+                    }
+                }
+                float[] logProbs = encoded.step(tokens, width, steps);
+                List<List<Beam>> next = new ArrayList<>(r);
+                for (int i = 0; i < r; i++) {
+                    next.add(
+                            expandLevel(
+                                    requests.get(i),
+                                    beams.get(i),
+                                    level,
+                                    logProbs,
+                                    (i * width) * k,
+                                    k,
+                                    trie,
+                                    allowed));
+                }
+                beams = next;
+            }
+        }
+        List<BeamResult> results = new ArrayList<>(r);
+        for (int i = 0; i < r; i++) {
+            results.add(collect(requests.get(i), beams.get(i), trie, indexVersion));
+        }
+        return results;
+    }
+
+    private List<Beam> expandLevel(
+            BeamRequest request,
+            List<Beam> current,
+            int level,
+            float[] logProbs,
+            int rowBase,
+            int k,
+            SidTrie trie,
+            boolean[] allowed) {
+        PriorityQueue<Beam> best = new PriorityQueue<>(BeamSearch::worseFirst);
+        int width = request.beamWidth();
+        int[] candidate = new int[level + 1];
+        for (int w = 0; w < current.size(); w++) {
+            Beam beam = current.get(w);
+            if (trie.allowedNext(beam.prefix, level, allowed) == 0) {
+                continue;
+            }
+            System.arraycopy(beam.prefix, 0, candidate, 0, level);
+            int row = rowBase + w * k;
+            for (int c = 0; c < k; c++) {
+                if (!allowed[c]) {
+                    continue;
+                }
+                double score = beam.score + logProbs[row + c];
+                if (best.size() == width && score <= best.peek().score) {
+                    continue;
+                }
+                candidate[level] = c;
+                if (!steeringAllows(request, candidate)) {
+                    continue;
+                }
+                best.add(new Beam(candidate.clone(), score));
+                if (best.size() > width) {
+                    best.poll();
+                }
+            }
+        }
+        List<Beam> out = new ArrayList<>(best);
+        out.sort((a, b) -> worseFirst(b, a));
+        return out;
+    }
+
+    private BeamResult collect(BeamRequest request, List<Beam> finals, SidTrie trie, long version) {
+        List<BeamResult.Candidate> out = new ArrayList<>();
+        for (Beam beam : finals) {
+            for (SidTrie.Item item : trie.itemsUnder(beam.prefix)) {
+                if (out.size() == request.topK()) {
+                    return new BeamResult(out, false, version);
+                }
+                if (request.excludeItems().contains(item.itemId())) {
+                    continue;
+                }
+                List<Integer> sid = new ArrayList<>(beam.prefix.length + 1);
+                for (int c : beam.prefix) {
+                    sid.add(c);
+                }
+                sid.add(item.collision());
+                out.add(new BeamResult.Candidate(item.itemId(), sid, beam.score));
+            }
+        }
+        return new BeamResult(out, out.size() < request.topK(), version);
+    }
+
+    static boolean steeringAllows(BeamRequest request, int[] prefix) {
+        for (int[] excluded : request.excludePrefixes()) {
+            if (excluded.length <= prefix.length && startsWith(prefix, excluded, excluded.length)) {
+                return false;
+            }
+        }
+        if (request.includePrefixes().isEmpty()) {
+            return true;
+        }
+        for (int[] included : request.includePrefixes()) {
+            if (startsWith(prefix, included, Math.min(prefix.length, included.length))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean startsWith(int[] a, int[] b, int length) {
+        return Arrays.equals(a, 0, length, b, 0, length);
+    }
+
+    /** Left-padded tokens of the last {@code maxHistoryItems} items of every request. */
+    long[][] historyTokens(List<BeamRequest> requests) {
+        int perItem = layout.levels() + 1;
+        int longest = 1;
+        for (BeamRequest request : requests) {
+            longest =
+                    Math.max(
+                            longest, Math.min(request.history().size(), maxHistoryItems) * perItem);
+        }
+        long[][] tokens = new long[requests.size()][longest];
+        for (int i = 0; i < requests.size(); i++) {
+            List<int[]> history = requests.get(i).history();
+            List<int[]> kept =
+                    history.subList(Math.max(0, history.size() - maxHistoryItems), history.size());
+            Arrays.fill(tokens[i], layout.pad());
+            int at = longest - kept.size() * perItem;
+            for (int[] sid : kept) {
+                long[] itemTokens = layout.itemTokens(sid);
+                System.arraycopy(itemTokens, 0, tokens[i], at, perItem);
+                at += perItem;
+            }
+        }
+        return tokens;
+    }
+
+    /**
+     * Lower score first; among equal scores the lexicographically larger prefix counts as worse.
+     */
+    private static int worseFirst(Beam a, Beam b) {
+        int byScore = Double.compare(a.score, b.score);
+        return byScore != 0 ? byScore : Arrays.compare(b.prefix, a.prefix);
+    }
+
+    private record Beam(int[] prefix, double score) {}
+}

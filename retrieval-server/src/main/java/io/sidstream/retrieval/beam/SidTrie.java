@@ -1,0 +1,165 @@
+package io.sidstream.retrieval.beam;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The live index of SIDs that exist right now: which codes continue which prefix (the beam-search
+ * mask) and which items sit under each full L-level prefix (by collision code).
+ *
+ * <p>Updated by one writer (the {@code items.sid.v1} consumer) while any number of searches read
+ * it: readers never block and never see a code counted that has no item below it at the time of the
+ * update; a search that races a delisting may reach a prefix that just emptied, which then expands
+ * to no item, so an invalid SID can never be returned. Every update bumps {@link #version()}.
+ */
+public final class SidTrie {
+    private static final int BITS = 14;
+
+    private final int levels;
+    private final int codebookSize;
+    private final ConcurrentHashMap<Long, AtomicIntegerArray> children = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, ConcurrentSkipListMap<Integer, String>> leaves =
+            new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, int[]> sidByItem = new ConcurrentHashMap<>();
+    private final AtomicLong version = new AtomicLong();
+
+    public SidTrie(int levels, int codebookSize) {
+        if (levels < 1 || levels > 4 || codebookSize < 1 || codebookSize > (1 << BITS)) {
+            throw new IllegalArgumentException(
+                    "supports 1..4 levels of up to "
+                            + (1 << BITS)
+                            + " codes, got "
+                            + levels
+                            + "x"
+                            + codebookSize);
+        }
+        this.levels = levels;
+        this.codebookSize = codebookSize;
+    }
+
+    public int levels() {
+        return levels;
+    }
+
+    public int codebookSize() {
+        return codebookSize;
+    }
+
+    /** Incremented on every change; stamped on results so they say what they were computed on. */
+    public long version() {
+        return version.get();
+    }
+
+    /** Live items. */
+    public int size() {
+        return sidByItem.size();
+    }
+
+    /** Adds or moves an item to {@code sid} (L codes then the collision code). */
+    public synchronized void put(String itemId, int[] sid) {
+        if (sid.length != levels + 1) {
+            throw new IllegalArgumentException(
+                    "SID " + Arrays.toString(sid) + " must have " + (levels + 1) + " codes");
+        }
+        for (int l = 0; l < levels; l++) {
+            if (sid[l] < 0 || sid[l] >= codebookSize) {
+                throw new IllegalArgumentException(
+                        "code " + sid[l] + " at level " + l + " is out of range");
+            }
+        }
+        int[] old = sidByItem.get(itemId);
+        if (old != null) {
+            if (Arrays.equals(old, sid)) {
+                return;
+            }
+            unlink(itemId, old);
+        }
+        int[] copy = sid.clone();
+        // Leaf first, counts after: a reader that sees a count > 0 finds the item below it.
+        leaves.computeIfAbsent(key(copy, levels), k -> new ConcurrentSkipListMap<>())
+                .put(copy[levels], itemId);
+        for (int l = levels - 1; l >= 0; l--) {
+            children.computeIfAbsent(key(copy, l), k -> new AtomicIntegerArray(codebookSize))
+                    .incrementAndGet(copy[l]);
+        }
+        sidByItem.put(itemId, copy);
+        version.incrementAndGet();
+    }
+
+    /** Removes an item; no-op when absent. */
+    public synchronized void remove(String itemId) {
+        int[] old = sidByItem.remove(itemId);
+        if (old != null) {
+            unlink(itemId, old);
+            version.incrementAndGet();
+        }
+    }
+
+    private void unlink(String itemId, int[] sid) {
+        // Counts first, leaf after: readers stop reaching the leaf before it empties.
+        for (int l = 0; l < levels; l++) {
+            AtomicIntegerArray counts = children.get(key(sid, l));
+            if (counts != null) {
+                counts.decrementAndGet(sid[l]);
+            }
+        }
+        Map<Integer, String> leaf = leaves.get(key(sid, levels));
+        if (leaf != null) {
+            leaf.remove(sid[levels], itemId);
+        }
+    }
+
+    /** The SID of a live item, or {@code null}. */
+    public int[] sidOf(String itemId) {
+        int[] sid = sidByItem.get(itemId);
+        return sid == null ? null : sid.clone();
+    }
+
+    /**
+     * Marks in {@code allowed} (length K) the codes at level {@code prefix.length} that continue
+     * {@code prefix} towards at least one live item; returns how many.
+     */
+    public int allowedNext(int[] prefix, int length, boolean[] allowed) {
+        Arrays.fill(allowed, false);
+        AtomicIntegerArray counts = children.get(key(prefix, length));
+        if (counts == null) {
+            return 0;
+        }
+        int n = 0;
+        for (int c = 0; c < codebookSize; c++) {
+            if (counts.get(c) > 0) {
+                allowed[c] = true;
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Items under a full L-level prefix, by ascending collision code. */
+    public List<Item> itemsUnder(int[] prefix) {
+        ConcurrentSkipListMap<Integer, String> leaf = leaves.get(key(prefix, levels));
+        if (leaf == null) {
+            return List.of();
+        }
+        List<Item> items = new ArrayList<>();
+        leaf.forEach((collision, id) -> items.add(new Item(id, collision)));
+        return items;
+    }
+
+    /** An item under a prefix. */
+    public record Item(String itemId, int collision) {}
+
+    private static long key(int[] codes, int length) {
+        long key = (long) length << 60;
+        for (int i = 0; i < length; i++) {
+            key |= (long) codes[i] << (BITS * i);
+        }
+        return key;
+    }
+}

@@ -1,0 +1,274 @@
+package io.sidstream.retrieval.beam;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class BeamSearchTest {
+    static final int K = 16;
+    static final TokenLayout LAYOUT = new TokenLayout(0, 1, List.of(2, 18, 34), 50, 16);
+
+    /** n random items; items sharing a prefix get collision codes 0, 1, ... */
+    static SidTrie randomTrie(long seed, int n) {
+        SidTrie trie = new SidTrie(3, K);
+        Random random = new Random(seed);
+        Map<List<Integer>, Integer> used = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            // Skewed first level so some prefixes are crowded and others empty.
+            int[] sid = {
+                random.nextInt(K / 2) * (random.nextBoolean() ? 1 : 2) % K,
+                random.nextInt(K),
+                random.nextInt(K),
+                0
+            };
+            List<Integer> prefix = List.of(sid[0], sid[1], sid[2]);
+            sid[3] = used.merge(prefix, 1, Integer::sum) - 1;
+            trie.put("i" + i, sid);
+        }
+        return trie;
+    }
+
+    static List<int[]> history(int... itemSeeds) {
+        List<int[]> history = new ArrayList<>();
+        for (int s : itemSeeds) {
+            history.add(new int[] {s % K, (s * 7) % K, (s * 13) % K, 0});
+        }
+        return history;
+    }
+
+    /** Every live item scored exactly, best first: the ground truth beam search approximates. */
+    static List<BeamResult.Candidate> exhaustive(
+            FakeLogits fake, SidTrie trie, long seed, Set<String> excluded) {
+        List<BeamResult.Candidate> all = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            int[] sid = trie.sidOf("i" + i);
+            if (sid == null) {
+                if (i > 5_000) {
+                    break;
+                }
+                continue;
+            }
+            if (excluded.contains("i" + i)) {
+                continue;
+            }
+            all.add(
+                    new BeamResult.Candidate(
+                            "i" + i,
+                            List.of(sid[0], sid[1], sid[2], sid[3]),
+                            fake.score(seed, sid)));
+        }
+        all.sort(
+                Comparator.comparingDouble(BeamResult.Candidate::score)
+                        .reversed()
+                        .thenComparing(c -> c.sid().get(0))
+                        .thenComparing(c -> c.sid().get(1))
+                        .thenComparing(c -> c.sid().get(2))
+                        .thenComparing(c -> c.sid().get(3)));
+        return all;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 32, 33, 256, 1000})
+    void shouldScoreEveryReturnedSidExactlyAndMatchExhaustiveSearchWhenWideEnough(int width) {
+        SidTrie trie = randomTrie(42, 600);
+        FakeLogits fake = new FakeLogits(LAYOUT, K);
+        BeamSearch search = new BeamSearch(fake, LAYOUT, 50);
+        BeamRequest request = BeamRequest.of(history(3, 5, 8), width, 50);
+        long seed = FakeLogits.historySeed(search.historyTokens(List.of(request))[0]);
+        BeamResult result = search.search(List.of(request), trie).get(0);
+
+        Set<String> ids = new HashSet<>();
+        double previous = Double.POSITIVE_INFINITY;
+        for (BeamResult.Candidate c : result.candidates()) {
+            assertThat(ids.add(c.itemId())).as("item %s appears once", c.itemId()).isTrue();
+            int[] sid = c.sid().stream().mapToInt(Integer::intValue).toArray();
+            assertThat(trie.sidOf(c.itemId()))
+                    .as("returned SID is the item's live SID")
+                    .isEqualTo(sid);
+            assertThat(c.score()).isCloseTo(fake.score(seed, sid), within(1e-6));
+            assertThat(c.score()).isLessThanOrEqualTo(previous);
+            previous = c.score();
+        }
+        List<BeamResult.Candidate> truth = exhaustive(fake, trie, seed, Set.of());
+        if (width >= 600) {
+            // No level has more than 600 live prefixes: nothing is pruned, so beam == exhaustive.
+            assertThat(result.candidates())
+                    .extracting(BeamResult.Candidate::itemId)
+                    .containsExactlyElementsOf(
+                            truth.subList(0, 50).stream()
+                                    .map(BeamResult.Candidate::itemId)
+                                    .toList());
+        }
+        if (width == 1) {
+            // Greedy: the single best allowed code at every level.
+            int[] prefix = new int[3];
+            boolean[] allowed = new boolean[K];
+            for (int l = 0; l < 3; l++) {
+                trie.allowedNext(prefix, l, allowed);
+                double[] lp = fake.logProbs(seed, prefix, l);
+                int best = -1;
+                for (int c = 0; c < K; c++) {
+                    if (allowed[c] && (best < 0 || (float) lp[c] > (float) lp[best])) {
+                        best = c;
+                    }
+                }
+                prefix[l] = best;
+            }
+            assertThat(result.candidates())
+                    .isNotEmpty()
+                    .allSatisfy(
+                            c ->
+                                    assertThat(c.sid().subList(0, 3))
+                                            .containsExactly(prefix[0], prefix[1], prefix[2]));
+        }
+        assertThat(result.indexVersion()).isEqualTo(trie.version());
+    }
+
+    @Test
+    void shouldBatchRequestsIntoOneModelCallPerLevel() {
+        SidTrie trie = randomTrie(1, 300);
+        FakeLogits fake = new FakeLogits(LAYOUT, K);
+        BeamSearch search = new BeamSearch(fake, LAYOUT, 50);
+        List<BeamRequest> requests =
+                List.of(
+                        BeamRequest.of(history(1), 8, 10),
+                        BeamRequest.of(history(2, 3), 64, 10),
+                        BeamRequest.of(List.of(), 3, 5));
+        List<BeamResult> batched = search.search(requests, trie);
+        assertThat(fake.encodeCalls).isEqualTo(1);
+        assertThat(fake.stepCalls).isEqualTo(3);
+        for (int i = 0; i < requests.size(); i++) {
+            assertThat(batched.get(i))
+                    .isEqualTo(search.search(List.of(requests.get(i)), trie).get(0));
+        }
+    }
+
+    @Test
+    void shouldSayWhenFewerItemsThanRequestedAreReachable() {
+        SidTrie trie = new SidTrie(3, K);
+        trie.put("a", new int[] {1, 2, 3, 0});
+        trie.put("b", new int[] {1, 2, 3, 1});
+        trie.put("c", new int[] {4, 5, 6, 0});
+        BeamSearch search = new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50);
+        BeamResult result = search.search(List.of(BeamRequest.of(history(1), 16, 10)), trie).get(0);
+        assertThat(result.candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .containsExactlyInAnyOrder("a", "b", "c");
+        assertThat(result.exhausted()).isTrue();
+        assertThat(
+                        search.search(List.of(BeamRequest.of(history(1), 16, 2)), trie)
+                                .get(0)
+                                .exhausted())
+                .isFalse();
+    }
+
+    @Test
+    void shouldNeverReturnAnInvalidSidOnRandomTriesWithDeletions() {
+        for (long seed = 0; seed < 40; seed++) {
+            SidTrie trie = randomTrie(seed, 50 + (int) seed * 10);
+            Random random = new Random(seed);
+            for (int d = 0; d < 30; d++) {
+                trie.remove("i" + random.nextInt(50));
+            }
+            BeamSearch search = new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50);
+            int width = 1 + random.nextInt(64);
+            BeamResult result =
+                    search.search(List.of(BeamRequest.of(history((int) seed), width, 40)), trie)
+                            .get(0);
+            for (BeamResult.Candidate c : result.candidates()) {
+                assertThat(trie.sidOf(c.itemId()))
+                        .isEqualTo(c.sid().stream().mapToInt(Integer::intValue).toArray());
+            }
+            assertThat(result.candidates()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void shouldHonourSteeringAndExclusions() {
+        SidTrie trie = randomTrie(7, 600);
+        BeamSearch search = new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50);
+        BeamResult open = search.search(List.of(BeamRequest.of(history(4), 64, 30)), trie).get(0);
+        String top = open.candidates().get(0).itemId();
+        int topFirst = open.candidates().get(0).sid().get(0);
+
+        BeamResult included =
+                search.search(
+                                List.of(
+                                        new BeamRequest(
+                                                history(4),
+                                                64,
+                                                30,
+                                                Set.of(),
+                                                List.of(new int[] {5}),
+                                                List.of())),
+                                trie)
+                        .get(0);
+        assertThat(included.candidates())
+                .isNotEmpty()
+                .allSatisfy(c -> assertThat(c.sid().get(0)).isEqualTo(5));
+
+        BeamResult excluded =
+                search.search(
+                                List.of(
+                                        new BeamRequest(
+                                                history(4),
+                                                64,
+                                                30,
+                                                Set.of(),
+                                                List.of(),
+                                                List.of(new int[] {topFirst}))),
+                                trie)
+                        .get(0);
+        assertThat(excluded.candidates())
+                .isNotEmpty()
+                .noneSatisfy(c -> assertThat(c.sid().get(0)).isEqualTo(topFirst));
+
+        BeamResult unseen =
+                search.search(
+                                List.of(
+                                        new BeamRequest(
+                                                history(4),
+                                                64,
+                                                30,
+                                                Set.of(top),
+                                                List.of(),
+                                                List.of())),
+                                trie)
+                        .get(0);
+        assertThat(unseen.candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain(top)
+                .hasSize(30);
+    }
+
+    @Test
+    void shouldSeeNewItemsAndForgetDelistedOnesWithoutRebuilding() {
+        SidTrie trie = new SidTrie(3, K);
+        trie.put("a", new int[] {1, 2, 3, 0});
+        BeamSearch search = new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50);
+        long v0 = trie.version();
+        trie.put("fresh", new int[] {9, 9, 9, 0});
+        BeamResult result = search.search(List.of(BeamRequest.of(history(1), 8, 10)), trie).get(0);
+        assertThat(result.candidates()).extracting(BeamResult.Candidate::itemId).contains("fresh");
+        assertThat(result.indexVersion()).isGreaterThan(v0);
+        trie.remove("fresh");
+        assertThat(
+                        search.search(List.of(BeamRequest.of(history(1), 8, 10)), trie)
+                                .get(0)
+                                .candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .containsExactly("a");
+    }
+}
