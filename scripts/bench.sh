@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark of the bench module and prints its machine-readable (JSON line) result.
-#   scripts/bench.sh item-assignment [items=5000] [latencyItems=500]
+#   scripts/bench.sh item-assignment [items=5000] [latencyItems=500] [modelThreads=1]
+#   scripts/bench.sh beam-search [JMH options, e.g. -p beam=256 -p batch=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet --no-python
@@ -11,6 +12,21 @@ if [ ! -f "$jar" ] || [ -n "$(find . -path ./data -prune -o \( -name '*.java' -o
 fi
 case "$name" in
   item-assignment) main=io.sidstream.bench.ItemAssignmentBench ;;
-  *) echo "unknown benchmark $name (item-assignment)" >&2; exit 2 ;;
+  # JMH: extra arguments go to JMH, e.g. -p beam=256 -p batch=1 -rf json -rff out.json
+  beam-search) main=io.sidstream.bench.BeamSearchBench ;;
+  *) echo "unknown benchmark $name (item-assignment, beam-search)" >&2; exit 2 ;;
 esac
-exec java ${SIDSTREAM_JAVA_OPTS:-} -cp "$jar:bench/target/lib/*" "$main" "$@"
+# ONNX Runtime 1.29 crashes in processes whose command line exceeds ~4 KB, and JMH forks its
+# benchmark JVMs with the full classpath spelled out: so hand it a one-entry pathing jar.
+cpjar=bench/target/classpath.jar
+if [ ! -f "$cpjar" ] || [ "$jar" -nt "$cpjar" ]; then
+  value="bench.jar$(for f in bench/target/lib/*.jar; do printf ' lib/%s' "$(basename "$f")"; done)"
+  tmp=$(mktemp -d)
+  { echo "Manifest-Version: 1.0"
+    awk -v s="$value" 'BEGIN { line = "Class-Path: " s; print substr(line, 1, 70);
+                               for (i = 71; i <= length(line); i += 69) print " " substr(line, i, 69) }'
+  } > "$tmp/MANIFEST.MF"
+  jar --create --file "$cpjar" --manifest "$tmp/MANIFEST.MF" -C "$tmp" MANIFEST.MF
+  rm -rf "$tmp"
+fi
+exec java ${SIDSTREAM_JAVA_OPTS:-} -cp "$cpjar" "$main" "$@"

@@ -163,7 +163,7 @@ public final class BeamSearch {
     }
 
     /** Left-padded tokens of the last {@code maxHistoryItems} items of every request. */
-    long[][] historyTokens(List<BeamRequest> requests) {
+    public long[][] historyTokens(List<BeamRequest> requests) {
         int perItem = layout.levels() + 1;
         int longest = 1;
         for (BeamRequest request : requests) {

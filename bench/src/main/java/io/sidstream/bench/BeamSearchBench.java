@@ -1,0 +1,165 @@
+package io.sidstream.bench;
+
+import io.sidstream.retrieval.beam.BeamRequest;
+import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.LogitsFn;
+import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.retrieval.beam.TokenLayout;
+import io.sidstream.retrieval.onnx.DecoderLogits;
+import io.sidstream.retrieval.onnx.DecoderSession;
+import io.sidstream.retrieval.onnx.ExecutionProvider;
+import io.sidstream.schemas.bundle.BundleManifest;
+import io.sidstream.schemas.bundle.ModelBundle;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Constrained beam search over the default bundle's ONNX decoder on the CPU, against the pure
+ * decoder forward passes of the same shapes (encode once + L decode steps, no masking, no top-k):
+ * {@code search / forward} is the search overhead. Histories are as long as the bundle reads
+ * ({@code maxHistoryItems}). Run with {@code scripts/bench.sh beam-search}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+@Fork(
+        value = 1,
+        jvmArgs = {"-Xmx4g"})
+public class BeamSearchBench {
+    @Param({"16", "128", "256", "1024"})
+    public int beam;
+
+    @Param({"1", "32"})
+    public int batch;
+
+    private DecoderSession session;
+    private BeamSearch search;
+    private SidTrie trie;
+    private List<BeamRequest> requests;
+    private long[][] historyTokens;
+    private long[][] stepTokens;
+    private LogitsFn logits;
+    private int levels;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        ModelBundle bundle = ModelBundle.load(ModelBundle.DEFAULT_DIRECTORY);
+        BundleManifest m = bundle.manifest();
+        TokenLayout layout = DecoderLogits.layoutOf(m);
+        levels = layout.levels();
+        trie = new SidTrie(levels, m.sid().codebookSize());
+        List<int[]> sids = new ArrayList<>();
+        for (String line : Files.readAllLines(bundle.file(m.itemSidsFile()))) {
+            String[] parts = line.split("\t");
+            int[] sid = Arrays.stream(parts[1].split(" ")).mapToInt(Integer::parseInt).toArray();
+            trie.put(parts[0], sid);
+            sids.add(sid);
+        }
+        session = DecoderSession.open(bundle, ExecutionProvider.AUTO, 0);
+        logits = new DecoderLogits(session);
+        int history = m.decoder().maxHistoryItems();
+        search = new BeamSearch(logits, layout, history);
+        Random random = new Random(1);
+        requests = new ArrayList<>();
+        for (int r = 0; r < batch; r++) {
+            List<int[]> h = new ArrayList<>();
+            for (int i = 0; i < history; i++) {
+                h.add(sids.get(random.nextInt(sids.size())));
+            }
+            requests.add(BeamRequest.of(h, beam, 100));
+        }
+        historyTokens = search.historyTokens(requests);
+        stepTokens = new long[levels][];
+        for (int s = 1; s <= levels; s++) {
+            long[] tokens = new long[batch * widthAt(s) * s];
+            for (int i = 0; i < tokens.length; i += s) {
+                tokens[i] = layout.bos();
+                for (int l = 1; l < s; l++) {
+                    tokens[i + l] = layout.levelToken(l - 1, (i / s) % m.sid().codebookSize());
+                }
+            }
+            stepTokens[s - 1] = tokens;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        session.close();
+    }
+
+    /** The whole constrained search for the batch. */
+    @Benchmark
+    public Object search() {
+        return search.search(requests, trie);
+    }
+
+    /** Beams alive at step s: one (the empty prefix) at the first level, the full width after. */
+    private int widthAt(int s) {
+        return s == 1 ? 1 : beam;
+    }
+
+    /** Only the model: encode once and L decode steps of the shapes the search uses. */
+    @Benchmark
+    public float forward() {
+        float sink = 0;
+        try (LogitsFn.Encoded encoded = logits.encode(historyTokens)) {
+            for (int s = 1; s <= levels; s++) {
+                sink += encoded.step(stepTokens[s - 1], widthAt(s), s)[0];
+            }
+        }
+        return sink;
+    }
+
+    /**
+     * Multiply-adds x 2 of one request: history tokens through every layer once, then per level the
+     * beams' tokens (S <= L) through every layer, attending to the history.
+     */
+    public static double flopsPerRequest(BundleManifest m, int beam) {
+        int d = m.decoder().dModel();
+        int layers = m.decoder().layers();
+        int t = m.decoder().maxHistoryItems() * m.tokens().tokensPerItem();
+        double perTokenLayer =
+                2.0 * (4.0 * d * d + 2.0 * d * 4 * d); // qkv+proj, 2-layer MLP (ff=4d)
+        double history = t * layers * (perTokenLayer + 2.0 * 2 * t * d);
+        double steps = 0;
+        for (int s = 1; s <= m.sid().levels(); s++) {
+            steps +=
+                    beam * s * layers * (perTokenLayer + 2.0 * 2 * (t + s) * d)
+                            + beam * 2.0 * d * m.sid().codebookSize();
+        }
+        return history + steps;
+    }
+
+    public static void main(String[] args) throws Exception {
+        BundleManifest m = ModelBundle.load(ModelBundle.DEFAULT_DIRECTORY).manifest();
+        for (int beam : new int[] {16, 128, 256, 1024}) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "{\"bench\":\"beam-search-flops\",\"beam\":%d,\"history_items\":%d,\"gflop_per_request\":%.3f}%n",
+                    beam,
+                    m.decoder().maxHistoryItems(),
+                    flopsPerRequest(m, beam) / 1e9);
+        }
+        org.openjdk.jmh.Main.main(args);
+    }
+}
