@@ -1,16 +1,14 @@
 package io.sidstream.ingest;
 
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
+import io.sidstream.schemas.runtime.SettingsReader;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 
 /**
  * The typed configuration of ingest-stream, read once at start-up from environment-style keys
@@ -32,31 +30,17 @@ public record IngestConfig(
         int httpPort,
         Map<String, String> kafkaOverrides) {
 
-    static final String KAFKA_PREFIX = "SIDSTREAM_KAFKA_";
-
     public IngestConfig {
         kafkaOverrides = Map.copyOf(kafkaOverrides);
     }
 
     /** Reads and validates every setting, reporting all problems in one exception. */
     public static IngestConfig fromEnv(Map<String, String> env) {
-        List<String> problems = new ArrayList<>();
-        Map<String, String> kafka = new TreeMap<>();
-        for (Map.Entry<String, String> e : env.entrySet()) {
-            if (e.getKey().startsWith(KAFKA_PREFIX)) {
-                kafka.put(
-                        e.getKey()
-                                .substring(KAFKA_PREFIX.length())
-                                .toLowerCase(Locale.ROOT)
-                                .replace('_', '.'),
-                        e.getValue());
-            }
-        }
-        Reader r = new Reader(env, problems);
+        SettingsReader r = new SettingsReader(env);
         String guarantee = r.string(IngestSetting.PROCESSING_GUARANTEE);
         if (!List.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE)
                 .contains(guarantee)) {
-            problems.add(
+            r.problem(
                     IngestSetting.PROCESSING_GUARANTEE.key()
                             + "="
                             + guarantee
@@ -77,11 +61,8 @@ public record IngestConfig(
                         r.integer(IngestSetting.MODEL_THREADS, 0, 256),
                         r.integer(IngestSetting.MAX_TEXT_CHARS, 1, 1_000_000),
                         r.integer(IngestSetting.HTTP_PORT, 0, 65535),
-                        kafka);
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "invalid ingest-stream configuration:\n  - " + String.join("\n  - ", problems));
-        }
+                        r.kafkaOverrides());
+        r.throwIfInvalid("ingest-stream");
         return config;
     }
 
@@ -106,30 +87,5 @@ public record IngestConfig(
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         props.putAll(kafkaOverrides);
         return props;
-    }
-
-    private record Reader(Map<String, String> env, List<String> problems) {
-        String string(IngestSetting s) {
-            String v = env.getOrDefault(s.key(), s.defaultValue());
-            if (v == null || v.isBlank()) {
-                problems.add(s.key() + " is empty (" + s.doc() + ")");
-                return s.defaultValue();
-            }
-            return v.trim();
-        }
-
-        int integer(IngestSetting s, int min, int max) {
-            String v = string(s);
-            try {
-                int value = Integer.parseInt(v);
-                if (value < min || value > max) {
-                    problems.add(s.key() + "=" + v + " is outside [" + min + ", " + max + "]");
-                }
-                return value;
-            } catch (NumberFormatException e) {
-                problems.add(s.key() + "=" + v + " is not an integer");
-                return Integer.parseInt(s.defaultValue());
-            }
-        }
     }
 }

@@ -1,12 +1,14 @@
 package io.sidstream.ingest;
 
+import io.sidstream.schemas.runtime.Setting;
+
 /**
  * Every configuration key of ingest-stream, declared once with its default and doc. Keys are
  * environment variables (or properties-file keys of the same name). Kafka client and Streams
  * settings pass through as {@code SIDSTREAM_KAFKA_<NAME>}, e.g. {@code
  * SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL} becomes {@code security.protocol}.
  */
-public enum IngestSetting {
+public enum IngestSetting implements Setting {
     BOOTSTRAP_SERVERS("SIDSTREAM_BOOTSTRAP_SERVERS", "localhost:9092", "Kafka bootstrap servers."),
     APPLICATION_ID(
             "SIDSTREAM_INGEST_APPLICATION_ID",
@@ -53,14 +55,17 @@ public enum IngestSetting {
         this.doc = doc;
     }
 
+    @Override
     public String key() {
         return key;
     }
 
+    @Override
     public String defaultValue() {
         return defaultValue;
     }
 
+    @Override
     public String doc() {
         return doc;
     }

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.ItemState;
+import io.sidstream.schemas.runtime.HttpResponses;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -47,17 +48,20 @@ public final class IngestHttpServer implements AutoCloseable {
                     boolean up =
                             state == KafkaStreams.State.RUNNING
                                     || state == KafkaStreams.State.REBALANCING;
-                    respond(ex, up ? 200 : 503, "text/plain", state.name());
+                    HttpResponses.respond(ex, up ? 200 : 503, "text/plain", state.name());
                 });
         server.createContext(
-                "/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", registry.scrape()));
+                "/metrics",
+                ex ->
+                        HttpResponses.respond(
+                                ex, 200, "text/plain; version=0.0.4", registry.scrape()));
         server.createContext("/items/", ex -> itemSid(ex, streams.get()));
     }
 
     private static void itemSid(HttpExchange ex, KafkaStreams streams) throws IOException {
         String path = ex.getRequestURI().getRawPath();
         if (!"GET".equals(ex.getRequestMethod()) || !path.endsWith("/sid")) {
-            respond(ex, 404, "text/plain", "use GET /items/{id}/sid");
+            HttpResponses.respond(ex, 404, "text/plain", "use GET /items/{id}/sid");
             return;
         }
         String id =
@@ -72,18 +76,19 @@ public final class IngestHttpServer implements AutoCloseable {
                                     IngestStores.ITEM_STATE, QueryableStoreTypes.keyValueStore()));
             state = store.get(id);
         } catch (InvalidStateStoreException e) {
-            respond(ex, 503, "text/plain", "store not queryable yet: " + e.getMessage());
+            HttpResponses.respond(
+                    ex, 503, "text/plain", "store not queryable yet: " + e.getMessage());
             return;
         }
         if (state == null || state.getSid() == null) {
-            respond(
+            HttpResponses.respond(
                     ex,
                     404,
                     "application/json",
                     "{\"itemId\":" + json(id) + ",\"error\":\"no SID\"}");
             return;
         }
-        respond(
+        HttpResponses.respond(
                 ex,
                 200,
                 "application/json",
@@ -108,16 +113,6 @@ public final class IngestHttpServer implements AutoCloseable {
             }
         }
         return out.append('"').toString();
-    }
-
-    private static void respond(HttpExchange ex, int status, String type, String body)
-            throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", type);
-        ex.sendResponseHeaders(status, bytes.length);
-        try (var out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
     }
 
     public void start() {

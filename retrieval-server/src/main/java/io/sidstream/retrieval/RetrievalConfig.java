@@ -1,0 +1,72 @@
+package io.sidstream.retrieval;
+
+import io.sidstream.retrieval.onnx.ExecutionProvider;
+import io.sidstream.schemas.runtime.SettingsReader;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+/** The typed configuration of retrieval-server; every problem is reported at once. */
+public record RetrievalConfig(
+        String bootstrapServers,
+        String applicationId,
+        Path bundleDir,
+        ExecutionProvider executionProvider,
+        int modelThreads,
+        int maxBatch,
+        Duration maxWait,
+        int defaultBeam,
+        int maxBeam,
+        int maxK,
+        int httpPort,
+        Map<String, String> kafkaOverrides) {
+
+    public RetrievalConfig {
+        kafkaOverrides = Map.copyOf(kafkaOverrides);
+    }
+
+    public static RetrievalConfig fromEnv(Map<String, String> env) {
+        SettingsReader r = new SettingsReader(env);
+        ExecutionProvider provider = ExecutionProvider.AUTO;
+        try {
+            provider = ExecutionProvider.parse(r.string(RetrievalSetting.EXECUTION_PROVIDER));
+        } catch (IllegalArgumentException e) {
+            r.problem(RetrievalSetting.EXECUTION_PROVIDER.key() + ": " + e.getMessage());
+        }
+        int defaultBeam = r.integer(RetrievalSetting.DEFAULT_BEAM, 1, 65_536);
+        int maxBeam = r.integer(RetrievalSetting.MAX_BEAM, 1, 65_536);
+        if (defaultBeam > maxBeam) {
+            r.problem(
+                    "SIDSTREAM_DEFAULT_BEAM="
+                            + defaultBeam
+                            + " exceeds SIDSTREAM_MAX_BEAM="
+                            + maxBeam);
+        }
+        RetrievalConfig config =
+                new RetrievalConfig(
+                        r.string(RetrievalSetting.BOOTSTRAP_SERVERS),
+                        r.string(RetrievalSetting.APPLICATION_ID),
+                        Path.of(r.string(RetrievalSetting.BUNDLE_DIR)),
+                        provider,
+                        r.integer(RetrievalSetting.MODEL_THREADS, 0, 256),
+                        r.integer(RetrievalSetting.MAX_BATCH, 1, 4096),
+                        Duration.ofMillis(r.integer(RetrievalSetting.MAX_WAIT_MS, 0, 10_000)),
+                        defaultBeam,
+                        maxBeam,
+                        r.integer(RetrievalSetting.MAX_K, 1, 100_000),
+                        r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
+                        r.kafkaOverrides());
+        r.throwIfInvalid("retrieval-server");
+        return config;
+    }
+
+    /** Kafka client properties: bootstrap servers, then pass-through overrides. */
+    public Properties kafkaProperties() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        props.putAll(kafkaOverrides);
+        return props;
+    }
+}

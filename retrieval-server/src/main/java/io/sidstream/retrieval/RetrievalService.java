@@ -1,0 +1,139 @@
+package io.sidstream.retrieval;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.retrieval.beam.TokenLayout;
+import io.sidstream.retrieval.index.SidIndexFeed;
+import io.sidstream.retrieval.onnx.DecoderLogits;
+import io.sidstream.retrieval.onnx.DecoderSession;
+import io.sidstream.retrieval.serve.MicroBatcher;
+import io.sidstream.retrieval.serve.RequestLoop;
+import io.sidstream.retrieval.serve.RequestTranslator;
+import io.sidstream.retrieval.serve.RetrievalHttpServer;
+import io.sidstream.schemas.bundle.BundleManifest;
+import io.sidstream.schemas.bundle.ModelBundle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One running retrieval-server: model bundle and decoder (CUDA or CPU), live SID index fed from
+ * {@code items.sid.v1}, micro-batched beam search, the Kafka request loop and the HTTP API.
+ * Metrics: {@code sidstream.retrieval.index.items}, {@code .index.version}, and {@code
+ * sidstream.retrieval.cuda} (1 when the decoder runs on CUDA).
+ */
+public final class RetrievalService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RetrievalService.class);
+
+    private final DecoderSession session;
+    private final SidIndexFeed feed;
+    private final MicroBatcher batcher;
+    private final RequestLoop loop;
+    private final RetrievalHttpServer http;
+    private final SidTrie trie;
+
+    private RetrievalService(
+            DecoderSession session,
+            SidIndexFeed feed,
+            MicroBatcher batcher,
+            RequestLoop loop,
+            RetrievalHttpServer http,
+            SidTrie trie) {
+        this.session = session;
+        this.feed = feed;
+        this.batcher = batcher;
+        this.loop = loop;
+        this.http = http;
+        this.trie = trie;
+    }
+
+    /** Loads the bundle (fatal if unusable), loads the index, then serves. */
+    public static RetrievalService start(RetrievalConfig config, Duration indexTimeout)
+            throws InterruptedException {
+        ModelBundle bundle = ModelBundle.load(config.bundleDir());
+        BundleManifest m = bundle.manifest();
+        DecoderSession session =
+                DecoderSession.open(bundle, config.executionProvider(), config.modelThreads());
+        LOG.info(
+                "decoder on {}{} bundle={}",
+                session.executionProvider(),
+                session.fallbackReason() == null
+                        ? ""
+                        : " (CUDA unavailable: "
+                                + session.fallbackReason().lines().findFirst().orElse("")
+                                + ")",
+                bundle.version());
+        TokenLayout layout = DecoderLogits.layoutOf(m);
+        SidTrie trie = new SidTrie(layout.levels(), m.sid().codebookSize());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.gauge("sidstream.retrieval.index.items", trie, SidTrie::size);
+        registry.gauge("sidstream.retrieval.index.version", trie, SidTrie::version);
+        registry.gauge(
+                "sidstream.retrieval.cuda",
+                session,
+                s -> s.executionProvider().equals("cuda") ? 1 : 0);
+        SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
+        feed.start();
+        BeamSearch search =
+                new BeamSearch(new DecoderLogits(session), layout, m.decoder().maxHistoryItems());
+        MicroBatcher batcher = new MicroBatcher(search, trie, config.maxBatch(), config.maxWait());
+        RequestTranslator translator =
+                new RequestTranslator(
+                        layout.levels(),
+                        m.sid().codebookSize(),
+                        config.defaultBeam(),
+                        config.maxBeam(),
+                        config.maxK());
+        RequestLoop loop =
+                new RequestLoop(
+                        config.kafkaProperties(),
+                        config.applicationId(),
+                        batcher,
+                        translator,
+                        bundle.version());
+        AtomicBoolean caughtUp = new AtomicBoolean();
+        RetrievalHttpServer http =
+                new RetrievalHttpServer(
+                        config.httpPort(),
+                        batcher,
+                        translator,
+                        trie,
+                        bundle.version(),
+                        caughtUp::get,
+                        registry::scrape,
+                        loop::publish);
+        http.start();
+        if (!feed.awaitCaughtUp(indexTimeout)) {
+            LOG.warn("SID index still loading after {}; serving anyway", indexTimeout);
+        }
+        caughtUp.set(true);
+        loop.start();
+        LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
+        return new RetrievalService(session, feed, batcher, loop, http, trie);
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public SidTrie index() {
+        return trie;
+    }
+
+    public String executionProvider() {
+        return session.executionProvider();
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        loop.close();
+        batcher.close();
+        feed.close();
+        session.close();
+    }
+}

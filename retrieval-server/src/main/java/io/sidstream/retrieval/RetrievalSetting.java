@@ -1,0 +1,59 @@
+package io.sidstream.retrieval;
+
+import io.sidstream.schemas.runtime.Setting;
+
+/**
+ * Every configuration key of retrieval-server, declared once with default and doc (environment
+ * variables or properties-file keys; {@code SIDSTREAM_KAFKA_<NAME>} passes through to Kafka).
+ */
+public enum RetrievalSetting implements Setting {
+    BOOTSTRAP_SERVERS("SIDSTREAM_BOOTSTRAP_SERVERS", "localhost:9092", "Kafka bootstrap servers."),
+    APPLICATION_ID(
+            "SIDSTREAM_RETRIEVAL_APPLICATION_ID",
+            "sidstream-retrieval",
+            "Consumer group of the request loop."),
+    BUNDLE_DIR("SIDSTREAM_BUNDLE_DIR", "models/default", "Model bundle directory."),
+    EXECUTION_PROVIDER(
+            "SIDSTREAM_EXECUTION_PROVIDER",
+            "auto",
+            "auto (CUDA if it works, else CPU), cuda (required) or cpu."),
+    MODEL_THREADS(
+            "SIDSTREAM_RETRIEVAL_MODEL_THREADS",
+            "0",
+            "ONNX Runtime intra-op threads (0 = one per core)."),
+    MAX_BATCH("SIDSTREAM_MAX_BATCH", "32", "Requests per batched beam search at most."),
+    MAX_WAIT_MS(
+            "SIDSTREAM_MAX_WAIT_MS", "5", "Longest a request waits for its batch to fill (ms)."),
+    DEFAULT_BEAM("SIDSTREAM_DEFAULT_BEAM", "128", "Beam width when a request names none."),
+    MAX_BEAM("SIDSTREAM_MAX_BEAM", "1024", "Largest beam width a request may ask for."),
+    MAX_K("SIDSTREAM_MAX_K", "1000", "Most candidates a request may ask for."),
+    HTTP_PORT(
+            "SIDSTREAM_RETRIEVAL_HTTP_PORT",
+            "8082",
+            "Port of /recommendations, /health, /metrics; 0 = any.");
+
+    private final String key;
+    private final String defaultValue;
+    private final String doc;
+
+    RetrievalSetting(String key, String defaultValue, String doc) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.doc = doc;
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    @Override
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    @Override
+    public String doc() {
+        return doc;
+    }
+}

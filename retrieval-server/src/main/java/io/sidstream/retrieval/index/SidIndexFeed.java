@@ -1,0 +1,128 @@
+package io.sidstream.retrieval.index;
+
+import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.v1.ItemSid;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Keeps a {@link SidTrie} equal to {@code items.sid.v1}: reads every partition from the beginning
+ * (read_committed, no consumer group: every retrieval instance holds the whole index) and applies
+ * SIDs and tombstones as they arrive, so a newly listed item is searchable as soon as its record is
+ * consumed. One thread; {@link #awaitCaughtUp} tells when the backlog present at start is applied.
+ */
+public final class SidIndexFeed implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SidIndexFeed.class);
+
+    private final SidTrie trie;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Thread thread;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+
+    public SidIndexFeed(Properties kafka, SidTrie trie) {
+        this.trie = trie;
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this::run, "sid-index-feed");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Waits until the records present at start are applied; false on timeout. */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(Topics.ITEM_SIDS.name(), Duration.ofSeconds(60)).stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition()))
+                            .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var end = consumer.endOffsets(partitions);
+            while (running.get()) {
+                for (ConsumerRecord<String, byte[]> record :
+                        consumer.poll(Duration.ofMillis(100))) {
+                    apply(record);
+                }
+                if (caughtUp.getCount() > 0
+                        && end.entrySet().stream()
+                                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    LOG.info(
+                            "SID index caught up items={} version={}", trie.size(), trie.version());
+                    caughtUp.countDown();
+                }
+            }
+        } catch (WakeupException e) {
+            // close() woke us up.
+        } catch (RuntimeException e) {
+            LOG.error("SID index feed stopped", e);
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> record) {
+        if (record.key() == null) {
+            return;
+        }
+        if (record.value() == null) {
+            trie.remove(record.key());
+            return;
+        }
+        try {
+            ItemSid sid =
+                    Topics.ITEM_SIDS
+                            .valueSerde()
+                            .deserializer()
+                            .deserialize(record.topic(), record.value());
+            trie.put(record.key(), sid.getSid().stream().mapToInt(Integer::intValue).toArray());
+        } catch (SerializationException | IllegalArgumentException e) {
+            // Never index what we cannot read: a search must not return it.
+            LOG.warn(
+                    "skipping unreadable SID record {}-{}@{}: {}",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

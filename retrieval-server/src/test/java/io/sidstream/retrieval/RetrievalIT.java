@@ -1,0 +1,218 @@
+package io.sidstream.retrieval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.schemas.v1.DeadLetter;
+import io.sidstream.schemas.v1.HistoryEntry;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.schemas.v1.Recommendations;
+import io.sidstream.schemas.v1.RetrievalRequest;
+import io.sidstream.testkit.kafka.KafkaCluster;
+import io.sidstream.testkit.kafka.KafkaClusterExtension;
+import io.sidstream.testkit.kafka.TopicReader;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Assigned SIDs in, requests via Kafka and HTTP, recommendations of live items out. */
+@Tag("integration")
+@Timeout(300)
+@ExtendWith(KafkaClusterExtension.class)
+class RetrievalIT {
+    static final Path BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void shouldServeLiveItemsOverKafkaAndHttpAndPickUpFreshItems(KafkaCluster cluster)
+            throws Exception {
+        cluster.createTopics(
+                List.of(
+                        Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
+                        Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
+                        Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
+                        Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
+        Map<String, List<Integer>> sids = new HashMap<>();
+        ModelBundle bundle = ModelBundle.load(BUNDLE);
+        for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
+            String[] parts = line.split("\t");
+            sids.put(
+                    parts[0],
+                    java.util.Arrays.stream(parts[1].split(" ")).map(Integer::valueOf).toList());
+        }
+        try (var producer =
+                new KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.ITEM_SIDS.keySerde().serializer(),
+                        Topics.ITEM_SIDS.valueSerde().serializer())) {
+            sids.forEach(
+                    (id, sid) ->
+                            producer.send(
+                                    new ProducerRecord<>(
+                                            Topics.ITEM_SIDS.name(), id, itemSid(id, sid))));
+        }
+
+        Map<String, String> env = new HashMap<>();
+        env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
+        env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", KafkaCluster.uniqueName("retrieval-it"));
+        env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
+        env.put("SIDSTREAM_EXECUTION_PROVIDER", "auto");
+        env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
+        try (RetrievalService service =
+                RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(1))) {
+            assertThat(service.index().size()).isEqualTo(sids.size());
+            assertThat(service.executionProvider()).isEqualTo("cpu");
+            List<String> history = sids.keySet().stream().sorted().limit(5).toList();
+
+            // Via Kafka, plus one request over the server's limits that must land in the DLQ.
+            try (var producer =
+                    new KafkaProducer<>(
+                            cluster.clientProperties(),
+                            Topics.RETRIEVAL_REQUESTS.keySerde().serializer(),
+                            Topics.RETRIEVAL_REQUESTS.valueSerde().serializer())) {
+                producer.send(
+                        new ProducerRecord<>(
+                                Topics.RETRIEVAL_REQUESTS.name(),
+                                "u1",
+                                request("r1", history, sids, 64)));
+                producer.send(
+                        new ProducerRecord<>(
+                                Topics.RETRIEVAL_REQUESTS.name(),
+                                "u1",
+                                request("r-too-wide", history, sids, 100_000)));
+            }
+            Recommendations viaKafka =
+                    TopicReader.readAtLeast(
+                                    cluster,
+                                    Topics.RECOMMENDATIONS.name(),
+                                    Topics.RECOMMENDATIONS.keySerde().deserializer(),
+                                    Topics.RECOMMENDATIONS.valueSerde().deserializer(),
+                                    1,
+                                    Duration.ofSeconds(60))
+                            .get(0)
+                            .value();
+            assertThat(viaKafka.getRequestId()).isEqualTo("r1");
+            assertThat(viaKafka.getCandidates())
+                    .hasSize(20)
+                    .allSatisfy(
+                            c -> {
+                                assertThat(sids).containsEntry(c.getItemId(), c.getSid());
+                                assertThat(history).doesNotContain(c.getItemId());
+                            });
+            DeadLetter rejected =
+                    TopicReader.readAtLeast(
+                                    cluster,
+                                    Topics.RETRIEVAL_REQUESTS_DLQ.name(),
+                                    Topics.RETRIEVAL_REQUESTS_DLQ.keySerde().deserializer(),
+                                    Topics.RETRIEVAL_REQUESTS_DLQ.valueSerde().deserializer(),
+                                    1,
+                                    Duration.ofSeconds(30))
+                            .get(0)
+                            .value();
+            assertThat(rejected.getErrorClass()).isEqualTo("INVALID_REQUEST");
+            assertThat(rejected.getReason()).contains("beamWidth 100000 is outside [1, 1024]");
+
+            // Via HTTP.
+            JsonNode http =
+                    post(
+                            service,
+                            "{\"userId\":\"u2\",\"items\":"
+                                    + JSON.writeValueAsString(history)
+                                    + ",\"k\":10}");
+            assertThat(http.path("candidates")).hasSize(10);
+            http.path("candidates")
+                    .forEach(c -> assertThat(sids).containsKey(c.path("itemId").asText()));
+            assertThat(post(service, "{\"items\":[\"no-such-item\"]}").path("error").asText())
+                    .contains("no-such-item");
+
+            // A freshly listed item under the best prefix becomes retrievable without a restart.
+            List<Integer> best = new ArrayList<>();
+            http.path("candidates").get(0).path("sid").forEach(n -> best.add(n.asInt()));
+            List<Integer> freshSid = List.of(best.get(0), best.get(1), best.get(2), 250);
+            try (var producer =
+                    new KafkaProducer<>(
+                            cluster.clientProperties(),
+                            Topics.ITEM_SIDS.keySerde().serializer(),
+                            Topics.ITEM_SIDS.valueSerde().serializer())) {
+                producer.send(
+                        new ProducerRecord<>(
+                                Topics.ITEM_SIDS.name(), "fresh-1", itemSid("fresh-1", freshSid)));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            boolean found = false;
+            while (!found && System.nanoTime() < deadline) {
+                JsonNode again =
+                        post(
+                                service,
+                                "{\"userId\":\"u2\",\"items\":"
+                                        + JSON.writeValueAsString(history)
+                                        + ",\"k\":10}");
+                for (JsonNode c : again.path("candidates")) {
+                    found |= c.path("itemId").asText().equals("fresh-1");
+                }
+            }
+            assertThat(found).as("fresh item recommended within 30 s").isTrue();
+        }
+    }
+
+    private static ItemSid itemSid(String id, List<Integer> sid) {
+        return ItemSid.newBuilder()
+                .setItemId(id)
+                .setSid(sid)
+                .setModelVersion("it")
+                .setContentHash("h")
+                .setItemEventTime(Instant.EPOCH)
+                .setAssignedAt(Instant.now())
+                .build();
+    }
+
+    private static RetrievalRequest request(
+            String id, List<String> history, Map<String, List<Integer>> sids, int beam) {
+        List<HistoryEntry> entries = new ArrayList<>();
+        for (String item : history) {
+            entries.add(new HistoryEntry(item, sids.get(item), Instant.EPOCH));
+        }
+        return RetrievalRequest.newBuilder()
+                .setRequestId(id)
+                .setUserId("u1")
+                .setHistory(entries)
+                .setNumCandidates(20)
+                .setBeamWidth(beam)
+                .setRequestedAt(Instant.now())
+                .build();
+    }
+
+    private static JsonNode post(RetrievalService service, String body) throws Exception {
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        "http://localhost:"
+                                                                + service.httpPort()
+                                                                + "/recommendations"))
+                                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body());
+    }
+}
