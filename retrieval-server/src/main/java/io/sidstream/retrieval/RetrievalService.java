@@ -12,6 +12,7 @@ import io.sidstream.retrieval.serve.MicroBatcher;
 import io.sidstream.retrieval.serve.RequestLoop;
 import io.sidstream.retrieval.serve.RequestTranslator;
 import io.sidstream.retrieval.serve.RetrievalHttpServer;
+import io.sidstream.retrieval.serve.RetrievalMetrics;
 import io.sidstream.schemas.bundle.BundleManifest;
 import io.sidstream.schemas.bundle.ModelBundle;
 import org.slf4j.Logger;
@@ -78,9 +79,14 @@ public final class RetrievalService implements AutoCloseable {
                 s -> s.executionProvider().equals("cuda") ? 1 : 0);
         SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
         feed.start();
+        RetrievalMetrics metrics = new RetrievalMetrics(registry);
         BeamSearch search =
-                new BeamSearch(new DecoderLogits(session), layout, m.decoder().maxHistoryItems());
-        MicroBatcher batcher = new MicroBatcher(search, trie, config.maxBatch(), config.maxWait());
+                new BeamSearch(
+                        metrics.timed(new DecoderLogits(session)),
+                        layout,
+                        m.decoder().maxHistoryItems());
+        MicroBatcher batcher =
+                new MicroBatcher(search, trie, config.maxBatch(), config.maxWait(), metrics);
         RequestTranslator translator =
                 new RequestTranslator(
                         layout.levels(),
@@ -94,7 +100,8 @@ public final class RetrievalService implements AutoCloseable {
                         config.applicationId(),
                         batcher,
                         translator,
-                        bundle.version());
+                        bundle.version(),
+                        metrics);
         AtomicBoolean caughtUp = new AtomicBoolean();
         RetrievalHttpServer http =
                 new RetrievalHttpServer(
@@ -105,7 +112,8 @@ public final class RetrievalService implements AutoCloseable {
                         bundle.version(),
                         caughtUp::get,
                         registry::scrape,
-                        loop::publish);
+                        loop::publish,
+                        metrics);
         http.start();
         if (!feed.awaitCaughtUp(indexTimeout)) {
             LOG.warn("SID index still loading after {}; serving anyway", indexTimeout);

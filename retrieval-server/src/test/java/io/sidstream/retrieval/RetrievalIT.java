@@ -171,6 +171,24 @@ class RetrievalIT {
                 }
             }
             assertThat(found).as("fresh item recommended within 30 s").isTrue();
+
+            String metrics =
+                    HttpClient.newHttpClient()
+                            .send(
+                                    HttpRequest.newBuilder(
+                                                    URI.create(
+                                                            "http://localhost:"
+                                                                    + service.httpPort()
+                                                                    + "/metrics"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body();
+            assertThat(metrics)
+                    .contains("sidstream_retrieval_requests_total{source=\"kafka\"} 2.0")
+                    .contains("sidstream_retrieval_dlq_total{reason=\"INVALID_REQUEST\"} 1.0")
+                    .contains("sidstream_retrieval_batch_size_count")
+                    .contains("sidstream_retrieval_model_latency_seconds_count{call=\"step\"}")
+                    .contains("sidstream_retrieval_index_items " + (sids.size() + 1) + ".0");
         }
     }
 

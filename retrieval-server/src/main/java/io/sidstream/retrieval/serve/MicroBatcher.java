@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class MicroBatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MicroBatcher.class);
 
-    private record Pending(BeamRequest request, CompletableFuture<BeamResult> result) {}
+    private record Pending(
+            BeamRequest request, CompletableFuture<BeamResult> result, long queuedAt) {}
 
     private final BeamSearch search;
     private final SidTrie trie;
@@ -34,8 +35,16 @@ public final class MicroBatcher implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread worker;
 
-    public MicroBatcher(BeamSearch search, SidTrie trie, int maxBatch, Duration maxWait) {
+    private final RetrievalMetrics metrics;
+
+    public MicroBatcher(
+            BeamSearch search,
+            SidTrie trie,
+            int maxBatch,
+            Duration maxWait,
+            RetrievalMetrics metrics) {
         this.search = search;
+        this.metrics = metrics;
         this.trie = trie;
         this.maxBatch = maxBatch;
         this.maxWait = maxWait;
@@ -51,7 +60,8 @@ public final class MicroBatcher implements AutoCloseable {
             result.completeExceptionally(new IllegalStateException("retrieval is shutting down"));
             return result;
         }
-        queue.add(new Pending(request, result));
+        metrics.beamWidth.record(request.beamWidth());
+        queue.add(new Pending(request, result, System.nanoTime()));
         return result;
     }
 
@@ -75,9 +85,15 @@ public final class MicroBatcher implements AutoCloseable {
                     }
                     batch.add(next);
                 }
+                long t0 = System.nanoTime();
                 List<BeamResult> results =
                         search.search(batch.stream().map(Pending::request).toList(), trie);
+                long done = System.nanoTime();
+                metrics.batchSize.record(batch.size());
+                metrics.searchLatency.record(done - t0, TimeUnit.NANOSECONDS);
                 for (int i = 0; i < batch.size(); i++) {
+                    metrics.requestLatency.record(
+                            done - batch.get(i).queuedAt(), TimeUnit.NANOSECONDS);
                     batch.get(i).result().complete(results.get(i));
                 }
             } catch (InterruptedException e) {

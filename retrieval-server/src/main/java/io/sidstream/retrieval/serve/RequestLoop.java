@@ -47,6 +47,7 @@ public final class RequestLoop implements AutoCloseable {
     private final String modelVersion;
     private final String application;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private final RetrievalMetrics metrics;
     private final Thread thread;
 
     public RequestLoop(
@@ -54,7 +55,9 @@ public final class RequestLoop implements AutoCloseable {
             String groupId,
             MicroBatcher batcher,
             RequestTranslator translator,
-            String modelVersion) {
+            String modelVersion,
+            RetrievalMetrics metrics) {
+        this.metrics = metrics;
         Properties c = new Properties();
         c.putAll(kafka);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -113,6 +116,7 @@ public final class RequestLoop implements AutoCloseable {
                         if (request == null) {
                             throw new InvalidRequestException("tombstone is not a request");
                         }
+                        metrics.request("kafka");
                         futures.add(batcher.submit(translator.toBeamRequest(request)));
                         requests.add(request);
                         accepted.add(record);
@@ -158,6 +162,7 @@ public final class RequestLoop implements AutoCloseable {
 
     private void deadLetter(
             ConsumerRecord<String, byte[]> record, String errorClass, String reason) {
+        metrics.deadLetter(errorClass);
         LOG.warn(
                 "request {}-{}@{} to DLQ: {} {}",
                 record.topic(),

@@ -49,6 +49,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
     private final String modelVersion;
     private final Supplier<Boolean> ready;
     private final BiConsumer<String, Recommendations> publisher;
+    private final RetrievalMetrics metrics;
 
     public RetrievalHttpServer(
             int port,
@@ -57,8 +58,10 @@ public final class RetrievalHttpServer implements AutoCloseable {
             SidTrie trie,
             String modelVersion,
             Supplier<Boolean> ready,
-            Supplier<String> metrics,
-            BiConsumer<String, Recommendations> publisher) {
+            Supplier<String> scrape,
+            BiConsumer<String, Recommendations> publisher,
+            RetrievalMetrics metrics) {
+        this.metrics = metrics;
         this.batcher = batcher;
         this.translator = translator;
         this.trie = trie;
@@ -81,7 +84,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
                                 ready.get() ? "UP" : "LOADING INDEX"));
         server.createContext(
                 "/metrics",
-                ex -> HttpResponses.respond(ex, 200, "text/plain; version=0.0.4", metrics.get()));
+                ex -> HttpResponses.respond(ex, 200, "text/plain; version=0.0.4", scrape.get()));
         server.createContext("/recommendations", this::recommend);
     }
 
@@ -121,6 +124,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
                             exclude,
                             arrays(body.path("includePrefixes")),
                             arrays(body.path("excludePrefixes")));
+            metrics.request("http");
             BeamResult result = batcher.submit(request).get();
             String requestId = UUID.randomUUID().toString();
             publisher.accept(
