@@ -12,19 +12,46 @@ import java.util.List;
  *     {@code interactions.jsonl})
  * @param bootstrapServers external cluster, or {@code null} for the embedded broker
  * @param limit maximum interactions to replay
+ * @param items maximum catalog items to list
+ * @param serve keep the services up after the summary, until Ctrl-C
+ * @param bundleDir model bundle directory
  */
-record DemoOptions(Path dataDir, String bootstrapServers, int limit) {
+record DemoOptions(
+        Path dataDir,
+        String bootstrapServers,
+        int limit,
+        int items,
+        boolean serve,
+        Path bundleDir) {
 
     static DemoOptions parse(String[] args) {
         Path dataDir = Path.of("data", "movietweetings-100k");
         String bootstrap = null;
         int limit = Integer.MAX_VALUE;
+        int items = Integer.MAX_VALUE;
+        boolean serve = true;
+        Path bundleDir = Path.of("models", "default");
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--data-dir" -> dataDir = value == null ? dataDir : Path.of(value);
                 case "--bootstrap-servers" -> bootstrap = value;
+                case "--bundle" -> bundleDir = value == null ? bundleDir : Path.of(value);
+                case "--no-serve" -> {
+                    serve = false;
+                    continue;
+                }
+                case "--items" -> {
+                    try {
+                        items = value == null ? -1 : Integer.parseInt(value);
+                    } catch (NumberFormatException e) {
+                        items = -1;
+                    }
+                    if (items < 1) {
+                        problems.add("--items needs a positive integer, got " + value);
+                    }
+                }
                 case "--limit" -> {
                     try {
                         limit = value == null ? -1 : Integer.parseInt(value);
@@ -51,7 +78,7 @@ record DemoOptions(Path dataDir, String bootstrapServers, int limit) {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
         }
-        return new DemoOptions(dataDir, bootstrap, limit);
+        return new DemoOptions(dataDir, bootstrap, limit, items, serve, bundleDir);
     }
 
     Path catalogFile() {

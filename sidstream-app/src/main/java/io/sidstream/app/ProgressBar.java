@@ -20,7 +20,11 @@ final class ProgressBar {
     }
 
     void step() {
-        done++;
+        advance(1);
+    }
+
+    void advance(long n) {
+        done += n;
         long now = System.nanoTime();
         if (now - lastDraw > 200_000_000L) {
             lastDraw = now;

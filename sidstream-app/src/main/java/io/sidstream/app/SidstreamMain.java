@@ -27,7 +27,7 @@ public final class SidstreamMain {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             return switch (args[0]) {
-                case "demo" -> SmokeDemo.run(DemoOptions.parse(rest), out);
+                case "demo" -> LocalDemo.run(DemoOptions.parse(rest), out);
                 case "embed" -> EmbedCommand.run(List.of(rest), out);
                 case "bundle" -> BundleCommand.run(List.of(rest), out);
                 default -> {
@@ -36,6 +36,10 @@ public final class SidstreamMain {
                     yield 2;
                 }
             };
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("interrupted");
+            return 1;
         } catch (IOException e) {
             err.println("failed: " + e);
             return 1;
@@ -54,11 +58,16 @@ public final class SidstreamMain {
                 usage: sidstream <command> [options]
 
                 commands:
-                  demo   start an embedded Kafka broker (or use --bootstrap-servers), create every
-                         catalogued topic and replay the demo data through it
+                  demo   run it all locally: embedded Kafka broker (or --bootstrap-servers), every
+                         catalogued topic, ingest-stream and retrieval-server in this JVM, the demo
+                         catalog listed (SIDs assigned), interactions replayed, and recommendations
+                         for sample users printed; then serves until Ctrl-C
                          --data-dir DIR             catalog + interactions (default data/movietweetings-100k)
                          --bootstrap-servers HOSTS  use an external cluster instead of the embedded broker
                          --limit N                  replay at most N interactions (default: all)
+                         --items N                  list at most N catalog items (default: all)
+                         --bundle DIR               model bundle (default models/default)
+                         --no-serve                 exit after the summary
                   embed  write content embeddings of a catalog for the trainer
                          --catalog FILE --out DIR [--batch N] [--threads N]
                   bundle verify [DIR]  check a model bundle's checksums and contract and reproduce

@@ -10,16 +10,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 @Tag("integration")
-@Timeout(180)
+@Timeout(300)
 @ExtendWith(KafkaClusterExtension.class)
-class SmokeDemoIT {
+class LocalDemoIT {
 
     @Test
-    void shouldReplayTheDemoDataIntoTheCataloguedTopics(KafkaCluster cluster) {
+    void shouldAssignSidsAndRecommendLiveItemsEndToEnd(KafkaCluster cluster) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit =
@@ -28,18 +29,28 @@ class SmokeDemoIT {
                             "demo",
                             "--data-dir",
                             "../data/movietweetings-100k",
+                            "--bundle",
+                            "../models/default",
                             "--bootstrap-servers",
                             cluster.bootstrapServers(),
+                            "--items",
+                            "1500",
                             "--limit",
-                            "2000"
+                            "5000",
+                            "--no-serve"
                         },
                         new PrintStream(out, true, StandardCharsets.UTF_8),
                         new PrintStream(err, true, StandardCharsets.UTF_8));
         String stdout = out.toString(StandardCharsets.UTF_8);
         assertThat(exit).as("stdout: %s%nstderr: %s", stdout, err).isZero();
         assertThat(stdout)
-                .contains("items on items.raw.v1=")
-                .contains("interactions on users.events.v1=");
+                .contains("summary: items listed=1500, items with a SID in the live index=1500")
+                .contains("sample users=3");
+        // 3 users x 10 recommendations, each printed with its catalog title: an id that maps to no
+        // listed item would print as a raw 7-digit id instead.
+        List<String> ranked =
+                stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
+        assertThat(ranked).hasSize(30).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
     }
 
     @Test
