@@ -30,6 +30,10 @@ public final class SidstreamMain {
                 case "demo" -> LocalDemo.run(DemoOptions.parse(rest), out);
                 case "embed" -> EmbedCommand.run(List.of(rest), out);
                 case "bundle" -> BundleCommand.run(List.of(rest), out);
+                case "config-table" -> {
+                    out.print(ConfigTable.render());
+                    yield 0;
+                }
                 default -> {
                     err.println("unknown command '" + args[0] + "'");
                     usage(err);
@@ -70,6 +74,7 @@ public final class SidstreamMain {
                          --no-serve                 exit after the summary
                   embed  write content embeddings of a catalog for the trainer
                          --catalog FILE --out DIR [--batch N] [--threads N]
+                  config-table  print the configuration table of both services (markdown)
                   bundle verify [DIR]  check a model bundle's checksums and contract and reproduce
                          its parity vectors with ONNX Runtime (default DIR models/default)
                 """);

@@ -1,0 +1,42 @@
+package io.sidstream.app;
+
+import io.sidstream.ingest.IngestSetting;
+import io.sidstream.retrieval.RetrievalSetting;
+import io.sidstream.schemas.runtime.Setting;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Renders the README's configuration table from the settings declarations, so the docs cannot drift
+ * from the code ({@code ConfigTableTest} fails when the README differs; run {@code ./sidstream
+ * config-table} and paste).
+ */
+final class ConfigTable {
+    private ConfigTable() {}
+
+    static String render() {
+        Map<String, Setting[]> apps = new LinkedHashMap<>();
+        apps.put("ingest-stream", IngestSetting.values());
+        apps.put("retrieval-server", RetrievalSetting.values());
+        StringBuilder table =
+                new StringBuilder(
+                        "| setting | service | default | meaning |\n| --- | --- | --- | --- |\n");
+        for (Map.Entry<String, Setting[]> app : apps.entrySet()) {
+            for (Setting s : app.getValue()) {
+                table.append("| `")
+                        .append(s.key())
+                        .append("` | ")
+                        .append(app.getKey())
+                        .append(" | `")
+                        .append(s.defaultValue())
+                        .append("` | ")
+                        .append(s.doc().replace("|", "\\|"))
+                        .append(" |\n");
+            }
+        }
+        table.append(
+                "| `SIDSTREAM_KAFKA_<NAME>` | both | | passed to Kafka clients as `<name>` (lower case, `_` -> `.`), e.g. `SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL` |\n");
+        return table.toString();
+    }
+}
