@@ -17,7 +17,7 @@ public final class DeadLetters {
             String fallbackTopic,
             String key,
             byte[] value,
-            RejectReason reason,
+            String errorClass,
             String explanation,
             String application,
             Instant now) {
@@ -27,7 +27,7 @@ public final class DeadLetters {
                 .setOffset(source != null ? source.offset() : -1L)
                 .setKey(key == null ? null : ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)))
                 .setValue(value == null ? null : ByteBuffer.wrap(value))
-                .setErrorClass(reason.name())
+                .setErrorClass(errorClass)
                 .setReason(explanation)
                 .setApplication(application)
                 .setFailedAt(now)

@@ -297,7 +297,7 @@ public final class ItemIntakeProcessor
                         Topics.ITEMS.name(),
                         key,
                         bytes,
-                        reason,
+                        reason.name(),
                         explanation,
                         settings.applicationId(),
                         Instant.ofEpochMilli(context.currentSystemTimeMs()));

@@ -1,9 +1,12 @@
 package io.sidstream.ingest.store;
 
+import io.sidstream.ingest.v1.HistoryState;
 import io.sidstream.ingest.v1.ItemState;
+import io.sidstream.ingest.v1.PendingInteractions;
 import io.sidstream.ingest.v1.PendingItem;
 import io.sidstream.ingest.v1.PrefixSlots;
 import io.sidstream.schemas.serde.AvroSerdes;
+import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -23,7 +26,41 @@ public final class IngestStores {
     /** SID prefix -> {@link PrefixSlots}: the collision codes held in that prefix. */
     public static final String PREFIX_SLOTS = "prefix-slots";
 
+    /** user id -> {@link HistoryState}: the user's last N interactions (item ids). */
+    public static final String USER_HISTORY = "user-history";
+
+    /** user id -> {@link PendingInteractions} waiting for their items' SIDs. */
+    public static final String USER_PENDING = "user-pending";
+
+    /**
+     * Global: item id -> {@link ItemSid}, a full copy of {@code items.sid.v1} on every instance.
+     */
+    public static final String ITEM_SID_INDEX = "item-sid-index";
+
     private IngestStores() {}
+
+    public static StoreBuilder<KeyValueStore<String, HistoryState>> userHistory() {
+        return Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(USER_HISTORY),
+                Serdes.String(),
+                AvroSerdes.forType(HistoryState.class));
+    }
+
+    public static StoreBuilder<KeyValueStore<String, PendingInteractions>> userPending() {
+        return Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(USER_PENDING),
+                Serdes.String(),
+                AvroSerdes.forType(PendingInteractions.class));
+    }
+
+    /** Global stores restore from their source topic, so no changelog. */
+    public static StoreBuilder<KeyValueStore<String, ItemSid>> itemSidIndex() {
+        return Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(ITEM_SID_INDEX),
+                        Serdes.String(),
+                        AvroSerdes.forType(ItemSid.class))
+                .withLoggingDisabled();
+    }
 
     public static StoreBuilder<KeyValueStore<String, ItemState>> itemState() {
         return Stores.keyValueStoreBuilder(

@@ -1,0 +1,285 @@
+package io.sidstream.ingest.processor;
+
+import io.sidstream.ingest.errors.DeadLetters;
+import io.sidstream.ingest.errors.RejectReason;
+import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.topology.HistorySettings;
+import io.sidstream.ingest.v1.HistoryItem;
+import io.sidstream.ingest.v1.HistoryState;
+import io.sidstream.ingest.v1.PendingInteraction;
+import io.sidstream.ingest.v1.PendingInteractions;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.v1.HistoryEntry;
+import io.sidstream.schemas.v1.InteractionEvent;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.schemas.v1.RetrievalRequest;
+import io.sidstream.schemas.v1.UserHistory;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Maintains per-user histories (keyed by user id) from interaction events.
+ *
+ * <ul>
+ *   <li>Entries are ordered by event time; an out-of-order event is inserted in place unless it is
+ *       more than {@code lateness} behind the user's newest event (then: DLQ, TOO_LATE). Only the
+ *       newest N are kept. A repeated event id is ignored.
+ *   <li>The store keeps item ids, not SIDs: SIDs are looked up in the global {@code item-sid-index}
+ *       when a history is emitted, so an item whose SID changed never appears with a stale SID, and
+ *       a delisted item drops out of emitted histories.
+ *   <li>An interaction whose item has no SID yet (it raced its listing) waits in {@code
+ *       user-pending}, in the user's own partition; a wall-clock punctuation retries waiting
+ *       interactions and sends those older than {@code pendingTimeout} to the DLQ (SID_TIMEOUT).
+ * </ul>
+ */
+public final class HistoryProcessor implements Processor<String, byte[], String, HistoryOutput> {
+    /** Reasons specific to interactions, next to {@link RejectReason}. */
+    public enum HistoryReject {
+        MISSING_ITEM_ID,
+        FUTURE_EVENT,
+        TOO_LATE,
+        SID_TIMEOUT
+    }
+
+    private static final Comparator<HistoryItem> ORDER =
+            Comparator.comparingLong(HistoryItem::getEventTime)
+                    .thenComparing(HistoryItem::getEventId);
+
+    private final HistorySettings settings;
+    private ProcessorContext<String, HistoryOutput> context;
+    private KeyValueStore<String, HistoryState> histories;
+    private KeyValueStore<String, PendingInteractions> pending;
+    private KeyValueStore<String, ItemSid> sids;
+
+    public HistoryProcessor(HistorySettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, HistoryOutput> context) {
+        this.context = context;
+        this.histories = context.getStateStore(IngestStores.USER_HISTORY);
+        this.pending = context.getStateStore(IngestStores.USER_PENDING);
+        this.sids = context.getStateStore(IngestStores.ITEM_SID_INDEX);
+        context.schedule(
+                settings.pendingCheck(), PunctuationType.WALL_CLOCK_TIME, this::retryPending);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String user = record.key();
+        byte[] bytes = record.value();
+        if (user == null || user.isBlank()) {
+            reject(user, bytes, RejectReason.MISSING_ID.name(), "record has no key (user id)");
+            return;
+        }
+        if (bytes == null) {
+            return; // a tombstone on an event stream carries nothing to apply
+        }
+        InteractionEvent event;
+        try {
+            event =
+                    Topics.INTERACTIONS
+                            .valueSerde()
+                            .deserializer()
+                            .deserialize(Topics.INTERACTIONS.name(), bytes);
+        } catch (SerializationException e) {
+            String reason =
+                    e.getMessage() != null && e.getMessage().contains("fingerprint")
+                            ? RejectReason.UNKNOWN_SCHEMA_VERSION.name()
+                            : RejectReason.UNDECODABLE.name();
+            reject(user, bytes, reason, e.getMessage());
+            return;
+        }
+        if (!user.equals(event.getUserId())) {
+            reject(
+                    user,
+                    bytes,
+                    RejectReason.KEY_MISMATCH.name(),
+                    "record key '" + user + "' differs from userId '" + event.getUserId() + "'");
+            return;
+        }
+        if (event.getItemId() == null || event.getItemId().isBlank()) {
+            reject(user, bytes, HistoryReject.MISSING_ITEM_ID.name(), "itemId is blank");
+            return;
+        }
+        long now = context.currentSystemTimeMs();
+        long eventTime = event.getEventTime().toEpochMilli();
+        if (eventTime > now + settings.maxFuture().toMillis()) {
+            reject(
+                    user,
+                    bytes,
+                    HistoryReject.FUTURE_EVENT.name(),
+                    "event time "
+                            + event.getEventTime()
+                            + " is more than "
+                            + settings.maxFuture()
+                            + " ahead of now");
+            return;
+        }
+        if (!settings.acceptedTypes().contains(event.getEventType())) {
+            return;
+        }
+        HistoryState state = histories.get(user);
+        if (state != null
+                && state.getEntries().stream()
+                        .anyMatch(e -> e.getEventId().equals(event.getEventId()))) {
+            return;
+        }
+        PendingInteractions waiting = pending.get(user);
+        if (waiting != null
+                && waiting.getEvents().stream()
+                        .anyMatch(e -> e.getEventId().equals(event.getEventId()))) {
+            return;
+        }
+        HistoryItem item = new HistoryItem(event.getItemId(), event.getEventId(), eventTime);
+        if (sids.get(event.getItemId()) == null) {
+            List<PendingInteraction> events =
+                    waiting == null ? new ArrayList<>() : new ArrayList<>(waiting.getEvents());
+            events.add(
+                    new PendingInteraction(
+                            event.getItemId(),
+                            event.getEventId(),
+                            eventTime,
+                            now,
+                            ByteBuffer.wrap(bytes)));
+            pending.put(user, new PendingInteractions(events));
+            return;
+        }
+        apply(user, item, bytes);
+    }
+
+    private void apply(String user, HistoryItem item, byte[] raw) {
+        HistoryState state = histories.get(user);
+        List<HistoryItem> entries =
+                state == null ? new ArrayList<>() : new ArrayList<>(state.getEntries());
+        long newest =
+                entries.isEmpty() ? Long.MIN_VALUE : entries.get(entries.size() - 1).getEventTime();
+        if (!entries.isEmpty() && item.getEventTime() < newest - settings.lateness().toMillis()) {
+            reject(
+                    user,
+                    raw,
+                    HistoryReject.TOO_LATE.name(),
+                    "event time "
+                            + Instant.ofEpochMilli(item.getEventTime())
+                            + " is more than "
+                            + settings.lateness()
+                            + " behind the user's newest event "
+                            + Instant.ofEpochMilli(newest));
+            return;
+        }
+        int at = 0;
+        while (at < entries.size() && ORDER.compare(entries.get(at), item) <= 0) {
+            at++;
+        }
+        entries.add(at, item);
+        while (entries.size() > settings.historyLength()) {
+            entries.remove(0);
+        }
+        histories.put(user, new HistoryState(entries));
+        emit(user, entries, item.getEventId());
+    }
+
+    private void emit(String user, List<HistoryItem> entries, String causeEventId) {
+        List<HistoryEntry> resolved = new ArrayList<>();
+        for (HistoryItem e : entries) {
+            ItemSid sid = sids.get(e.getItemId());
+            if (sid != null) {
+                resolved.add(
+                        new HistoryEntry(
+                                e.getItemId(),
+                                sid.getSid(),
+                                Instant.ofEpochMilli(e.getEventTime())));
+            }
+        }
+        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        long ts = context.currentSystemTimeMs();
+        context.forward(
+                new Record<>(
+                        user, new HistoryOutput.History(new UserHistory(user, resolved, now)), ts));
+        if (settings.requestPolicy() == HistorySettings.RequestPolicy.EVERY_INTERACTION) {
+            RetrievalRequest request =
+                    RetrievalRequest.newBuilder()
+                            .setRequestId(user + "-" + causeEventId)
+                            .setUserId(user)
+                            .setHistory(resolved)
+                            .setNumCandidates(settings.candidates())
+                            .setExcludeSeen(true)
+                            .setRequestedAt(now)
+                            .build();
+            context.forward(new Record<>(user, new HistoryOutput.Request(request), ts));
+        }
+    }
+
+    private void retryPending(long now) {
+        List<KeyValue<String, PendingInteractions>> all = new ArrayList<>();
+        try (KeyValueIterator<String, PendingInteractions> it = pending.all()) {
+            it.forEachRemaining(all::add);
+        }
+        for (KeyValue<String, PendingInteractions> kv : all) {
+            List<PendingInteraction> still = new ArrayList<>();
+            for (PendingInteraction p : kv.value.getEvents()) {
+                if (sids.get(p.getItemId()) != null) {
+                    apply(
+                            kv.key,
+                            new HistoryItem(p.getItemId(), p.getEventId(), p.getEventTime()),
+                            bytes(p.getRaw()));
+                } else if (now - p.getReceivedAt() > settings.pendingTimeout().toMillis()) {
+                    reject(
+                            kv.key,
+                            bytes(p.getRaw()),
+                            HistoryReject.SID_TIMEOUT.name(),
+                            "item "
+                                    + p.getItemId()
+                                    + " got no SID within "
+                                    + settings.pendingTimeout());
+                } else {
+                    still.add(p);
+                }
+            }
+            if (still.isEmpty()) {
+                pending.delete(kv.key);
+            } else if (still.size() != kv.value.getEvents().size()) {
+                pending.put(kv.key, new PendingInteractions(still));
+            }
+        }
+    }
+
+    private void reject(String user, byte[] bytes, String reason, String explanation) {
+        var metadata = context.recordMetadata().orElse(null);
+        var letter =
+                DeadLetters.of(
+                        metadata != null && Topics.INTERACTIONS.name().equals(metadata.topic())
+                                ? metadata
+                                : null,
+                        Topics.INTERACTIONS.name(),
+                        user,
+                        bytes,
+                        reason,
+                        explanation,
+                        settings.applicationId(),
+                        Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        context.forward(
+                new Record<>(
+                        user, new HistoryOutput.Rejected(letter), context.currentSystemTimeMs()));
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer copy = buffer.duplicate();
+        byte[] out = new byte[copy.remaining()];
+        copy.get(out);
+        return out;
+    }
+}

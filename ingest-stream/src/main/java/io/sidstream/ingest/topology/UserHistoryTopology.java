@@ -1,0 +1,87 @@
+package io.sidstream.ingest.topology;
+
+import io.sidstream.ingest.processor.HistoryOutput;
+import io.sidstream.ingest.processor.HistoryProcessor;
+import io.sidstream.ingest.processor.ItemSidIndexUpdater;
+import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.schemas.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+
+import java.util.Map;
+
+/**
+ * Per-user SID histories: {@code users.events.v1} (keyed by user) -> {@code user-history} -> {@code
+ * users.history.v1} (compacted) and, by policy, {@code retrieval.requests.v1}; bad input to {@code
+ * users.events.v1.dlq}. Item SIDs come from a global store fed by {@code items.sid.v1}, so the
+ * interactions stream needs no repartitioning: every instance can resolve every item.
+ */
+public final class UserHistoryTopology {
+    private UserHistoryTopology() {}
+
+    public static Topology build(HistorySettings settings) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(IngestStores.userHistory());
+        builder.addStateStore(IngestStores.userPending());
+        builder.addGlobalStore(
+                IngestStores.itemSidIndex(),
+                Topics.ITEM_SIDS.name(),
+                Consumed.with(Serdes.String(), Serdes.ByteArray())
+                        .withName("item-sids-global-source"),
+                () -> new ItemSidIndexUpdater(IngestStores.ITEM_SID_INDEX));
+        KStream<String, HistoryOutput> out =
+                builder.stream(
+                                Topics.INTERACTIONS.name(),
+                                Consumed.with(Serdes.String(), Serdes.ByteArray())
+                                        .withName("interactions-source"))
+                        .process(
+                                () -> new HistoryProcessor(settings),
+                                Named.as("user-history-builder"),
+                                IngestStores.USER_HISTORY,
+                                IngestStores.USER_PENDING);
+        Map<String, KStream<String, HistoryOutput>> routes =
+                out.split(Named.as("history-"))
+                        .branch(
+                                (k, v) -> v instanceof HistoryOutput.Rejected,
+                                Branched.as("rejected"))
+                        .branch(
+                                (k, v) -> v instanceof HistoryOutput.History,
+                                Branched.as("history"))
+                        .defaultBranch(Branched.as("requests"));
+        routes.get("history-rejected")
+                .mapValues(
+                        v -> ((HistoryOutput.Rejected) v).deadLetter(),
+                        Named.as("to-interaction-dead-letter"))
+                .to(
+                        Topics.INTERACTIONS_DLQ.name(),
+                        Produced.with(
+                                        Topics.INTERACTIONS_DLQ.keySerde(),
+                                        Topics.INTERACTIONS_DLQ.valueSerde())
+                                .withName("interactions-dlq-sink"));
+        routes.get("history-history")
+                .mapValues(v -> ((HistoryOutput.History) v).history(), Named.as("to-user-history"))
+                .to(
+                        Topics.USER_HISTORIES.name(),
+                        Produced.with(
+                                        Topics.USER_HISTORIES.keySerde(),
+                                        Topics.USER_HISTORIES.valueSerde())
+                                .withName("user-histories-sink"));
+        routes.get("history-requests")
+                .mapValues(
+                        v -> ((HistoryOutput.Request) v).request(),
+                        Named.as("to-retrieval-request"))
+                .to(
+                        Topics.RETRIEVAL_REQUESTS.name(),
+                        Produced.with(
+                                        Topics.RETRIEVAL_REQUESTS.keySerde(),
+                                        Topics.RETRIEVAL_REQUESTS.valueSerde())
+                                .withName("retrieval-requests-sink"));
+        return builder.build();
+    }
+}

@@ -1,0 +1,245 @@
+package io.sidstream.ingest.topology;
+
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.v1.DeadLetter;
+import io.sidstream.schemas.v1.HistoryEntry;
+import io.sidstream.schemas.v1.InteractionEvent;
+import io.sidstream.schemas.v1.InteractionType;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.schemas.v1.RetrievalRequest;
+import io.sidstream.schemas.v1.UserHistory;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The production UserHistoryTopology under exactly-once, driven by TopologyTestDriver. */
+class UserHistoryTopologyTest {
+    static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
+    static final Instant T = NOW.minus(Duration.ofDays(1));
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> events;
+    private TestInputTopic<String, ItemSid> sids;
+    private TestOutputTopic<String, UserHistory> histories;
+    private TestOutputTopic<String, RetrievalRequest> requests;
+    private TestOutputTopic<String, DeadLetter> dlq;
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ttd-history");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        HistorySettings settings =
+                new HistorySettings(
+                        "ttd-history",
+                        3,
+                        Duration.ofHours(1),
+                        Duration.ofMinutes(5),
+                        Duration.ofMinutes(10),
+                        Duration.ofSeconds(1),
+                        EnumSet.of(InteractionType.RATING, InteractionType.PURCHASE),
+                        HistorySettings.RequestPolicy.EVERY_INTERACTION,
+                        50);
+        driver = new TopologyTestDriver(UserHistoryTopology.build(settings), props, NOW);
+        events =
+                driver.createInputTopic(
+                        Topics.INTERACTIONS.name(),
+                        new StringSerializer(),
+                        new ByteArraySerializer());
+        sids =
+                driver.createInputTopic(
+                        Topics.ITEM_SIDS.name(),
+                        new StringSerializer(),
+                        Topics.ITEM_SIDS.valueSerde().serializer());
+        histories =
+                driver.createOutputTopic(
+                        Topics.USER_HISTORIES.name(),
+                        Serdes.String().deserializer(),
+                        Topics.USER_HISTORIES.valueSerde().deserializer());
+        requests =
+                driver.createOutputTopic(
+                        Topics.RETRIEVAL_REQUESTS.name(),
+                        Serdes.String().deserializer(),
+                        Topics.RETRIEVAL_REQUESTS.valueSerde().deserializer());
+        dlq =
+                driver.createOutputTopic(
+                        Topics.INTERACTIONS_DLQ.name(),
+                        Serdes.String().deserializer(),
+                        Topics.INTERACTIONS_DLQ.valueSerde().deserializer());
+        for (int i = 0; i < 10; i++) {
+            listItem("m" + i, List.of(i, i, i, 0));
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    void listItem(String id, List<Integer> sid) {
+        sids.pipeInput(
+                id,
+                ItemSid.newBuilder()
+                        .setItemId(id)
+                        .setSid(sid)
+                        .setModelVersion("v")
+                        .setContentHash("h")
+                        .setItemEventTime(T)
+                        .setAssignedAt(T)
+                        .build());
+    }
+
+    void interact(String user, String eventId, String item, Instant at) {
+        interact(user, eventId, item, at, InteractionType.RATING);
+    }
+
+    void interact(String user, String eventId, String item, Instant at, InteractionType type) {
+        InteractionEvent e =
+                InteractionEvent.newBuilder()
+                        .setEventId(eventId)
+                        .setUserId(user)
+                        .setItemId(item)
+                        .setEventType(type)
+                        .setValue(8.0)
+                        .setEventTime(at)
+                        .build();
+        events.pipeInput(user, Topics.INTERACTIONS.valueSerde().serializer().serialize("t", e));
+    }
+
+    List<String> lastHistoryItems() {
+        List<UserHistory> all = histories.readValuesToList();
+        assertThat(all).isNotEmpty();
+        return all.get(all.size() - 1).getEntries().stream().map(HistoryEntry::getItemId).toList();
+    }
+
+    @Test
+    void shouldOrderByEventTimeInsertingLateEventsInPlaceAndKeepTheNewestN() {
+        interact("u", "e1", "m1", T.plusSeconds(10));
+        interact("u", "e2", "m2", T.plusSeconds(30));
+        interact("u", "e3", "m3", T.plusSeconds(20));
+        assertThat(lastHistoryItems()).containsExactly("m1", "m3", "m2");
+        interact("u", "e4", "m4", T.plusSeconds(40));
+        assertThat(lastHistoryItems())
+                .as("bounded to N=3, oldest dropped")
+                .containsExactly("m3", "m2", "m4");
+    }
+
+    @Test
+    void shouldRejectEventsBeyondTheLatenessBound() {
+        interact("u", "e1", "m1", T.plusSeconds(7200));
+        interact("u", "e2", "m2", T);
+        assertThat(dlq.readValuesToList())
+                .extracting(DeadLetter::getErrorClass)
+                .containsExactly("TOO_LATE");
+        assertThat(lastHistoryItems()).containsExactly("m1");
+    }
+
+    @Test
+    void shouldApplyADuplicateEventOnlyOnce() {
+        interact("u", "e1", "m1", T);
+        interact("u", "e1", "m1", T);
+        assertThat(histories.readValuesToList()).hasSize(1);
+        assertThat(requests.readValuesToList()).hasSize(1);
+    }
+
+    @Test
+    void shouldHoldAnInteractionUntilItsItemHasASidThenApplyIt() {
+        interact("u", "e1", "new-item", T);
+        assertThat(histories.isEmpty()).isTrue();
+        listItem("new-item", List.of(7, 8, 9, 0));
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        UserHistory h = histories.readValue();
+        assertThat(h.getEntries())
+                .singleElement()
+                .satisfies(
+                        e -> {
+                            assertThat(e.getItemId()).isEqualTo("new-item");
+                            assertThat(e.getSid()).containsExactly(7, 8, 9, 0);
+                        });
+    }
+
+    @Test
+    void shouldDeadLetterAnInteractionWhoseItemNeverGetsASid() {
+        interact("u", "e1", "ghost", T);
+        driver.advanceWallClockTime(Duration.ofMinutes(11));
+        DeadLetter letter = dlq.readValue();
+        assertThat(letter.getErrorClass()).isEqualTo("SID_TIMEOUT");
+        assertThat(letter.getReason()).contains("ghost");
+        assertThat(letter.getValue()).isNotNull();
+        assertThat(histories.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldEmitCurrentSidsAfterAnItemChangesAndDropDelistedItems() {
+        interact("u", "e1", "m1", T);
+        interact("u", "e2", "m2", T.plusSeconds(1));
+        histories.readValuesToList();
+        listItem("m1", List.of(99, 98, 97, 0));
+        sids.pipeInput("m2", (ItemSid) null);
+        interact("u", "e3", "m3", T.plusSeconds(2));
+        UserHistory h = histories.readValue();
+        assertThat(h.getEntries()).extracting(HistoryEntry::getItemId).containsExactly("m1", "m3");
+        assertThat(h.getEntries().get(0).getSid()).containsExactly(99, 98, 97, 0);
+    }
+
+    @Test
+    void shouldPublishARetrievalRequestCarryingTheHistory() {
+        interact("u", "e1", "m1", T);
+        interact("u", "e2", "m2", T.plusSeconds(1));
+        List<RetrievalRequest> out = requests.readValuesToList();
+        assertThat(out).hasSize(2);
+        RetrievalRequest last = out.get(1);
+        assertThat(last.getRequestId()).isEqualTo("u-e2");
+        assertThat(last.getHistory())
+                .extracting(HistoryEntry::getItemId)
+                .containsExactly("m1", "m2");
+        assertThat(last.getNumCandidates()).isEqualTo(50);
+        assertThat(last.getExcludeSeen()).isTrue();
+    }
+
+    @Test
+    void shouldSkipInteractionTypesThatAreNotConfigured() {
+        interact("u", "e1", "m1", T, InteractionType.VIEW);
+        assertThat(histories.isEmpty()).isTrue();
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldSendBadInteractionsToTheDeadLetterTopicAndKeepGoing() {
+        events.pipeInput("u", "garbage".getBytes(StandardCharsets.UTF_8));
+        interact("u", "e1", " ", T);
+        interact("u", "e2", "m1", NOW.plus(Duration.ofDays(2)));
+        InteractionEvent mismatched =
+                InteractionEvent.newBuilder()
+                        .setEventId("e3")
+                        .setUserId("someone-else")
+                        .setItemId("m1")
+                        .setEventType(InteractionType.RATING)
+                        .setEventTime(T)
+                        .build();
+        events.pipeInput(
+                "u", Topics.INTERACTIONS.valueSerde().serializer().serialize("t", mismatched));
+        interact("u", "e4", "m4", T);
+        assertThat(dlq.readValuesToList())
+                .extracting(DeadLetter::getErrorClass)
+                .containsExactly("UNDECODABLE", "MISSING_ITEM_ID", "FUTURE_EVENT", "KEY_MISMATCH");
+        assertThat(lastHistoryItems()).containsExactly("m4");
+    }
+}
