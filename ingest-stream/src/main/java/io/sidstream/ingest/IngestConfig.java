@@ -1,14 +1,19 @@
 package io.sidstream.ingest;
 
+import io.sidstream.ingest.topology.HistorySettings;
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
 import io.sidstream.schemas.runtime.SettingsReader;
+import io.sidstream.schemas.v1.InteractionType;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * The typed configuration of ingest-stream, read once at start-up from environment-style keys
@@ -28,6 +33,7 @@ public record IngestConfig(
         int modelThreads,
         int maxTextChars,
         int httpPort,
+        HistorySettings history,
         Map<String, String> kafkaOverrides) {
 
     public IngestConfig {
@@ -61,9 +67,49 @@ public record IngestConfig(
                         r.integer(IngestSetting.MODEL_THREADS, 0, 256),
                         r.integer(IngestSetting.MAX_TEXT_CHARS, 1, 1_000_000),
                         r.integer(IngestSetting.HTTP_PORT, 0, 65535),
+                        historySettings(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("ingest-stream");
         return config;
+    }
+
+    private static HistorySettings historySettings(SettingsReader r) {
+        Set<InteractionType> types = EnumSet.noneOf(InteractionType.class);
+        for (String name : r.string(IngestSetting.HISTORY_EVENT_TYPES).split(",")) {
+            try {
+                types.add(InteractionType.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                r.problem(
+                        IngestSetting.HISTORY_EVENT_TYPES.key()
+                                + ": unknown type '"
+                                + name.trim()
+                                + "'");
+            }
+        }
+        HistorySettings.RequestPolicy policy = HistorySettings.RequestPolicy.EVERY_INTERACTION;
+        try {
+            policy =
+                    HistorySettings.RequestPolicy.valueOf(
+                            r.string(IngestSetting.HISTORY_REQUEST_POLICY)
+                                    .toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            r.problem(
+                    IngestSetting.HISTORY_REQUEST_POLICY.key()
+                            + " must be EVERY_INTERACTION or NEVER");
+        }
+        return new HistorySettings(
+                r.string(IngestSetting.APPLICATION_ID),
+                r.integer(IngestSetting.HISTORY_LENGTH, 1, 10_000),
+                Duration.ofMillis(
+                        r.integer(IngestSetting.HISTORY_LATENESS_MS, 0, Integer.MAX_VALUE)),
+                Duration.ofMillis(
+                        r.integer(IngestSetting.HISTORY_MAX_FUTURE_MS, 0, Integer.MAX_VALUE)),
+                Duration.ofMillis(
+                        r.integer(IngestSetting.HISTORY_PENDING_TIMEOUT_MS, 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(1),
+                types,
+                policy,
+                r.integer(IngestSetting.HISTORY_REQUEST_CANDIDATES, 1, 100_000));
     }
 
     /** Settings of the item topology. */

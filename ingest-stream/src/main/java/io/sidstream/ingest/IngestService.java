@@ -6,8 +6,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.ingest.http.IngestHttpServer;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.topology.ItemTopology;
+import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.schemas.SidstreamException;
 import io.sidstream.schemas.TopicAdmin;
+import io.sidstream.schemas.TopicSpec;
 import io.sidstream.schemas.Topics;
 import io.sidstream.schemas.bundle.ModelBundle;
 import io.sidstream.sid.SidAssigner;
@@ -15,6 +17,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +36,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class IngestService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+
+    /** Topics this service reads or writes; all must exist before it starts. */
+    static final List<TopicSpec<?, ?>> REQUIRED_TOPICS =
+            List.of(
+                    Topics.ITEMS,
+                    Topics.ITEM_SIDS,
+                    Topics.ITEMS_DLQ,
+                    Topics.INTERACTIONS,
+                    Topics.USER_HISTORIES,
+                    Topics.INTERACTIONS_DLQ,
+                    Topics.RETRIEVAL_REQUESTS);
 
     private final SidAssigner assigner;
     private final KafkaStreams streams;
@@ -63,8 +78,7 @@ public final class IngestService implements AutoCloseable {
                     new ItemMetrics(registry, assigner.levels(), assigner.codebookSize());
             streams =
                     new KafkaStreams(
-                            ItemTopology.build(config.itemSettings(), assigner, metrics),
-                            config.streamsProperties());
+                            topology(config, assigner, metrics), config.streamsProperties());
             new KafkaStreamsMetrics(streams).bindTo(registry);
             streams.setUncaughtExceptionHandler(
                     e -> {
@@ -108,6 +122,14 @@ public final class IngestService implements AutoCloseable {
         }
     }
 
+    /** SID assignment and user histories in one Kafka Streams application. */
+    static Topology topology(IngestConfig config, SidAssigner assigner, ItemMetrics metrics) {
+        StreamsBuilder builder = new StreamsBuilder();
+        ItemTopology.addTo(builder, config.itemSettings(), assigner, metrics);
+        UserHistoryTopology.addTo(builder, config.history());
+        return builder.build();
+    }
+
     /**
      * The confirmations topic shares the item-side stores with {@code items.raw.v1}, so it must
      * have the same partition count; it is created so, and a mismatch is fatal.
@@ -115,6 +137,20 @@ public final class IngestService implements AutoCloseable {
     static void ensureConfirmationsTopic(IngestConfig config) {
         String topic = config.itemSettings().confirmationsTopic();
         try (Admin admin = Admin.create(adminProps(config))) {
+            List<String> missing = new java.util.ArrayList<>();
+            for (TopicSpec<?, ?> spec : REQUIRED_TOPICS) {
+                if (!TopicAdmin.exists(admin, spec.name())) {
+                    missing.add(spec.name());
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw new SidstreamException(
+                        "topics missing on "
+                                + config.bootstrapServers()
+                                + ": "
+                                + missing
+                                + " (create them from the topic catalogue, io.sidstream.schemas.Topics)");
+            }
             int partitions = TopicAdmin.partitions(admin, Topics.ITEMS.name());
             TopicAdmin.createMissing(admin, List.of(new NewTopic(topic, partitions, (short) -1)));
             int actual = TopicAdmin.partitions(admin, topic);

@@ -40,6 +40,34 @@ public enum IngestSetting implements Setting {
             "SIDSTREAM_MAX_TEXT_CHARS",
             "10000",
             "Items with longer text go to the dead-letter topic (the encoder reads 128 tokens)."),
+    HISTORY_LENGTH(
+            "SIDSTREAM_HISTORY_LENGTH",
+            "50",
+            "Interactions kept per user (N), newest by event time."),
+    HISTORY_LATENESS_MS(
+            "SIDSTREAM_HISTORY_LATENESS_MS",
+            "86400000",
+            "How far behind a user's newest event an event may be and still be inserted (ms)."),
+    HISTORY_MAX_FUTURE_MS(
+            "SIDSTREAM_HISTORY_MAX_FUTURE_MS",
+            "300000",
+            "Events further ahead of the clock go to the DLQ (ms)."),
+    HISTORY_PENDING_TIMEOUT_MS(
+            "SIDSTREAM_HISTORY_PENDING_TIMEOUT_MS",
+            "600000",
+            "How long an interaction waits for its item's SID before the DLQ (ms)."),
+    HISTORY_EVENT_TYPES(
+            "SIDSTREAM_HISTORY_EVENT_TYPES",
+            "CLICK,ADD_TO_CART,PURCHASE,RATING,LIKE,SHARE",
+            "Interaction types that enter histories (comma-separated)."),
+    HISTORY_REQUEST_POLICY(
+            "SIDSTREAM_HISTORY_REQUEST_POLICY",
+            "EVERY_INTERACTION",
+            "Publish a retrieval request after EVERY_INTERACTION, or NEVER."),
+    HISTORY_REQUEST_CANDIDATES(
+            "SIDSTREAM_HISTORY_REQUEST_CANDIDATES",
+            "100",
+            "K of the retrieval requests published for users."),
     HTTP_PORT(
             "SIDSTREAM_INGEST_HTTP_PORT",
             "8081",

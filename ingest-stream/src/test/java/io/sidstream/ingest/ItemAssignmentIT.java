@@ -59,7 +59,11 @@ class ItemAssignmentIT {
                 List.of(
                         Topics.ITEMS.toNewTopic(4, (short) 1),
                         Topics.ITEM_SIDS.toNewTopic(4, (short) 1),
-                        Topics.ITEMS_DLQ.toNewTopic(1, (short) 1)));
+                        Topics.ITEMS_DLQ.toNewTopic(1, (short) 1),
+                        Topics.INTERACTIONS.toNewTopic(2, (short) 1),
+                        Topics.USER_HISTORIES.toNewTopic(2, (short) 1),
+                        Topics.INTERACTIONS_DLQ.toNewTopic(1, (short) 1),
+                        Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1)));
         List<CatalogItem> catalog =
                 Datasets.readCatalog(Path.of("..", "data", "movietweetings-100k", "movies.dat"))
                         .subList(0, ITEMS);

@@ -31,6 +31,14 @@ public final class TopicAdmin {
                 .size();
     }
 
+    /** Whether a topic exists. */
+    public static boolean exists(Admin admin, String topic) {
+        return await(
+                        () -> admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                        "list topics")
+                .contains(topic);
+    }
+
     /** Creates the topics that do not exist yet; returns how many it created. */
     public static int createMissing(Admin admin, List<NewTopic> topics) {
         Set<String> existing =

@@ -88,6 +88,9 @@ final class LocalDemo {
             env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
             env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", "sidstream-demo-retrieval");
             env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "200");
+            // Histories are built from the replay, but a request per replayed interaction would
+            // queue ~100k beam searches on a laptop; the sample users are asked over HTTP instead.
+            env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
             try (IngestService ingest =
                             IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
                     RetrievalService retrieval =

@@ -48,6 +48,16 @@ public final class ItemTopology {
     public static Topology build(
             ItemAssignmentSettings settings, SidAssigner assigner, ItemMetrics metrics) {
         StreamsBuilder builder = new StreamsBuilder();
+        addTo(builder, settings, assigner, metrics);
+        return builder.build();
+    }
+
+    /** Adds the SID assignment sub-topologies to a builder shared with other topologies. */
+    public static void addTo(
+            StreamsBuilder builder,
+            ItemAssignmentSettings settings,
+            SidAssigner assigner,
+            ItemMetrics metrics) {
         builder.addStateStore(IngestStores.itemState());
         builder.addStateStore(IngestStores.itemPending());
         builder.addStateStore(IngestStores.prefixSlots());
@@ -116,6 +126,5 @@ public final class ItemTopology {
                         settings.confirmationsTopic(),
                         Produced.with(Serdes.String(), AvroSerdes.forType(SidConfirmation.class))
                                 .withName("confirmations-sink"));
-        return builder.build();
     }
 }

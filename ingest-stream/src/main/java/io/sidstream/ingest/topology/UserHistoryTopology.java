@@ -27,6 +27,12 @@ public final class UserHistoryTopology {
 
     public static Topology build(HistorySettings settings) {
         StreamsBuilder builder = new StreamsBuilder();
+        addTo(builder, settings);
+        return builder.build();
+    }
+
+    /** Adds the history sub-topology to a builder shared with other topologies. */
+    public static void addTo(StreamsBuilder builder, HistorySettings settings) {
         builder.addStateStore(IngestStores.userHistory());
         builder.addStateStore(IngestStores.userPending());
         builder.addGlobalStore(
@@ -82,6 +88,5 @@ public final class UserHistoryTopology {
                                         Topics.RETRIEVAL_REQUESTS.keySerde(),
                                         Topics.RETRIEVAL_REQUESTS.valueSerde())
                                 .withName("retrieval-requests-sink"));
-        return builder.build();
     }
 }
