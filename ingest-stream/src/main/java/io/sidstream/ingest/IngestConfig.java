@@ -33,6 +33,7 @@ public record IngestConfig(
         int modelThreads,
         int maxTextChars,
         int httpPort,
+        String advertisedHost,
         HistorySettings history,
         Map<String, String> kafkaOverrides) {
 
@@ -67,6 +68,7 @@ public record IngestConfig(
                         r.integer(IngestSetting.MODEL_THREADS, 0, 256),
                         r.integer(IngestSetting.MAX_TEXT_CHARS, 1, 1_000_000),
                         r.integer(IngestSetting.HTTP_PORT, 0, 65535),
+                        r.string(IngestSetting.ADVERTISED_HOST),
                         historySettings(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("ingest-stream");

@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -26,8 +27,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One running ingest-stream instance: model bundle, SID assignment topology on Kafka Streams, and
@@ -38,7 +41,7 @@ public final class IngestService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
 
     /** Topics this service reads or writes; all must exist before it starts. */
-    static final List<TopicSpec<?, ?>> REQUIRED_TOPICS =
+    public static final List<TopicSpec<?, ?>> REQUIRED_TOPICS =
             List.of(
                     Topics.ITEMS,
                     Topics.ITEM_SIDS,
@@ -76,9 +79,17 @@ public final class IngestService implements AutoCloseable {
                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ItemMetrics metrics =
                     new ItemMetrics(registry, assigner.levels(), assigner.codebookSize());
-            streams =
-                    new KafkaStreams(
-                            topology(config, assigner, metrics), config.streamsProperties());
+            // Bind HTTP first: its port is this instance's address for interactive-query routing.
+            AtomicReference<KafkaStreams> current = new AtomicReference<>();
+            http =
+                    new IngestHttpServer(
+                            config.httpPort(), current::get, registry, config.advertisedHost());
+            Properties props = config.streamsProperties();
+            props.put(
+                    StreamsConfig.APPLICATION_SERVER_CONFIG,
+                    config.advertisedHost() + ":" + http.port());
+            streams = new KafkaStreams(topology(config, assigner, metrics), props);
+            current.set(streams);
             new KafkaStreamsMetrics(streams).bindTo(registry);
             streams.setUncaughtExceptionHandler(
                     e -> {
@@ -94,8 +105,6 @@ public final class IngestService implements AutoCloseable {
                             running.countDown();
                         }
                     });
-            KafkaStreams started = streams;
-            http = new IngestHttpServer(config.httpPort(), () -> started, registry);
             http.start();
             streams.start();
             if (!running.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {

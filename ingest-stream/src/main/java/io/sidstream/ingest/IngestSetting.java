@@ -68,6 +68,10 @@ public enum IngestSetting implements Setting {
             "SIDSTREAM_HISTORY_REQUEST_CANDIDATES",
             "100",
             "K of the retrieval requests published for users."),
+    ADVERTISED_HOST(
+            "SIDSTREAM_INGEST_ADVERTISED_HOST",
+            "localhost",
+            "Host name other instances use to reach this one's HTTP port (pod DNS name on Kubernetes)."),
     HTTP_PORT(
             "SIDSTREAM_INGEST_HTTP_PORT",
             "8081",

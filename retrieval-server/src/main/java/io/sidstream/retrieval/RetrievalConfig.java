@@ -21,6 +21,7 @@ public record RetrievalConfig(
         int maxBeam,
         int maxK,
         int httpPort,
+        String ingestUrl,
         Map<String, String> kafkaOverrides) {
 
     public RetrievalConfig {
@@ -57,6 +58,7 @@ public record RetrievalConfig(
                         maxBeam,
                         r.integer(RetrievalSetting.MAX_K, 1, 100_000),
                         r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
+                        r.string(RetrievalSetting.INGEST_URL),
                         r.kafkaOverrides());
         r.throwIfInvalid("retrieval-server");
         return config;

@@ -8,6 +8,7 @@ import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.index.SidIndexFeed;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
+import io.sidstream.retrieval.serve.IngestHistoryClient;
 import io.sidstream.retrieval.serve.MicroBatcher;
 import io.sidstream.retrieval.serve.RequestLoop;
 import io.sidstream.retrieval.serve.RequestTranslator;
@@ -93,7 +94,8 @@ public final class RetrievalService implements AutoCloseable {
                         m.sid().codebookSize(),
                         config.defaultBeam(),
                         config.maxBeam(),
-                        config.maxK());
+                        config.maxK(),
+                        new IngestHistoryClient(config.ingestUrl()));
         RequestLoop loop =
                 new RequestLoop(
                         config.kafkaProperties(),

@@ -27,6 +27,10 @@ public enum RetrievalSetting implements Setting {
     DEFAULT_BEAM("SIDSTREAM_DEFAULT_BEAM", "128", "Beam width when a request names none."),
     MAX_BEAM("SIDSTREAM_MAX_BEAM", "1024", "Largest beam width a request may ask for."),
     MAX_K("SIDSTREAM_MAX_K", "1000", "Most candidates a request may ask for."),
+    INGEST_URL(
+            "SIDSTREAM_INGEST_URL",
+            "http://localhost:8081",
+            "Base URL of ingest-stream's HTTP API, for requests that name a user instead of a history."),
     HTTP_PORT(
             "SIDSTREAM_RETRIEVAL_HTTP_PORT",
             "8082",

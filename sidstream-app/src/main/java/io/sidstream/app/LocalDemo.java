@@ -93,9 +93,7 @@ final class LocalDemo {
             env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
             try (IngestService ingest =
                             IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
-                    RetrievalService retrieval =
-                            RetrievalService.start(
-                                    RetrievalConfig.fromEnv(env), Duration.ofMinutes(1))) {
+                    RetrievalService retrieval = startRetrieval(env, ingest)) {
                 out.printf(
                         Locale.ROOT,
                         "ingest-stream:    http://localhost:%d/items/{id}/sid  /metrics%n",
@@ -159,6 +157,12 @@ final class LocalDemo {
             }
             deleteRecursively(work);
         }
+    }
+
+    private static RetrievalService startRetrieval(Map<String, String> env, IngestService ingest)
+            throws InterruptedException {
+        env.put("SIDSTREAM_INGEST_URL", "http://localhost:" + ingest.httpPort());
+        return RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(1));
     }
 
     private static void awaitIndex(PrintStream out, RetrievalService retrieval, int expected)
@@ -230,6 +234,48 @@ final class LocalDemo {
                         c.path("sid"),
                         c.path("score").asDouble(),
                         hit ? "  <- held-out item" : "");
+            }
+        }
+        if (!users.isEmpty()) {
+            // The same first user again, named only by id: the retrieval server fetches the
+            // stored history from ingest-stream (which built it from the replayed interactions).
+            String user = users.get(0).getKey();
+            JsonNode result = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline) {
+                HttpResponse<String> response =
+                        http.send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        "http://localhost:"
+                                                                + port
+                                                                + "/recommendations"))
+                                        .POST(
+                                                HttpRequest.BodyPublishers.ofString(
+                                                        json.writeValueAsString(
+                                                                Map.of("userId", user, "k", 10))))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    result = json.readTree(response.body());
+                    break;
+                }
+                Thread.sleep(500);
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "%nuser %s again, by id only (stored history from ingest-stream):%n",
+                    user);
+            int rank = 1;
+            for (JsonNode c : result == null ? json.createArrayNode() : result.path("candidates")) {
+                String id = c.path("itemId").asText();
+                out.printf(
+                        Locale.ROOT,
+                        "  %2d. %-60s %s score %.2f%n",
+                        rank++,
+                        titles.getOrDefault(id, id),
+                        c.path("sid"),
+                        c.path("score").asDouble());
             }
         }
         out.println();

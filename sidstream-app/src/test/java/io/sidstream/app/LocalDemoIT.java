@@ -46,11 +46,13 @@ class LocalDemoIT {
         assertThat(stdout)
                 .contains("summary: items listed=1500, items with a SID in the live index=1500")
                 .contains("sample users=3");
-        // 3 users x 10 recommendations, each printed with its catalog title: an id that maps to no
-        // listed item would print as a raw 7-digit id instead.
+        // 3 users x 10 recommendations from the histories sent, plus 10 for the first user from
+        // the history ingest-stream stored, each printed with its catalog title: an id that maps
+        // to no listed item would print as a raw 7-digit id instead.
         List<String> ranked =
                 stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
-        assertThat(ranked).hasSize(30).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
+        assertThat(stdout).contains("by id only (stored history from ingest-stream)");
+        assertThat(ranked).hasSize(40).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
     }
 
     @Test

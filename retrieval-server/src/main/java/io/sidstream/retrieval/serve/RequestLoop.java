@@ -120,6 +120,8 @@ public final class RequestLoop implements AutoCloseable {
                         futures.add(batcher.submit(translator.toBeamRequest(request)));
                         requests.add(request);
                         accepted.add(record);
+                    } catch (io.sidstream.schemas.SidstreamException e) {
+                        deadLetter(record, "HISTORY_LOOKUP_FAILED", e.getMessage());
                     } catch (SerializationException | InvalidRequestException e) {
                         deadLetter(
                                 record,

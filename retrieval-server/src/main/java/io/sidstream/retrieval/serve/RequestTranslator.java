@@ -22,7 +22,16 @@ public final class RequestTranslator {
     private final int maxBeam;
     private final int maxK;
 
-    public RequestTranslator(int levels, int codebookSize, int defaultBeam, int maxBeam, int maxK) {
+    private final IngestHistoryClient histories;
+
+    public RequestTranslator(
+            int levels,
+            int codebookSize,
+            int defaultBeam,
+            int maxBeam,
+            int maxK,
+            IngestHistoryClient histories) {
+        this.histories = histories;
         this.levels = levels;
         this.codebookSize = codebookSize;
         this.defaultBeam = defaultBeam;
@@ -34,15 +43,21 @@ public final class RequestTranslator {
      * A beam request for a topic request; throws {@link InvalidRequestException} with all problems.
      */
     public BeamRequest toBeamRequest(RetrievalRequest request) {
-        if (request.getHistory() == null) {
-            throw new InvalidRequestException(
-                    "history is null: history lookup by user id is not available in this version; send the history");
-        }
         List<int[]> history = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        for (HistoryEntry entry : request.getHistory()) {
-            history.add(entry.getSid().stream().mapToInt(Integer::intValue).toArray());
-            seen.add(entry.getItemId());
+        if (request.getHistory() == null) {
+            if (!request.getLookupHistory()) {
+                throw new InvalidRequestException(
+                        "history is null and lookupHistory is false: nothing to decode from");
+            }
+            IngestHistoryClient.History stored = histories.history(request.getUserId());
+            history.addAll(stored.sids());
+            seen.addAll(stored.itemIds());
+        } else {
+            for (HistoryEntry entry : request.getHistory()) {
+                history.add(entry.getSid().stream().mapToInt(Integer::intValue).toArray());
+                seen.add(entry.getItemId());
+            }
         }
         return build(
                 history,
@@ -102,6 +117,11 @@ public final class RequestTranslator {
             throw new InvalidRequestException(String.join("; ", problems));
         }
         return new BeamRequest(history, beam, k, exclude, include, excludePrefixes);
+    }
+
+    /** The stored history of a user, from ingest-stream. */
+    public IngestHistoryClient.History storedHistory(String userId) {
+        return histories.history(userId);
     }
 
     /** The SIDs of live items named by id; unknown ids are an error. */

@@ -30,10 +30,11 @@ import java.util.function.Supplier;
  * HTTP API of retrieval-server (JDK HttpServer):
  *
  * <ul>
- *   <li>{@code POST /recommendations} with JSON {@code {"userId": "u1", "items": ["id", ...]}} (the
- *       history as item ids, oldest first, resolved through the live index) or {@code "history":
- *       [[c1, c2, c3, collision], ...]}, plus optional {@code "k"}, {@code "beamWidth"}, {@code
- *       "excludeSeen"} (default true), {@code "includePrefixes"}, {@code "excludePrefixes"}.
+ *   <li>{@code POST /recommendations} with JSON {@code {"userId": "u1"}} (the user's stored
+ *       history, fetched from ingest-stream), or {@code {"userId": "u1", "items": ["id", ...]}}
+ *       (the history as item ids, oldest first, resolved through the live index) or {@code
+ *       "history": [[c1, c2, c3, collision], ...]}, plus optional {@code "k"}, {@code "beamWidth"},
+ *       {@code "excludeSeen"} (default true), {@code "includePrefixes"}, {@code "excludePrefixes"}.
  *       Answers 200 with the ranked candidates (also published to {@code recs.results.v1}), 400
  *       with the problems for a bad request, 503 while the index is loading.
  *   <li>{@code GET /health} (200 once the index caught up), {@code GET /metrics} (Prometheus).
@@ -148,6 +149,8 @@ public final class RetrievalHttpServer implements AutoCloseable {
             HttpResponses.respond(ex, 200, "application/json", JSON.writeValueAsString(out));
         } catch (InvalidRequestException e) {
             HttpResponses.respond(ex, 400, "application/json", error(e.getMessage()));
+        } catch (io.sidstream.schemas.SidstreamException e) {
+            HttpResponses.respond(ex, 503, "application/json", error(e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             HttpResponses.respond(ex, 503, "application/json", error("interrupted"));
