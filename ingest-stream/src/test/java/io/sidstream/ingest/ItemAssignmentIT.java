@@ -90,13 +90,13 @@ class ItemAssignmentIT {
                                 IngestConfig.fromEnv(inProcess), Duration.ofMinutes(2));
                 KafkaConsumer<String, ItemSid> sids = sidConsumer(cluster)) {
             Path logs = Files.createDirectories(Path.of("target", "it-logs"));
-            Process b = startChild(child, logs.resolve("ingest-b.log"));
+            Process b = ChildInstance.start(child, logs.resolve("ingest-b.log"));
             try {
-                awaitRunning(b, logs.resolve("ingest-b.log"));
+                ChildInstance.awaitRunning(b, logs.resolve("ingest-b.log"));
                 readUntil(sids, seen, ITEMS / 3, Duration.ofMinutes(4));
                 b.destroyForcibly().waitFor();
-                b = startChild(child, logs.resolve("ingest-b-restarted.log"));
-                awaitRunning(b, logs.resolve("ingest-b-restarted.log"));
+                b = ChildInstance.start(child, logs.resolve("ingest-b-restarted.log"));
+                ChildInstance.awaitRunning(b, logs.resolve("ingest-b-restarted.log"));
                 readUntil(sids, seen, ITEMS, Duration.ofMinutes(6));
             } finally {
                 b.destroyForcibly().waitFor();
@@ -213,42 +213,6 @@ class ItemAssignmentIT {
         assertThat(seen.size())
                 .as("items with a SID after %s", timeout)
                 .isGreaterThanOrEqualTo(items);
-    }
-
-    private static void awaitRunning(Process process, Path log) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains("ingest-stream running")) {
-                return;
-            }
-            if (!process.isAlive()) {
-                throw new AssertionError(
-                        "child instance exited with "
-                                + process.exitValue()
-                                + ": "
-                                + Files.readString(log)
-                                + " classpath "
-                                + System.getProperty("java.class.path"));
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(
-                "child instance not RUNNING within 2 minutes: " + Files.readString(log));
-    }
-
-    private static Process startChild(Map<String, String> env, Path log) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // ONNX Runtime 1.29 crashes (SIGSEGV) in processes whose command line exceeds about 4 KB,
-        // so the long test classpath goes into an argument file, as the launcher script avoids
-        // it with a wildcard classpath.
-        Path argFile = log.resolveSibling(log.getFileName() + ".args");
-        Files.writeString(argFile, "-cp\n" + System.getProperty("java.class.path") + "\n");
-        ProcessBuilder pb =
-                new ProcessBuilder(java, "-Xmx1g", "@" + argFile, IngestMain.class.getName())
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile());
-        pb.environment().putAll(env);
-        return pb.start();
     }
 
     private static Map<String, List<Integer>> trainerPrefixes() throws IOException {

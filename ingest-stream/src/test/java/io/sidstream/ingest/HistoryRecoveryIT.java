@@ -1,0 +1,227 @@
+package io.sidstream.ingest;
+
+import io.sidstream.schemas.TopicAdmin;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.schemas.v1.HistoryEntry;
+import io.sidstream.schemas.v1.InteractionEvent;
+import io.sidstream.schemas.v1.InteractionType;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.schemas.v1.UserHistory;
+import io.sidstream.sid.data.Datasets;
+import io.sidstream.sid.data.Interaction;
+import io.sidstream.testkit.kafka.KafkaCluster;
+import io.sidstream.testkit.kafka.KafkaClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dataset's interactions of 1,200 users through two instances, one a child JVM killed with
+ * SIGKILL mid-run and restarted: every user's final history equals an oracle computed directly from
+ * the events (last N by event time).
+ */
+@Tag("integration")
+@Timeout(600)
+@ExtendWith(KafkaClusterExtension.class)
+class HistoryRecoveryIT {
+    static final int USERS = 1_200;
+    static final int N = 50;
+    static final Path BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
+
+    @Test
+    void shouldEndWithEveryUsersHistoryEqualToTheOracleAcrossACrash(
+            KafkaCluster cluster, @TempDir Path dir) throws Exception {
+        try (var admin = cluster.admin()) {
+            TopicAdmin.createMissing(
+                    admin,
+                    IngestService.REQUIRED_TOPICS.stream()
+                            .map(t -> t.toNewTopic(4, (short) 1))
+                            .toList());
+        }
+        ModelBundle bundle = ModelBundle.load(BUNDLE);
+        try (var producer =
+                new KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.ITEM_SIDS.keySerde().serializer(),
+                        Topics.ITEM_SIDS.valueSerde().serializer())) {
+            for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
+                String[] parts = line.split("\t");
+                producer.send(
+                        new ProducerRecord<>(
+                                Topics.ITEM_SIDS.name(),
+                                parts[0],
+                                ItemSid.newBuilder()
+                                        .setItemId(parts[0])
+                                        .setSid(
+                                                Arrays.stream(parts[1].split(" "))
+                                                        .map(Integer::valueOf)
+                                                        .toList())
+                                        .setModelVersion(bundle.version())
+                                        .setContentHash("c")
+                                        .setItemEventTime(Instant.EPOCH)
+                                        .setAssignedAt(Instant.EPOCH)
+                                        .build()));
+            }
+        }
+        List<Interaction> all =
+                Datasets.readInteractions(
+                        Path.of("..", "data", "movietweetings-100k", "ratings.dat"));
+        Set<String> users = new LinkedHashSet<>();
+        for (Interaction e : all) {
+            if (users.size() < USERS) {
+                users.add(e.userId());
+            }
+        }
+        List<Interaction> events = all.stream().filter(e -> users.contains(e.userId())).toList();
+        Map<String, List<String>> oracle = oracle(events);
+
+        String app = KafkaCluster.uniqueName("history-recovery");
+        Map<String, String> env = new HashMap<>();
+        env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
+        env.put("SIDSTREAM_INGEST_APPLICATION_ID", app);
+        env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
+        env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
+        env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
+        env.put("SIDSTREAM_HISTORY_LENGTH", Integer.toString(N));
+        // Replayed 2013 events are old; the lateness bound must cover the dataset's ties only.
+        env.put("SIDSTREAM_KAFKA_SESSION_TIMEOUT_MS", "6000");
+        env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "200");
+        Map<String, String> inProcess = new HashMap<>(env);
+        inProcess.put("SIDSTREAM_STATE_DIR", dir.resolve("a").toString());
+        Map<String, String> child = new HashMap<>(env);
+        child.put("SIDSTREAM_STATE_DIR", dir.resolve("b").toString());
+
+        Map<String, List<String>> latest = new HashMap<>();
+        Path logs = Files.createDirectories(Path.of("target", "it-logs"));
+        try (IngestService a =
+                        IngestService.start(
+                                IngestConfig.fromEnv(inProcess), Duration.ofMinutes(2));
+                KafkaConsumer<String, UserHistory> histories = historyConsumer(cluster)) {
+            Process b = ChildInstance.start(child, logs.resolve("history-b.log"));
+            try {
+                ChildInstance.awaitRunning(b, logs.resolve("history-b.log"));
+                try (var producer =
+                        new KafkaProducer<>(
+                                cluster.clientProperties(),
+                                Topics.INTERACTIONS.keySerde().serializer(),
+                                Topics.INTERACTIONS.valueSerde().serializer())) {
+                    for (int i = 0; i < events.size(); i++) {
+                        Interaction e = events.get(i);
+                        producer.send(
+                                new ProducerRecord<>(
+                                        Topics.INTERACTIONS.name(),
+                                        e.userId(),
+                                        InteractionEvent.newBuilder()
+                                                .setEventId(
+                                                        e.userId()
+                                                                + "-"
+                                                                + e.itemId()
+                                                                + "-"
+                                                                + e.timestampMillis())
+                                                .setUserId(e.userId())
+                                                .setItemId(e.itemId())
+                                                .setEventType(InteractionType.RATING)
+                                                .setValue(e.value())
+                                                .setEventTime(
+                                                        Instant.ofEpochMilli(e.timestampMillis()))
+                                                .build()));
+                        if (i == events.size() / 2) {
+                            producer.flush();
+                            b.destroyForcibly().waitFor();
+                            b = ChildInstance.start(child, logs.resolve("history-b-restarted.log"));
+                        }
+                    }
+                }
+                ChildInstance.awaitRunning(b, logs.resolve("history-b-restarted.log"));
+                long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+                while (!matches(latest, oracle) && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<String, UserHistory> r :
+                            histories.poll(Duration.ofMillis(500))) {
+                        if (oracle.containsKey(r.key())) {
+                            latest.put(
+                                    r.key(),
+                                    r.value().getEntries().stream()
+                                            .map(HistoryEntry::getItemId)
+                                            .toList());
+                        }
+                    }
+                }
+            } finally {
+                b.destroyForcibly().waitFor();
+            }
+        }
+        assertThat(latest.keySet()).isEqualTo(oracle.keySet());
+        for (String user : oracle.keySet()) {
+            assertThat(latest.get(user)).as("history of user %s", user).isEqualTo(oracle.get(user));
+        }
+    }
+
+    private static boolean matches(
+            Map<String, List<String>> latest, Map<String, List<String>> oracle) {
+        return latest.equals(oracle);
+    }
+
+    /** Last N items per user by (event time, event id), oldest first: what the topology keeps. */
+    static Map<String, List<String>> oracle(List<Interaction> events) {
+        Map<String, List<Interaction>> byUser = new HashMap<>();
+        for (Interaction e : events) {
+            byUser.computeIfAbsent(e.userId(), u -> new ArrayList<>()).add(e);
+        }
+        Map<String, List<String>> out = new HashMap<>();
+        byUser.forEach(
+                (user, list) -> {
+                    list.sort(
+                            Comparator.comparingLong(Interaction::timestampMillis)
+                                    .thenComparing(
+                                            e ->
+                                                    e.userId()
+                                                            + "-"
+                                                            + e.itemId()
+                                                            + "-"
+                                                            + e.timestampMillis()));
+                    List<Interaction> kept =
+                            list.subList(Math.max(0, list.size() - N), list.size());
+                    out.put(user, kept.stream().map(Interaction::itemId).toList());
+                });
+        return out;
+    }
+
+    private static KafkaConsumer<String, UserHistory> historyConsumer(KafkaCluster cluster) {
+        Properties props = cluster.clientProperties();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("history-reader"));
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        KafkaConsumer<String, UserHistory> consumer =
+                new KafkaConsumer<>(
+                        props,
+                        new StringDeserializer(),
+                        Topics.USER_HISTORIES.valueSerde().deserializer());
+        consumer.subscribe(List.of(Topics.USER_HISTORIES.name()));
+        return consumer;
+    }
+}
