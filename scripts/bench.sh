@@ -2,6 +2,7 @@
 # Runs a benchmark of the bench module and prints its machine-readable (JSON line) result.
 #   scripts/bench.sh item-assignment [items=5000] [latencyItems=500] [modelThreads=1]
 #   scripts/bench.sh beam-search [JMH options, e.g. -p beam=256 -p batch=1]
+#   scripts/bench.sh user-history [events=20000] [latencyEvents=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet --no-python
@@ -14,7 +15,8 @@ case "$name" in
   item-assignment) main=io.sidstream.bench.ItemAssignmentBench ;;
   # JMH: extra arguments go to JMH, e.g. -p beam=256 -p batch=1 -rf json -rff out.json
   beam-search) main=io.sidstream.bench.BeamSearchBench ;;
-  *) echo "unknown benchmark $name (item-assignment, beam-search)" >&2; exit 2 ;;
+  user-history) main=io.sidstream.bench.HistoryBench ;;
+  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history)" >&2; exit 2 ;;
 esac
 # ONNX Runtime 1.29 crashes in processes whose command line exceeds ~4 KB, and JMH forks its
 # benchmark JVMs with the full classpath spelled out: so hand it a one-entry pathing jar.

@@ -111,7 +111,10 @@ public record IngestConfig(
                 Duration.ofSeconds(1),
                 types,
                 policy,
-                r.integer(IngestSetting.HISTORY_REQUEST_CANDIDATES, 1, 100_000));
+                r.integer(IngestSetting.HISTORY_REQUEST_CANDIDATES, 1, 100_000),
+                Duration.ofMillis(
+                        r.integer(
+                                IngestSetting.HISTORY_REQUEST_DEBOUNCE_MS, 1, Integer.MAX_VALUE)));
     }
 
     /** Settings of the item topology. */

@@ -63,7 +63,11 @@ public enum IngestSetting implements Setting {
     HISTORY_REQUEST_POLICY(
             "SIDSTREAM_HISTORY_REQUEST_POLICY",
             "EVERY_INTERACTION",
-            "Publish a retrieval request after EVERY_INTERACTION, or NEVER."),
+            "Publish a retrieval request after EVERY_INTERACTION, DEBOUNCED per user, or NEVER."),
+    HISTORY_REQUEST_DEBOUNCE_MS(
+            "SIDSTREAM_HISTORY_REQUEST_DEBOUNCE_MS",
+            "5000",
+            "With DEBOUNCED: a user's request waits this long for further interactions (ms)."),
     HISTORY_REQUEST_CANDIDATES(
             "SIDSTREAM_HISTORY_REQUEST_CANDIDATES",
             "100",

@@ -62,6 +62,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
     private KeyValueStore<String, HistoryState> histories;
     private KeyValueStore<String, PendingInteractions> pending;
     private KeyValueStore<String, ItemSid> sids;
+    private KeyValueStore<String, Long> due;
 
     public HistoryProcessor(HistorySettings settings) {
         this.settings = settings;
@@ -73,8 +74,14 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
         this.histories = context.getStateStore(IngestStores.USER_HISTORY);
         this.pending = context.getStateStore(IngestStores.USER_PENDING);
         this.sids = context.getStateStore(IngestStores.ITEM_SID_INDEX);
+        this.due = context.getStateStore(IngestStores.USER_REQUEST_DUE);
         context.schedule(
-                settings.pendingCheck(), PunctuationType.WALL_CLOCK_TIME, this::retryPending);
+                settings.pendingCheck(),
+                PunctuationType.WALL_CLOCK_TIME,
+                now -> {
+                    retryPending(now);
+                    publishDue(now);
+                });
     }
 
     @Override
@@ -193,6 +200,61 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
     }
 
     private void emit(String user, List<HistoryItem> entries, String causeEventId) {
+        List<HistoryEntry> resolved = resolve(entries);
+        long ts = context.currentSystemTimeMs();
+        context.forward(
+                new Record<>(
+                        user,
+                        new HistoryOutput.History(
+                                new UserHistory(user, resolved, Instant.ofEpochMilli(ts))),
+                        ts));
+        switch (settings.requestPolicy()) {
+            case EVERY_INTERACTION -> request(user, user + "-" + causeEventId, resolved);
+            case DEBOUNCED -> {
+                if (due.get(user) == null) {
+                    due.put(user, ts + settings.debounce().toMillis());
+                }
+            }
+            case NEVER -> {}
+        }
+    }
+
+    /** Publishes debounced requests whose time has come, with the history as it is now. */
+    private void publishDue(long now) {
+        List<KeyValue<String, Long>> ready = new ArrayList<>();
+        try (KeyValueIterator<String, Long> it = due.all()) {
+            it.forEachRemaining(
+                    kv -> {
+                        if (kv.value <= now) {
+                            ready.add(kv);
+                        }
+                    });
+        }
+        for (KeyValue<String, Long> kv : ready) {
+            due.delete(kv.key);
+            HistoryState state = histories.get(kv.key);
+            if (state != null) {
+                request(kv.key, kv.key + "-" + kv.value, resolve(state.getEntries()));
+            }
+        }
+    }
+
+    private void request(String user, String requestId, List<HistoryEntry> resolved) {
+        long ts = context.currentSystemTimeMs();
+        RetrievalRequest request =
+                RetrievalRequest.newBuilder()
+                        .setRequestId(requestId)
+                        .setUserId(user)
+                        .setHistory(resolved)
+                        .setNumCandidates(settings.candidates())
+                        .setExcludeSeen(true)
+                        .setRequestedAt(Instant.ofEpochMilli(ts))
+                        .build();
+        context.forward(new Record<>(user, new HistoryOutput.Request(request), ts));
+    }
+
+    /** The entries with their items' current SIDs; items without one (delisted) drop out. */
+    private List<HistoryEntry> resolve(List<HistoryItem> entries) {
         List<HistoryEntry> resolved = new ArrayList<>();
         for (HistoryItem e : entries) {
             ItemSid sid = sids.get(e.getItemId());
@@ -204,23 +266,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
                                 Instant.ofEpochMilli(e.getEventTime())));
             }
         }
-        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
-        long ts = context.currentSystemTimeMs();
-        context.forward(
-                new Record<>(
-                        user, new HistoryOutput.History(new UserHistory(user, resolved, now)), ts));
-        if (settings.requestPolicy() == HistorySettings.RequestPolicy.EVERY_INTERACTION) {
-            RetrievalRequest request =
-                    RetrievalRequest.newBuilder()
-                            .setRequestId(user + "-" + causeEventId)
-                            .setUserId(user)
-                            .setHistory(resolved)
-                            .setNumCandidates(settings.candidates())
-                            .setExcludeSeen(true)
-                            .setRequestedAt(now)
-                            .build();
-            context.forward(new Record<>(user, new HistoryOutput.Request(request), ts));
-        }
+        return resolved;
     }
 
     private void retryPending(long now) {

@@ -37,6 +37,9 @@ public final class IngestStores {
      */
     public static final String ITEM_SID_INDEX = "item-sid-index";
 
+    /** user id -> epoch ms when the user's debounced retrieval request is due. */
+    public static final String USER_REQUEST_DUE = "user-request-due";
+
     private IngestStores() {}
 
     public static StoreBuilder<KeyValueStore<String, HistoryState>> userHistory() {
@@ -51,6 +54,11 @@ public final class IngestStores {
                 Stores.persistentKeyValueStore(USER_PENDING),
                 Serdes.String(),
                 AvroSerdes.forType(PendingInteractions.class));
+    }
+
+    public static StoreBuilder<KeyValueStore<String, Long>> userRequestDue() {
+        return Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(USER_REQUEST_DUE), Serdes.String(), Serdes.Long());
     }
 
     /** Global stores restore from their source topic, so no changelog. */

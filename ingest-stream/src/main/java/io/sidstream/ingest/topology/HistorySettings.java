@@ -17,6 +17,8 @@ import java.util.Set;
  * @param acceptedTypes interaction types that enter histories (others are counted and skipped)
  * @param requestPolicy when to publish a retrieval request for the user
  * @param candidates K of the published retrieval requests
+ * @param debounce with {@link RequestPolicy#DEBOUNCED}: one request per user at most this long
+ *     after the first change since the last request
  */
 public record HistorySettings(
         String applicationId,
@@ -27,12 +29,15 @@ public record HistorySettings(
         Duration pendingCheck,
         Set<InteractionType> acceptedTypes,
         RequestPolicy requestPolicy,
-        int candidates) {
+        int candidates,
+        Duration debounce) {
 
     /** When the history topology publishes {@code retrieval.requests.v1} records. */
     public enum RequestPolicy {
         /** After every interaction that changed the history. */
         EVERY_INTERACTION,
+        /** At most one per user per debounce interval, carrying the history as it is then. */
+        DEBOUNCED,
         /** Never: requests come from elsewhere (HTTP, other producers). */
         NEVER
     }

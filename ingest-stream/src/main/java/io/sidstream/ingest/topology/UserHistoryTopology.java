@@ -35,6 +35,7 @@ public final class UserHistoryTopology {
     public static void addTo(StreamsBuilder builder, HistorySettings settings) {
         builder.addStateStore(IngestStores.userHistory());
         builder.addStateStore(IngestStores.userPending());
+        builder.addStateStore(IngestStores.userRequestDue());
         builder.addGlobalStore(
                 IngestStores.itemSidIndex(),
                 Topics.ITEM_SIDS.name(),
@@ -50,7 +51,8 @@ public final class UserHistoryTopology {
                                 () -> new HistoryProcessor(settings),
                                 Named.as("user-history-builder"),
                                 IngestStores.USER_HISTORY,
-                                IngestStores.USER_PENDING);
+                                IngestStores.USER_PENDING,
+                                IngestStores.USER_REQUEST_DUE);
         Map<String, KStream<String, HistoryOutput>> routes =
                 out.split(Named.as("history-"))
                         .branch(

@@ -42,6 +42,13 @@ class UserHistoryTopologyTest {
 
     @BeforeEach
     void start() {
+        start(HistorySettings.RequestPolicy.EVERY_INTERACTION);
+    }
+
+    void start(HistorySettings.RequestPolicy policy) {
+        if (driver != null) {
+            driver.close();
+        }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ttd-history");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -55,8 +62,9 @@ class UserHistoryTopologyTest {
                         Duration.ofMinutes(10),
                         Duration.ofSeconds(1),
                         EnumSet.of(InteractionType.RATING, InteractionType.PURCHASE),
-                        HistorySettings.RequestPolicy.EVERY_INTERACTION,
-                        50);
+                        policy,
+                        50,
+                        Duration.ofSeconds(5));
         driver = new TopologyTestDriver(UserHistoryTopology.build(settings), props, NOW);
         events =
                 driver.createInputTopic(
@@ -212,6 +220,27 @@ class UserHistoryTopologyTest {
                 .containsExactly("m1", "m2");
         assertThat(last.getNumCandidates()).isEqualTo(50);
         assertThat(last.getExcludeSeen()).isTrue();
+    }
+
+    @Test
+    void shouldPublishOneDebouncedRequestPerUserWithTheLatestHistory() {
+        start(HistorySettings.RequestPolicy.DEBOUNCED);
+        interact("u", "e1", "m1", T);
+        interact("u", "e2", "m2", T.plusSeconds(1));
+        interact("v", "e3", "m3", T);
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertThat(requests.isEmpty()).as("still inside the debounce interval").isTrue();
+        interact("u", "e4", "m4", T.plusSeconds(2));
+        driver.advanceWallClockTime(Duration.ofSeconds(4));
+        List<RetrievalRequest> out = requests.readValuesToList();
+        assertThat(out).extracting(RetrievalRequest::getUserId).containsExactlyInAnyOrder("u", "v");
+        RetrievalRequest u =
+                out.stream().filter(r -> r.getUserId().equals("u")).findFirst().orElseThrow();
+        assertThat(u.getHistory())
+                .extracting(HistoryEntry::getItemId)
+                .containsExactly("m1", "m2", "m4");
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        assertThat(requests.isEmpty()).as("nothing new, nothing sent").isTrue();
     }
 
     @Test
