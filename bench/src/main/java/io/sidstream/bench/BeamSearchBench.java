@@ -24,11 +24,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -69,10 +68,9 @@ public class BeamSearchBench {
         levels = layout.levels();
         trie = new SidTrie(levels, m.sid().codebookSize());
         List<int[]> sids = new ArrayList<>();
-        for (String line : Files.readAllLines(bundle.file(m.itemSidsFile()))) {
-            String[] parts = line.split("\t");
-            int[] sid = Arrays.stream(parts[1].split(" ")).mapToInt(Integer::parseInt).toArray();
-            trie.put(parts[0], sid);
+        for (Map.Entry<String, List<Integer>> e : bundle.trainerItemSids().entrySet()) {
+            int[] sid = e.getValue().stream().mapToInt(Integer::intValue).toArray();
+            trie.put(e.getKey(), sid);
             sids.add(sid);
         }
         session = DecoderSession.open(bundle, ExecutionProvider.AUTO, 0);

@@ -29,7 +29,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -69,18 +68,14 @@ class HistoryRecoveryIT {
                         cluster.clientProperties(),
                         Topics.ITEM_SIDS.keySerde().serializer(),
                         Topics.ITEM_SIDS.valueSerde().serializer())) {
-            for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
-                String[] parts = line.split("\t");
+            for (Map.Entry<String, List<Integer>> e : bundle.trainerItemSids().entrySet()) {
                 producer.send(
                         new ProducerRecord<>(
                                 Topics.ITEM_SIDS.name(),
-                                parts[0],
+                                e.getKey(),
                                 ItemSid.newBuilder()
-                                        .setItemId(parts[0])
-                                        .setSid(
-                                                Arrays.stream(parts[1].split(" "))
-                                                        .map(Integer::valueOf)
-                                                        .toList())
+                                        .setItemId(e.getKey())
+                                        .setSid(e.getValue())
                                         .setModelVersion(bundle.version())
                                         .setContentHash("c")
                                         .setItemEventTime(Instant.EPOCH)

@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -215,19 +214,11 @@ class ItemAssignmentIT {
                 .isGreaterThanOrEqualTo(items);
     }
 
-    private static Map<String, List<Integer>> trainerPrefixes() throws IOException {
-        ModelBundle bundle = ModelBundle.load(BUNDLE);
+    private static Map<String, List<Integer>> trainerPrefixes() {
         Map<String, List<Integer>> out = new HashMap<>();
-        for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
-            String[] parts = line.split("\t");
-            String[] codes = parts[1].split(" ");
-            out.put(
-                    parts[0],
-                    List.of(
-                            Integer.parseInt(codes[0]),
-                            Integer.parseInt(codes[1]),
-                            Integer.parseInt(codes[2])));
-        }
+        ModelBundle.load(BUNDLE)
+                .trainerItemSids()
+                .forEach((id, sid) -> out.put(id, sid.subList(0, 3)));
         return out;
     }
 }

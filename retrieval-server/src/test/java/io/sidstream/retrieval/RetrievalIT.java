@@ -23,7 +23,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,14 +50,8 @@ class RetrievalIT {
                         Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
                         Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
                         Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
-        Map<String, List<Integer>> sids = new HashMap<>();
         ModelBundle bundle = ModelBundle.load(BUNDLE);
-        for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
-            String[] parts = line.split("\t");
-            sids.put(
-                    parts[0],
-                    java.util.Arrays.stream(parts[1].split(" ")).map(Integer::valueOf).toList());
-        }
+        Map<String, List<Integer>> sids = bundle.trainerItemSids();
         try (var producer =
                 new KafkaProducer<>(
                         cluster.clientProperties(),

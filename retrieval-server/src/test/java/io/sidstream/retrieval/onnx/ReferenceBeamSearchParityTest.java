@@ -11,7 +11,6 @@ import io.sidstream.schemas.bundle.ModelBundle;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,15 +25,10 @@ class ReferenceBeamSearchParityTest {
         ModelBundle bundle = ModelBundle.load(DefaultBundleDecoderTest.DEFAULT_BUNDLE);
         TokenLayout layout = DecoderLogits.layoutOf(bundle.manifest());
         SidTrie trie = new SidTrie(layout.levels(), bundle.manifest().sid().codebookSize());
-        for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
-            String[] parts = line.split("\t");
-            String[] codes = parts[1].split(" ");
-            int[] sid = new int[codes.length];
-            for (int i = 0; i < sid.length; i++) {
-                sid[i] = Integer.parseInt(codes[i]);
-            }
-            trie.put(parts[0], sid);
-        }
+        bundle.trainerItemSids()
+                .forEach(
+                        (id, sid) ->
+                                trie.put(id, sid.stream().mapToInt(Integer::intValue).toArray()));
         JsonNode reference =
                 new ObjectMapper()
                         .readTree(bundle.file(bundle.manifest().parityFile()).toFile())

@@ -95,6 +95,29 @@ public final class ModelBundle {
         return directory.resolve(name);
     }
 
+    /**
+     * The SIDs the trainer assigned to its catalog ({@code itemSidsFile}: {@code item_id<TAB>c1 ...
+     * cL collision}), in file order. For evaluation, parity and test fixtures; live SIDs come from
+     * ingest-stream.
+     */
+    public Map<String, List<Integer>> trainerItemSids() {
+        Map<String, List<Integer>> sids = new java.util.LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(file(manifest.itemSidsFile()))) {
+                String[] parts = line.split("\t");
+                sids.put(
+                        parts[0],
+                        java.util.Arrays.stream(parts[1].split(" "))
+                                .map(Integer::valueOf)
+                                .toList());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(
+                    "cannot read " + manifest.itemSidsFile() + " of " + this, e);
+        }
+        return sids;
+    }
+
     private static void checkStructure(BundleManifest m, List<String> problems) {
         if (!FORMAT.equals(m.format())) {
             problems.add("format is '" + m.format() + "', this version reads '" + FORMAT + "'");

@@ -7,9 +7,7 @@ import io.sidstream.sid.embed.SentenceEmbedder;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,11 +30,7 @@ class DefaultBundleEncoderTest {
         // Text -> Java sentence encoder -> ONNX RQ-VAE must land on the trainer's prefixes for the
         // same items: the path SID assignment takes for a live item.
         ModelBundle bundle = ModelBundle.load(DEFAULT_BUNDLE);
-        Map<String, String> trainerSids = new HashMap<>();
-        for (String line : Files.readAllLines(bundle.file(bundle.manifest().itemSidsFile()))) {
-            String[] parts = line.split("\t");
-            trainerSids.put(parts[0], parts[1]);
-        }
+        Map<String, List<Integer>> trainerSids = bundle.trainerItemSids();
         List<CatalogItem> items =
                 Datasets.readCatalog(Path.of("..", "data", "movietweetings-100k", "movies.dat"))
                         .subList(0, 200);
@@ -46,13 +40,11 @@ class DefaultBundleEncoderTest {
             EncodedBatch codes =
                     encoder.encode(embedder.embed(items.stream().map(CatalogItem::text).toList()));
             for (int i = 0; i < items.size(); i++) {
-                String prefix =
-                        String.join(
-                                " ",
-                                java.util.Arrays.stream(codes.codes(i))
-                                        .mapToObj(Integer::toString)
-                                        .toList());
-                if (trainerSids.get(items.get(i).itemId()).startsWith(prefix + " ")) {
+                List<Integer> prefix = java.util.Arrays.stream(codes.codes(i)).boxed().toList();
+                if (trainerSids
+                        .get(items.get(i).itemId())
+                        .subList(0, prefix.size())
+                        .equals(prefix)) {
                     equal++;
                 }
             }
