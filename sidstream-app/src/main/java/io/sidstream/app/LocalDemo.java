@@ -96,7 +96,7 @@ final class LocalDemo {
                     RetrievalService retrieval = startRetrieval(env, ingest)) {
                 out.printf(
                         Locale.ROOT,
-                        "ingest-stream:    http://localhost:%d/items/{id}/sid  /metrics%n",
+                        "ingest-stream:    http://localhost:%d/items/{id}/sid  /users/{id}/history  /metrics%n",
                         ingest.httpPort());
                 out.printf(
                         Locale.ROOT,
