@@ -2,6 +2,7 @@ package io.sidstream.schemas;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import java.util.List;
 import java.util.Set;
@@ -18,17 +19,36 @@ public final class TopicAdmin {
 
     private TopicAdmin() {}
 
-    /** Partition count of an existing topic. */
+    /**
+     * Partition count of an existing topic. A topic created a moment ago may not be known to every
+     * broker yet, so "unknown topic" is retried for a few seconds before it counts as an answer.
+     */
     public static int partitions(Admin admin, String topic) {
-        return await(
-                        () ->
-                                admin.describeTopics(List.of(topic))
-                                        .allTopicNames()
-                                        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
-                        "describe " + topic)
-                .get(topic)
-                .partitions()
-                .size();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return await(
+                                () ->
+                                        admin.describeTopics(List.of(topic))
+                                                .allTopicNames()
+                                                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+                                "describe " + topic)
+                        .get(topic)
+                        .partitions()
+                        .size();
+            } catch (SidstreamException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SidstreamException("interrupted: describe " + topic, e);
+            }
+        }
     }
 
     /** Whether a topic exists. */
