@@ -12,12 +12,9 @@ import io.sidstream.schemas.v1.UserHistory;
 import io.sidstream.sid.data.Datasets;
 import io.sidstream.sid.data.Interaction;
 import io.sidstream.testkit.kafka.EmbeddedKraftCluster;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -95,20 +91,22 @@ public final class HistoryBench {
                                         cluster.clientProperties(),
                                         Topics.INTERACTIONS.keySerde().serializer(),
                                         Topics.INTERACTIONS.valueSerde().serializer());
-                        KafkaConsumer<String, UserHistory> consumer = consumer(cluster)) {
+                        KafkaConsumer<String, UserHistory> consumer =
+                                Arrivals.consumer(
+                                        cluster, "bench-history-reader", Topics.USER_HISTORIES)) {
                     long t0 = System.nanoTime();
                     for (int i = 0; i < n; i++) {
                         producer.send(record(events.get(i % events.size()), "b" + i));
                     }
                     producer.flush();
-                    drain(consumer, n, null);
+                    Arrivals.drain(consumer, n, null, "lat-");
                     double rate = n / ((System.nanoTime() - t0) / 1e9);
 
                     long interval = (long) (1e9 / (rate / 2));
                     Map<String, Long> sentAt = new ConcurrentHashMap<>();
                     CompletableFuture<long[]> arrivals =
                             CompletableFuture.supplyAsync(
-                                    () -> drain(consumer, latencyEvents, sentAt));
+                                    () -> Arrivals.drain(consumer, latencyEvents, sentAt, "lat-"));
                     long start = System.nanoTime();
                     for (int i = 0; i < latencyEvents; i++) {
                         while (System.nanoTime() < start + i * interval) {
@@ -143,13 +141,8 @@ public final class HistoryBench {
                             rate,
                             latencyEvents,
                             rate / 2,
-                            latencies[latencies.length / 2] / 1e6,
-                            latencies[
-                                            (int)
-                                                    Math.min(
-                                                            latencies.length - 1,
-                                                            Math.ceil(latencies.length * 0.99) - 1)]
-                                    / 1e6);
+                            Arrivals.percentileMs(latencies, 0.5),
+                            Arrivals.percentileMs(latencies, 0.99));
                 }
             }
         }
@@ -166,42 +159,5 @@ public final class HistoryBench {
                         .setEventType(InteractionType.RATING)
                         .setEventTime(Instant.ofEpochMilli(e.timestampMillis()))
                         .build());
-    }
-
-    private static long[] drain(
-            KafkaConsumer<String, UserHistory> consumer, int expected, Map<String, Long> sentAt) {
-        long[] latencies = new long[expected];
-        int seen = 0;
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        while (seen < expected && System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, UserHistory> r : consumer.poll(Duration.ofMillis(20))) {
-                long now = System.nanoTime();
-                if (sentAt == null) {
-                    seen++;
-                } else if (r.key().startsWith("lat-")) {
-                    Long sent = sentAt.get(r.key());
-                    latencies[seen++] = sent == null ? 0 : now - sent;
-                }
-            }
-        }
-        if (seen < expected) {
-            throw new IllegalStateException(
-                    "only " + seen + " of " + expected + " histories arrived");
-        }
-        return latencies;
-    }
-
-    private static KafkaConsumer<String, UserHistory> consumer(EmbeddedKraftCluster cluster) {
-        Properties props = cluster.clientProperties();
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-history-reader");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, UserHistory> consumer =
-                new KafkaConsumer<>(
-                        props,
-                        new StringDeserializer(),
-                        Topics.USER_HISTORIES.valueSerde().deserializer());
-        consumer.subscribe(List.of(Topics.USER_HISTORIES.name()));
-        return consumer;
     }
 }

@@ -11,13 +11,10 @@ import io.sidstream.sid.SidAssigner;
 import io.sidstream.sid.data.CatalogItem;
 import io.sidstream.sid.data.Datasets;
 import io.sidstream.testkit.kafka.EmbeddedKraftCluster;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,19 +92,21 @@ public final class ItemAssignmentBench {
             try (IngestService ingest =
                             IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
                     KafkaProducer<String, ItemEvent> producer = producer(cluster);
-                    KafkaConsumer<String, ItemSid> consumer = consumer(cluster)) {
+                    KafkaConsumer<String, ItemSid> consumer =
+                            Arrivals.consumer(cluster, "bench-reader", Topics.ITEM_SIDS)) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < n; i++) {
                     producer.send(record("t" + i, catalog.get(i % catalog.size())));
                 }
                 producer.flush();
-                drain(consumer, n, null);
+                Arrivals.drain(consumer, n, null, "l");
                 double topology = n / ((System.nanoTime() - t0) / 1e9);
 
                 long intervalNanos = (long) (1e9 / (topology / 2));
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
                 CompletableFuture<long[]> arrivals =
-                        CompletableFuture.supplyAsync(() -> drain(consumer, latencyItems, sentAt));
+                        CompletableFuture.supplyAsync(
+                                () -> Arrivals.drain(consumer, latencyItems, sentAt, "l"));
                 long start = System.nanoTime();
                 for (int i = 0; i < latencyItems; i++) {
                     while (System.nanoTime() < start + i * intervalNanos) {
@@ -133,13 +132,8 @@ public final class ItemAssignmentBench {
                         topology / raw,
                         latencyItems,
                         topology / 2,
-                        latencies[latencies.length / 2] / 1e6,
-                        latencies[
-                                        (int)
-                                                Math.min(
-                                                        latencies.length - 1,
-                                                        Math.ceil(latencies.length * 0.99) - 1)]
-                                / 1e6);
+                        Arrivals.percentileMs(latencies, 0.5),
+                        Arrivals.percentileMs(latencies, 0.99));
             }
         }
     }
@@ -156,29 +150,6 @@ public final class ItemAssignmentBench {
                         .build());
     }
 
-    private static long[] drain(
-            KafkaConsumer<String, ItemSid> consumer, int expected, Map<String, Long> sentAt) {
-        long[] latencies = new long[expected];
-        int seen = 0;
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        while (seen < expected && System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, ItemSid> r : consumer.poll(Duration.ofMillis(20))) {
-                long now = System.nanoTime();
-                if (sentAt == null) {
-                    seen++;
-                } else if (r.key().startsWith("l")) {
-                    Long sent = sentAt.get(r.key());
-                    // The producer thread records the send time just before sending.
-                    latencies[seen++] = sent == null ? 0 : now - sent;
-                }
-            }
-        }
-        if (seen < expected) {
-            throw new IllegalStateException("only " + seen + " of " + expected + " SIDs arrived");
-        }
-        return latencies;
-    }
-
     private static KafkaProducer<String, ItemEvent> producer(EmbeddedKraftCluster cluster) {
         Properties props = cluster.clientProperties();
         props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
@@ -186,19 +157,5 @@ public final class ItemAssignmentBench {
                 props,
                 Topics.ITEMS.keySerde().serializer(),
                 Topics.ITEMS.valueSerde().serializer());
-    }
-
-    private static KafkaConsumer<String, ItemSid> consumer(EmbeddedKraftCluster cluster) {
-        Properties props = cluster.clientProperties();
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, ItemSid> consumer =
-                new KafkaConsumer<>(
-                        props,
-                        new StringDeserializer(),
-                        Topics.ITEM_SIDS.valueSerde().deserializer());
-        consumer.subscribe(List.of(Topics.ITEM_SIDS.name()));
-        return consumer;
     }
 }

@@ -52,14 +52,7 @@ class HistoryQueryIT {
         env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
         env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
         env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "100");
-        // Fixed topic names are shared by all ITs of this JVM; create what is missing only.
-        try (var admin = cluster.admin()) {
-            io.sidstream.schemas.TopicAdmin.createMissing(
-                    admin,
-                    IngestService.REQUIRED_TOPICS.stream()
-                            .map(t -> t.toNewTopic(4, (short) 1))
-                            .toList());
-        }
+        SharedTopics.ensure(cluster);
         try (var producer =
                 new KafkaProducer<>(
                         cluster.clientProperties(),

@@ -1,6 +1,5 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.TopicAdmin;
 import io.sidstream.schemas.Topics;
 import io.sidstream.schemas.bundle.ModelBundle;
 import io.sidstream.schemas.v1.HistoryEntry;
@@ -55,13 +54,7 @@ class HistoryRecoveryIT {
     @Test
     void shouldEndWithEveryUsersHistoryEqualToTheOracleAcrossACrash(
             KafkaCluster cluster, @TempDir Path dir) throws Exception {
-        try (var admin = cluster.admin()) {
-            TopicAdmin.createMissing(
-                    admin,
-                    IngestService.REQUIRED_TOPICS.stream()
-                            .map(t -> t.toNewTopic(4, (short) 1))
-                            .toList());
-        }
+        SharedTopics.ensure(cluster);
         ModelBundle bundle = ModelBundle.load(BUNDLE);
         try (var producer =
                 new KafkaProducer<>(

@@ -1,6 +1,5 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.TopicAdmin;
 import io.sidstream.schemas.Topics;
 import io.sidstream.schemas.bundle.ModelBundle;
 import io.sidstream.schemas.v1.ItemEvent;
@@ -55,14 +54,7 @@ class ItemAssignmentIT {
     @Test
     void shouldAssignEveryItemExactlyOneUniqueSidAcrossACrashAndRestart(
             KafkaCluster cluster, @TempDir Path dir) throws Exception {
-        // Topic names are fixed by the catalogue and shared by the ITs of this JVM.
-        try (var admin = cluster.admin()) {
-            TopicAdmin.createMissing(
-                    admin,
-                    IngestService.REQUIRED_TOPICS.stream()
-                            .map(t -> t.toNewTopic(4, (short) 1))
-                            .toList());
-        }
+        SharedTopics.ensure(cluster);
         List<CatalogItem> catalog =
                 Datasets.readCatalog(Path.of("..", "data", "movietweetings-100k", "movies.dat"))
                         .subList(0, ITEMS);
