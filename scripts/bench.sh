@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a benchmark of the bench module and prints its machine-readable (JSON line) result.
 #   scripts/bench.sh item-assignment [items=5000] [latencyItems=500] [modelThreads=1]
-#   scripts/bench.sh beam-search [JMH options, e.g. -p beam=256 -p batch=1]
+#   scripts/bench.sh beam-search [JMH options, e.g. -p beam=256 -p batch=1 -p bundle=models/default]
+#     (without -p bundle: the default bundle and the reference shape d=256, 4 layers, 50 history
+#      items, derived from it with random weights by training/shape_bundle.py)
 #   scripts/bench.sh user-history [events=20000] [latencyEvents=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,15 @@ fi
 case "$name" in
   item-assignment) main=io.sidstream.bench.ItemAssignmentBench ;;
   # JMH: extra arguments go to JMH, e.g. -p beam=256 -p batch=1 -rf json -rff out.json
-  beam-search) main=io.sidstream.bench.BeamSearchBench ;;
+  beam-search) main=io.sidstream.bench.BeamSearchBench
+    if [[ " $* " != *" bundle="* ]]; then
+      shape=bench/target/bundle-d256-l4-h50
+      if [ ! -f "$shape/manifest.json" ]; then
+        scripts/install-prereqs.sh --quiet
+        /usr/bin/python3 training/shape_bundle.py --from models/default --out "$shape" 2>/dev/null >&2
+      fi
+      set -- -p "bundle=models/default,$shape" "$@"
+    fi ;;
   user-history) main=io.sidstream.bench.HistoryBench ;;
   *) echo "unknown benchmark $name (item-assignment, beam-search, user-history)" >&2; exit 2 ;;
 esac

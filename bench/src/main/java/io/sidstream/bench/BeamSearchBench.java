@@ -23,18 +23,33 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 /**
- * Constrained beam search over the default bundle's ONNX decoder on the CPU, against the pure
- * decoder forward passes of the same shapes (encode once + L decode steps, no masking, no top-k):
- * {@code search / forward} is the search overhead. Histories are as long as the bundle reads
- * ({@code maxHistoryItems}). Run with {@code scripts/bench.sh beam-search}.
+ * Constrained beam search over a bundle's ONNX decoder on the CPU, measured three ways in one run:
+ *
+ * <ul>
+ *   <li>{@code search}: the whole search as the server runs it;
+ *   <li>{@code forward}: only the decoder calls of the same shapes (encode once + L decode steps);
+ *   <li>{@code searchOnRecordedLogits}: the same search fed the log-probabilities recorded from the
+ *       model during set-up, so it times what the search adds: masking, top-k, bookkeeping.
+ * </ul>
+ *
+ * {@code search / forward} is the overhead ratio and {@code searchOnRecordedLogits / search} the
+ * share of masking and top-k; {@link #main} prints both as JSON lines. Histories are as long as the
+ * bundle reads ({@code maxHistoryItems}). Run with {@code scripts/bench.sh beam-search}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,6 +66,10 @@ public class BeamSearchBench {
     @Param({"1", "32"})
     public int batch;
 
+    /** Bundle directory; scripts/bench.sh derives the reference shape (d=256, 4 layers, 50). */
+    @Param({"models/default"})
+    public String bundle;
+
     private DecoderSession session;
     private BeamSearch search;
     private SidTrie trie;
@@ -58,11 +77,12 @@ public class BeamSearchBench {
     private long[][] historyTokens;
     private long[][] stepTokens;
     private LogitsFn logits;
+    private BeamSearch replay;
     private int levels;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        ModelBundle bundle = ModelBundle.load(ModelBundle.DEFAULT_DIRECTORY);
+        ModelBundle bundle = ModelBundle.load(Path.of(this.bundle));
         BundleManifest m = bundle.manifest();
         TokenLayout layout = DecoderLogits.layoutOf(m);
         levels = layout.levels();
@@ -87,6 +107,9 @@ public class BeamSearchBench {
             requests.add(BeamRequest.of(h, beam, 100));
         }
         historyTokens = search.historyTokens(requests);
+        RecordedLogits recorded = new RecordedLogits(logits);
+        new BeamSearch(recorded, layout, history).search(requests, trie);
+        replay = new BeamSearch(recorded.replay(), layout, history);
         stepTokens = new long[levels][];
         for (int s = 1; s <= levels; s++) {
             long[] tokens = new long[batch * widthAt(s) * s];
@@ -109,6 +132,12 @@ public class BeamSearchBench {
     @Benchmark
     public Object search() {
         return search.search(requests, trie);
+    }
+
+    /** The search on recorded log-probabilities: its own cost without the model's. */
+    @Benchmark
+    public Object searchOnRecordedLogits() {
+        return replay.search(requests, trie);
     }
 
     /** Beams alive at step s: one (the empty prefix) at the first level, the full width after. */
@@ -148,16 +177,48 @@ public class BeamSearchBench {
         return history + steps;
     }
 
+    /**
+     * Runs JMH with the given options, then prints per shape the FLOPs of one request, the overhead
+     * ratio {@code search / forward} and the share of {@code searchOnRecordedLogits} in {@code
+     * search}, as JSON lines.
+     */
     public static void main(String[] args) throws Exception {
-        BundleManifest m = ModelBundle.load(ModelBundle.DEFAULT_DIRECTORY).manifest();
-        for (int beam : new int[] {16, 128, 256, 1024}) {
+        Collection<RunResult> results = new Runner(new CommandLineOptions(args)).run();
+        Map<String, Map<String, Double>> byShape = new TreeMap<>();
+        for (RunResult r : results) {
+            BenchmarkParams p = r.getParams();
+            String shape =
+                    p.getParam("bundle") + "|" + p.getParam("beam") + "|" + p.getParam("batch");
+            String method = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1);
+            byShape.computeIfAbsent(shape, s -> new TreeMap<>())
+                    .put(method, r.getPrimaryResult().getScore());
+        }
+        for (Map.Entry<String, Map<String, Double>> e : byShape.entrySet()) {
+            String[] shape = e.getKey().split("\\|");
+            BundleManifest m = ModelBundle.load(Path.of(shape[0])).manifest();
+            int beam = Integer.parseInt(shape[1]);
+            Map<String, Double> ms = e.getValue();
+            double search = ms.getOrDefault("search", Double.NaN);
+            double forward = ms.getOrDefault("forward", Double.NaN);
+            double own = ms.getOrDefault("searchOnRecordedLogits", Double.NaN);
             System.out.printf(
                     Locale.ROOT,
-                    "{\"bench\":\"beam-search-flops\",\"beam\":%d,\"history_items\":%d,\"gflop_per_request\":%.3f}%n",
-                    beam,
+                    "{\"bench\":\"beam-search\",\"bundle\":\"%s\",\"d_model\":%d,\"layers\":%d,"
+                            + "\"history_items\":%d,\"beam\":%d,\"batch\":%s,\"search_ms\":%.3f,"
+                            + "\"forward_ms\":%.3f,\"search_own_ms\":%.3f,\"overhead_ratio\":%.3f,"
+                            + "\"mask_topk_share\":%.4f,\"gflop_per_request\":%.3f}%n",
+                    m.bundleVersion(),
+                    m.decoder().dModel(),
+                    m.decoder().layers(),
                     m.decoder().maxHistoryItems(),
+                    beam,
+                    shape[2],
+                    search,
+                    forward,
+                    own,
+                    search / forward,
+                    own / search,
                     flopsPerRequest(m, beam) / 1e9);
         }
-        org.openjdk.jmh.Main.main(args);
     }
 }

@@ -30,6 +30,7 @@ public final class SidstreamMain {
                 case "demo" -> LocalDemo.run(DemoOptions.parse(rest), out);
                 case "embed" -> EmbedCommand.run(List.of(rest), out);
                 case "bundle" -> BundleCommand.run(List.of(rest), out);
+                case "k8s" -> K8sCommand.run(List.of(rest), out);
                 case "config-table" -> {
                     out.print(ConfigTable.render());
                     yield 0;
@@ -75,6 +76,8 @@ public final class SidstreamMain {
                   embed  write content embeddings of a catalog for the trainer
                          --catalog FILE --out DIR [--batch N] [--threads N]
                   config-table  print the configuration table of both services (markdown)
+                  k8s topics    print the Strimzi KafkaTopics of the topic catalogue (k8s/base/kafka/topics.yaml)
+                  k8s render DIR  render a kustomization (k8s/overlays/cpu|gpu|cpu-hpa) without kubectl
                   bundle verify [DIR]  check a model bundle's checksums and contract and reproduce
                          its parity vectors with ONNX Runtime (default DIR models/default)
                 """);

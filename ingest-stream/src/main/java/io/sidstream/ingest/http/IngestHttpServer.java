@@ -1,6 +1,7 @@
 package io.sidstream.ingest.http;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.ingest.store.IngestStores;
@@ -26,7 +27,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -59,22 +63,41 @@ public final class IngestHttpServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on port " + port, e);
         }
         server.setExecutor(Executors.newFixedThreadPool(2));
-        server.createContext(
+        // /health/ready and /health/live are the Kubernetes probes: restoring state (REBALANCING)
+        // is alive but not ready, and only a Streams instance that failed or stopped is dead.
+        // /health (running or rebalancing) is kept for existing callers.
+        Set<KafkaStreams.State> dead =
+                EnumSet.of(
+                        KafkaStreams.State.ERROR,
+                        KafkaStreams.State.PENDING_ERROR,
+                        KafkaStreams.State.NOT_RUNNING);
+        HttpResponses.exact(
+                server,
                 "/health",
-                ex -> {
-                    KafkaStreams.State state = streams.get().state();
-                    boolean up =
-                            state == KafkaStreams.State.RUNNING
-                                    || state == KafkaStreams.State.REBALANCING;
-                    HttpResponses.respond(ex, up ? 200 : 503, "text/plain", state.name());
-                });
-        server.createContext(
+                stateProbe(
+                        streams,
+                        s ->
+                                s == KafkaStreams.State.RUNNING
+                                        || s == KafkaStreams.State.REBALANCING));
+        HttpResponses.exact(
+                server, "/health/ready", stateProbe(streams, s -> s == KafkaStreams.State.RUNNING));
+        HttpResponses.exact(server, "/health/live", stateProbe(streams, s -> !dead.contains(s)));
+        HttpResponses.exact(
+                server,
                 "/metrics",
                 ex ->
                         HttpResponses.respond(
                                 ex, 200, "text/plain; version=0.0.4", registry.scrape()));
         server.createContext("/items/", ex -> itemSid(ex, streams.get()));
         server.createContext("/users/", ex -> userHistory(ex, streams.get()));
+    }
+
+    private static HttpHandler stateProbe(
+            Supplier<KafkaStreams> streams, Predicate<KafkaStreams.State> healthy) {
+        return ex -> {
+            KafkaStreams.State state = streams.get().state();
+            HttpResponses.respond(ex, healthy.test(state) ? 200 : 503, "text/plain", state.name());
+        };
     }
 
     private static void itemSid(HttpExchange ex, KafkaStreams streams) throws IOException {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
@@ -75,18 +76,24 @@ public final class RetrievalHttpServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on port " + port, e);
         }
         server.setExecutor(Executors.newFixedThreadPool(8));
-        server.createContext(
-                "/health",
+        // /health/ready (the Kubernetes readiness probe) and /health: ready once the SID index has
+        // caught up; /health/live: alive while this answers.
+        HttpHandler readiness =
                 ex ->
                         HttpResponses.respond(
                                 ex,
                                 ready.get() ? 200 : 503,
                                 "text/plain",
-                                ready.get() ? "UP" : "LOADING INDEX"));
-        server.createContext(
+                                ready.get() ? "UP" : "LOADING INDEX");
+        HttpResponses.exact(server, "/health", readiness);
+        HttpResponses.exact(server, "/health/ready", readiness);
+        HttpResponses.exact(
+                server, "/health/live", ex -> HttpResponses.respond(ex, 200, "text/plain", "UP"));
+        HttpResponses.exact(
+                server,
                 "/metrics",
                 ex -> HttpResponses.respond(ex, 200, "text/plain; version=0.0.4", scrape.get()));
-        server.createContext("/recommendations", this::recommend);
+        HttpResponses.exact(server, "/recommendations", this::recommend);
     }
 
     private void recommend(HttpExchange ex) throws IOException {

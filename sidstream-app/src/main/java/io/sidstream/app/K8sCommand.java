@@ -1,0 +1,37 @@
+package io.sidstream.app;
+
+import io.sidstream.deploy.Kustomize;
+import io.sidstream.deploy.TopicManifests;
+import io.sidstream.ingest.IngestSetting;
+import io.sidstream.schemas.Topics;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code sidstream k8s topics}: the Strimzi topics of the catalogue; {@code sidstream k8s render
+ * DIR}: a kustomization rendered without kubectl (what CI checks).
+ */
+final class K8sCommand {
+    private K8sCommand() {}
+
+    static int run(List<String> args, PrintStream out) {
+        if (args.size() == 1 && args.get(0).equals("topics")) {
+            out.print(topicsYaml());
+            return 0;
+        }
+        if (args.size() == 2 && args.get(0).equals("render")) {
+            out.print(Kustomize.toYaml(Kustomize.render(Path.of(args.get(1)))));
+            return 0;
+        }
+        throw new IllegalArgumentException(
+                "usage: sidstream k8s topics | sidstream k8s render DIR");
+    }
+
+    /** The committed k8s/base/kafka/topics.yaml, for the default ingest application id. */
+    static String topicsYaml() {
+        String confirmations = IngestSetting.APPLICATION_ID.defaultValue() + "-sid-confirmations";
+        return TopicManifests.yaml(Topics.all(), confirmations, Topics.ITEMS.partitions());
+    }
+}
