@@ -5,14 +5,16 @@
 #     /usr/bin/python3, because PyPI is not reachable from the build machines), and OpenBLAS:
 #     Debian's torch links the generic libblas.so.3, which is ~20x slower than OpenBLAS; installing
 #     libopenblas0-pthread switches the libblas.so.3 alternative to it.
-# Usage: scripts/install-prereqs.sh [--quiet] [--no-python]
+#   - with --browser: Debian's chromium, which the dashboard's browser test drives headless.
+# Usage: scripts/install-prereqs.sh [--quiet] [--no-python] [--browser]
 set -euo pipefail
 
-quiet=false; python=true
+quiet=false; python=true; browser=false
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=true ;;
     --no-python) python=false ;;
+    --browser) browser=true ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -28,6 +30,7 @@ fi
 if $python && [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] && [ "$(uname -m)" = x86_64 ]; then
   missing+=(libopenblas0-pthread)
 fi
+if $browser && ! command -v chromium >/dev/null; then missing+=(chromium); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   say "prerequisites: all present"

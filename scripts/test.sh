@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-prereqs.sh
+scripts/install-prereqs.sh --browser
 status=0
 mvn -B -ntp verify || status=$?
 if [ -x training/smoke.sh ]; then

@@ -16,6 +16,7 @@ import io.sidstream.sid.SidAssigner;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -55,12 +56,15 @@ public final class IngestService implements AutoCloseable {
     private final KafkaStreams streams;
     private final IngestHttpServer http;
     private final ItemMetrics metrics;
+    private final boolean leaveGroupOnClose;
 
     private IngestService(
             SidAssigner assigner,
             KafkaStreams streams,
             IngestHttpServer http,
-            ItemMetrics metrics) {
+            ItemMetrics metrics,
+            boolean leaveGroupOnClose) {
+        this.leaveGroupOnClose = leaveGroupOnClose;
         this.assigner = assigner;
         this.streams = streams;
         this.http = http;
@@ -120,13 +124,13 @@ public final class IngestService implements AutoCloseable {
                     config.applicationId(),
                     bundle.version(),
                     http.port());
-            return new IngestService(assigner, streams, http, metrics);
+            return new IngestService(assigner, streams, http, metrics, leavesGroupOnClose(config));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            closeAll(assigner, streams, http);
+            closeAll(assigner, streams, http, leavesGroupOnClose(config));
             throw new SidstreamException("interrupted while starting ingest-stream", e);
         } catch (RuntimeException e) {
-            closeAll(assigner, streams, http);
+            closeAll(assigner, streams, http, leavesGroupOnClose(config));
             throw e;
         }
     }
@@ -199,17 +203,34 @@ public final class IngestService implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(assigner, streams, http);
+        closeAll(assigner, streams, http, leaveGroupOnClose);
+    }
+
+    /**
+     * A dynamic member leaves the group on a graceful stop, so that a restart (or the remaining
+     * instances) need not wait out the session timeout before its tasks are reassigned. A static
+     * member (group.instance.id, as on Kubernetes) stays: its restart within the session timeout
+     * then moves nothing.
+     */
+    static boolean leavesGroupOnClose(IngestConfig config) {
+        return config.kafkaOverrides().keySet().stream()
+                .noneMatch(k -> k.endsWith("group.instance.id"));
     }
 
     private static void closeAll(
-            SidAssigner assigner, KafkaStreams streams, IngestHttpServer http) {
+            SidAssigner assigner, KafkaStreams streams, IngestHttpServer http, boolean leaveGroup) {
         if (http != null) {
             http.close();
         }
         if (streams != null) {
             // Long enough to commit the open transaction, so a graceful stop loses no work.
-            streams.close(Duration.ofSeconds(30));
+            streams.close(
+                    CloseOptions.timeout(Duration.ofSeconds(30))
+                            .withGroupMembershipOperation(
+                                    leaveGroup
+                                            ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
+                                            : CloseOptions.GroupMembershipOperation
+                                                    .REMAIN_IN_GROUP));
         }
         assigner.close();
     }

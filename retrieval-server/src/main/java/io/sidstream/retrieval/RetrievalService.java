@@ -37,6 +37,7 @@ public final class RetrievalService implements AutoCloseable {
     private final RequestLoop loop;
     private final RetrievalHttpServer http;
     private final SidTrie trie;
+    private final String modelVersion;
 
     private RetrievalService(
             DecoderSession session,
@@ -44,8 +45,10 @@ public final class RetrievalService implements AutoCloseable {
             MicroBatcher batcher,
             RequestLoop loop,
             RetrievalHttpServer http,
-            SidTrie trie) {
+            SidTrie trie,
+            String modelVersion) {
         this.session = session;
+        this.modelVersion = modelVersion;
         this.feed = feed;
         this.batcher = batcher;
         this.loop = loop;
@@ -123,7 +126,7 @@ public final class RetrievalService implements AutoCloseable {
         caughtUp.set(true);
         loop.start();
         LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
-        return new RetrievalService(session, feed, batcher, loop, http, trie);
+        return new RetrievalService(session, feed, batcher, loop, http, trie, bundle.version());
     }
 
     public int httpPort() {
@@ -132,6 +135,11 @@ public final class RetrievalService implements AutoCloseable {
 
     public SidTrie index() {
         return trie;
+    }
+
+    /** The version of the bundle this instance serves. */
+    public String modelVersion() {
+        return modelVersion;
     }
 
     public String executionProvider() {

@@ -2,6 +2,8 @@ package io.sidstream.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sidstream.app.dashboard.DashboardServer;
+import io.sidstream.app.dashboard.LiveView;
 import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestService;
 import io.sidstream.retrieval.RetrievalConfig;
@@ -35,128 +37,321 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code sidstream demo}: the whole system on one machine, through the production code paths. An
  * in-process KRaft broker (or {@code --bootstrap-servers}), the catalogued topics, ingest-stream
- * and retrieval-server in this JVM, then the demo data: the catalog as item events (every item gets
- * its SID and enters the live index), the interactions in time order, and recommendations for a few
- * real users over the retrieval HTTP API, printed with titles.
+ * and retrieval-server in this JVM, a live dashboard, then the demo data: the catalog as item
+ * events (every item gets its SID and enters the live index), the interactions in time order (with
+ * the items first seen late in the data listed only then, as cold-start items), and
+ * recommendations: published for users as their histories change, and printed with titles for a few
+ * real users. Everything lives in a work directory; a rerun resumes where the last one stopped.
  */
 final class LocalDemo {
     private static final int SAMPLE_USERS = 3;
+    private static final String INGEST_APP = "sidstream-demo-ingest";
+    private static final String RETRIEVAL_APP = "sidstream-demo-retrieval";
 
     private LocalDemo() {}
 
+    /** Runs until done ({@code --no-serve}) or until Ctrl-C / SIGTERM, then closes in order. */
     static int run(DemoOptions options, PrintStream out) throws IOException, InterruptedException {
-        long t0 = System.nanoTime();
-        KafkaCluster embedded = null;
-        String bootstrap = options.bootstrapServers();
-        if (bootstrap == null) {
-            out.println("starting embedded Kafka broker (KRaft, loopback only) ...");
-            embedded = EmbeddedKraftCluster.start();
-            bootstrap = embedded.bootstrapServers();
-        }
-        Path work = Files.createTempDirectory("sidstream-demo");
+        // Ctrl-C: stop producing, save progress, close everything in order, then let the JVM go.
+        AtomicBoolean stopping = new AtomicBoolean();
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread hook =
+                new Thread(
+                        () -> {
+                            stopping.set(true);
+                            try {
+                                closed.await(60, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
+            return run(options, out, stopping);
+        } finally {
+            closed.countDown();
+            if (!stopping.get()) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+        }
+    }
+
+    /** Runs until done ({@code --no-serve}) or until {@code stopping} is set. */
+    static int run(DemoOptions options, PrintStream out, AtomicBoolean stopping)
+            throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        Path work = options.workDir().toAbsolutePath().normalize();
+        if (options.fresh()) {
+            deleteRecursively(work);
+        }
+        Files.createDirectories(work);
+        DemoProgress progress = DemoProgress.load(work, options.runKey());
+        out.println(
+                progress.isNew()
+                        ? "work directory: " + work + " (new run)"
+                        : "work directory: "
+                                + work
+                                + " (resuming: "
+                                + progress.replayed
+                                + " interactions replayed before; --fresh starts over)");
+        KafkaCluster embedded = null;
+        try {
+            String bootstrap = options.bootstrapServers();
+            if (bootstrap == null) {
+                out.println("starting embedded Kafka broker (KRaft, loopback only) ...");
+                embedded = EmbeddedKraftCluster.startPersistent(work.resolve("kafka"));
+                bootstrap = embedded.bootstrapServers();
+            }
             out.println("broker: " + bootstrap);
             createTopics(bootstrap, embedded != null, out);
-            List<CatalogItem> catalog = Datasets.readCatalog(options.catalogFile());
-            catalog = catalog.subList(0, Math.min(options.items(), catalog.size()));
-            Map<String, String> titles = new HashMap<>();
-            catalog.forEach(i -> titles.put(i.itemId(), i.title()));
-            List<Interaction> interactions =
-                    Datasets.readInteractions(options.interactionsFile()).stream()
-                            .filter(e -> titles.containsKey(e.itemId()))
-                            .limit(options.limit())
-                            .toList();
-
-            Map<String, String> env = new HashMap<>();
-            env.put("SIDSTREAM_BOOTSTRAP_SERVERS", bootstrap);
-            env.put("SIDSTREAM_BUNDLE_DIR", options.bundleDir().toString());
-            env.put("SIDSTREAM_STATE_DIR", work.resolve("ingest").toString());
-            env.put(
-                    "SIDSTREAM_INGEST_APPLICATION_ID",
-                    "sidstream-demo-ingest-" + Long.toString(System.nanoTime() % 1_000_000, 36));
-            env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
-            env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
-            env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", "sidstream-demo-retrieval");
-            env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "200");
-            // Histories are built from the replay, but a request per replayed interaction would
-            // queue ~100k beam searches on a laptop; the sample users are asked over HTTP instead.
-            env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
-            try (IngestService ingest =
-                            IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
-                    RetrievalService retrieval = startRetrieval(env, ingest)) {
-                out.printf(
-                        Locale.ROOT,
-                        "ingest-stream:    http://localhost:%d/items/{id}/sid  /users/{id}/history  /metrics%n",
-                        ingest.httpPort());
-                out.printf(
-                        Locale.ROOT,
-                        "retrieval-server: POST http://localhost:%d/recommendations  /metrics (decoder on %s)%n",
-                        retrieval.httpPort(),
-                        retrieval.executionProvider());
-
-                List<CatalogItem> items = catalog;
-                try (KafkaProducer<String, ItemEvent> producer =
-                        producer(bootstrap, Topics.ITEMS)) {
-                    replay(
-                            out,
-                            "list items",
-                            items.size(),
-                            i ->
-                                    send(
-                                            producer,
-                                            Topics.ITEMS,
-                                            items.get(i).itemId(),
-                                            itemEvent(items.get(i))));
-                }
-                awaitIndex(out, retrieval, items.size());
-                try (KafkaProducer<String, InteractionEvent> producer =
-                        producer(bootstrap, Topics.INTERACTIONS)) {
-                    replay(
-                            out,
-                            "interactions",
-                            interactions.size(),
-                            i ->
-                                    send(
-                                            producer,
-                                            Topics.INTERACTIONS,
-                                            interactions.get(i).userId(),
-                                            interactionEvent(interactions.get(i), i)));
-                }
-                int hits = recommendForSampleUsers(out, retrieval.httpPort(), interactions, titles);
-                out.printf(
-                        Locale.ROOT,
-                        "summary: items listed=%d, items with a SID in the live index=%d, interactions=%d,"
-                                + " sample users=%d (held-out item in top 10: %d), elapsed=%.1fs%n",
-                        items.size(),
-                        retrieval.index().size(),
-                        interactions.size(),
-                        SAMPLE_USERS,
-                        hits,
-                        (System.nanoTime() - t0) / 1e9);
-                if (options.serve()) {
-                    out.println("serving; press Ctrl-C to stop");
-                    CountDownLatch stop = new CountDownLatch(1);
-                    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-                    stop.await();
-                }
-                return retrieval.index().size() == items.size() ? 0 : 1;
-            }
+            return runServices(options, out, work, bootstrap, progress, stopping, t0);
         } finally {
             if (embedded != null) {
                 embedded.close();
             }
-            deleteRecursively(work);
         }
+    }
+
+    private static int runServices(
+            DemoOptions options,
+            PrintStream out,
+            Path work,
+            String bootstrap,
+            DemoProgress progress,
+            AtomicBoolean stopping,
+            long t0)
+            throws IOException, InterruptedException {
+        List<CatalogItem> catalog = Datasets.readCatalog(options.catalogFile());
+        catalog = catalog.subList(0, Math.min(options.items(), catalog.size()));
+        Map<String, CatalogItem> byId = new LinkedHashMap<>();
+        catalog.forEach(i -> byId.put(i.itemId(), i));
+        List<Interaction> interactions =
+                Datasets.readInteractions(options.interactionsFile()).stream()
+                        .filter(e -> byId.containsKey(e.itemId()))
+                        .limit(options.limit())
+                        .toList();
+        // Items first seen in the last part of the replay are listed only just before their
+        // first interaction: cold-start items, recommendable seconds after they appear.
+        int coldFrom = (int) Math.ceil(interactions.size() * (1 - options.coldStartFraction()));
+        Set<String> seenBefore = new HashSet<>();
+        Map<Integer, String> listAt = new HashMap<>();
+        for (int i = 0; i < interactions.size(); i++) {
+            String item = interactions.get(i).itemId();
+            if (seenBefore.add(item) && i >= coldFrom) {
+                listAt.put(i, item);
+            }
+        }
+        Set<String> late = new HashSet<>(listAt.values());
+        List<CatalogItem> initial =
+                catalog.stream().filter(i -> !late.contains(i.itemId())).toList();
+
+        Map<String, String> env = new HashMap<>();
+        env.put("SIDSTREAM_BOOTSTRAP_SERVERS", bootstrap);
+        env.put("SIDSTREAM_BUNDLE_DIR", options.bundleDir().toString());
+        env.put("SIDSTREAM_STATE_DIR", work.resolve("ingest").toString());
+        env.put("SIDSTREAM_INGEST_APPLICATION_ID", INGEST_APP);
+        env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
+        env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
+        env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", RETRIEVAL_APP);
+        env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "200");
+        // A request per user once their interactions pause, with a narrower beam than the
+        // server default: a laptop replays ~100k interactions of ~16k users in a minute or two.
+        env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "DEBOUNCED");
+        env.put("SIDSTREAM_HISTORY_REQUEST_DEBOUNCE_MS", "3000");
+        env.put("SIDSTREAM_HISTORY_REQUEST_CANDIDATES", "20");
+        env.put("SIDSTREAM_DEFAULT_BEAM", "32");
+        DashboardServer.DemoStatus status = new DashboardServer.DemoStatus();
+        try (IngestService ingest =
+                        IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
+                RetrievalService retrieval = startRetrieval(env, ingest);
+                LiveView view =
+                        LiveView.start(
+                                bootstrap,
+                                retrieval.index().levels(),
+                                retrieval.index().codebookSize());
+                DashboardServer dashboard =
+                        DashboardServer.start(
+                                options.dashboardPort(),
+                                options.dashboardPort() == DemoOptions.DEFAULT_DASHBOARD_PORT,
+                                view,
+                                status,
+                                "http://localhost:" + ingest.httpPort(),
+                                "http://localhost:" + retrieval.httpPort());
+                KafkaProducer<String, ItemEvent> items = producer(bootstrap, Topics.ITEMS);
+                KafkaProducer<String, InteractionEvent> events =
+                        producer(bootstrap, Topics.INTERACTIONS)) {
+            status.bundleVersion = retrieval.modelVersion();
+            status.executionProvider = retrieval.executionProvider();
+            out.println();
+            out.println("dashboard:        " + dashboard.url() + "   <- open this in a browser");
+            out.printf(
+                    Locale.ROOT,
+                    "ingest-stream:    http://localhost:%d/items/{id}/sid  /users/{id}/history  /metrics%n",
+                    ingest.httpPort());
+            out.printf(
+                    Locale.ROOT,
+                    "retrieval-server: POST http://localhost:%d/recommendations  /metrics (decoder on %s)%n",
+                    retrieval.httpPort(),
+                    retrieval.executionProvider());
+            out.println();
+            if (!progress.initialListed) {
+                status.phase("listing the catalog", initial.size());
+                replay(
+                        out,
+                        "list items",
+                        initial.size(),
+                        stopping,
+                        status,
+                        i ->
+                                send(
+                                        items,
+                                        Topics.ITEMS,
+                                        initial.get(i).itemId(),
+                                        itemEvent(initial.get(i))));
+                items.flush();
+                if (!stopping.get()) {
+                    progress.initialListed = true;
+                    progress.save();
+                }
+            }
+            status.phase("assigning SIDs", initial.size());
+            awaitIndex(out, retrieval, initial.size(), stopping, status);
+            if (progress.coldStartFrom == 0) {
+                progress.coldStartFrom = System.currentTimeMillis();
+                progress.save();
+            }
+            view.markColdStartFrom(progress.coldStartFrom);
+
+            status.phase("replaying interactions", interactions.size());
+            status.done = progress.replayed;
+            int from = progress.replayed;
+            int listedLate = 0;
+            ProgressBar bar = new ProgressBar(out, "interactions", interactions.size() - from);
+            long wallStart = System.nanoTime();
+            long eventStart =
+                    from < interactions.size() ? interactions.get(from).timestampMillis() : 0;
+            for (int i = from; i < interactions.size() && !stopping.get(); i++) {
+                Interaction e = interactions.get(i);
+                if (options.speedup() > 0) {
+                    long due =
+                            wallStart
+                                    + (long)
+                                            ((e.timestampMillis() - eventStart)
+                                                    * 1e6
+                                                    / options.speedup());
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                }
+                String newItem = listAt.get(i);
+                if (newItem != null) {
+                    send(items, Topics.ITEMS, newItem, itemEvent(byId.get(newItem)));
+                    listedLate++;
+                }
+                send(events, Topics.INTERACTIONS, e.userId(), interactionEvent(e, i));
+                bar.step();
+                status.done = i + 1;
+                if ((i + 1) % 5_000 == 0) {
+                    items.flush();
+                    events.flush();
+                    progress.replayed = i + 1;
+                    progress.save();
+                }
+            }
+            items.flush();
+            events.flush();
+            if (from < interactions.size()) {
+                bar.done();
+            }
+            progress.replayed = (int) status.done;
+            progress.save();
+            if (stopping.get()) {
+                out.println("stopping: progress saved; rerun the same command to resume");
+                return 130;
+            }
+            status.phase("recommending", 0);
+            awaitRecommendations(out, view, stopping);
+            int hits =
+                    recommendForSampleUsers(
+                            out, retrieval.httpPort(), interactions, titles(catalog));
+            Map<String, Long> counts = view.counts();
+            long[] cold = view.coldStartCounts();
+            out.printf(
+                    Locale.ROOT,
+                    "summary: items listed=%d (%d of them cold-start, %d of those recommended so far),"
+                            + " items with a SID in the live index=%d, interactions=%d,"
+                            + " retrieval requests=%d, recommendations published=%d, dead letters=%d,"
+                            + " sample users=%d (held-out item in top 10: %d), elapsed=%.1fs%n",
+                    initial.size() + late.size(),
+                    late.size(),
+                    cold[1],
+                    retrieval.index().size(),
+                    interactions.size(),
+                    counts.get(Topics.RETRIEVAL_REQUESTS.name()),
+                    counts.get(Topics.RECOMMENDATIONS.name()),
+                    counts.get(Topics.ITEMS_DLQ.name())
+                            + counts.get(Topics.INTERACTIONS_DLQ.name())
+                            + counts.get(Topics.RETRIEVAL_REQUESTS_DLQ.name()),
+                    SAMPLE_USERS,
+                    hits,
+                    (System.nanoTime() - t0) / 1e9);
+            status.phase("serving", 0);
+            if (options.serve()) {
+                out.println(
+                        "serving; dashboard at " + dashboard.url() + " -- press Ctrl-C to stop");
+                while (!stopping.get()) {
+                    Thread.sleep(200);
+                }
+                out.println("stopping: state kept in " + work + "; rerun to resume");
+            }
+            return retrieval.index().size() == initial.size() + late.size() ? 0 : 1;
+        }
+    }
+
+    private static Map<String, String> titles(List<CatalogItem> catalog) {
+        Map<String, String> titles = new HashMap<>();
+        catalog.forEach(i -> titles.put(i.itemId(), i.title()));
+        return titles;
+    }
+
+    /** Waits until the recommendations published catch up with the requests (or stop growing). */
+    private static void awaitRecommendations(PrintStream out, LiveView view, AtomicBoolean stopping)
+            throws InterruptedException {
+        // Requests follow a user's last interaction by the debounce interval.
+        Thread.sleep(4_000);
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        long requests = view.counts().get(Topics.RETRIEVAL_REQUESTS.name());
+        ProgressBar bar = new ProgressBar(out, "recommend", requests);
+        long last = 0;
+        while (!stopping.get() && System.nanoTime() < deadline) {
+            Map<String, Long> counts = view.counts();
+            long answered =
+                    counts.get(Topics.RECOMMENDATIONS.name())
+                            + counts.get(Topics.RETRIEVAL_REQUESTS_DLQ.name());
+            bar.advance(Math.min(answered, requests) - last);
+            last = Math.min(answered, requests);
+            if (answered >= counts.get(Topics.RETRIEVAL_REQUESTS.name())) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        bar.done();
     }
 
     private static RetrievalService startRetrieval(Map<String, String> env, IngestService ingest)
@@ -165,18 +360,26 @@ final class LocalDemo {
         return RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(1));
     }
 
-    private static void awaitIndex(PrintStream out, RetrievalService retrieval, int expected)
+    private static void awaitIndex(
+            PrintStream out,
+            RetrievalService retrieval,
+            int expected,
+            AtomicBoolean stopping,
+            DashboardServer.DemoStatus status)
             throws InterruptedException {
         ProgressBar progress = new ProgressBar(out, "assign SIDs", expected);
         long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
         int last = 0;
-        while (retrieval.index().size() < expected && System.nanoTime() < deadline) {
+        while (retrieval.index().size() < expected
+                && System.nanoTime() < deadline
+                && !stopping.get()) {
             Thread.sleep(200);
-            int now = retrieval.index().size();
+            int now = Math.min(expected, retrieval.index().size());
             progress.advance(now - last);
+            status.done = now;
             last = now;
         }
-        progress.advance(retrieval.index().size() - last);
+        progress.advance(Math.min(expected, retrieval.index().size()) - last);
         progress.done();
     }
 
@@ -339,11 +542,17 @@ final class LocalDemo {
     }
 
     private static void replay(
-            PrintStream out, String what, int total, java.util.function.IntConsumer sendOne) {
+            PrintStream out,
+            String what,
+            int total,
+            AtomicBoolean stopping,
+            DashboardServer.DemoStatus status,
+            java.util.function.IntConsumer sendOne) {
         ProgressBar progress = new ProgressBar(out, what, total);
-        for (int i = 0; i < total; i++) {
+        for (int i = 0; i < total && !stopping.get(); i++) {
             sendOne.accept(i);
             progress.step();
+            status.done = i + 1;
         }
         progress.done();
     }

@@ -38,16 +38,18 @@ final class ProgressBar {
 
     private void draw(char end) {
         int filled = (int) (WIDTH * done / total);
-        double seconds = Math.max((System.nanoTime() - start) / 1e9, 1e-9);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        // A rate over a fraction of a second (e.g. work already done before a restart) is noise.
+        String rate = seconds < 0.5 ? "" : String.format(Locale.ROOT, " %.0f/s", done / seconds);
         out.printf(
                 Locale.ROOT,
-                "\r%-13s [%s%s] %d/%d %.0f/s%c",
+                "\r%-13s [%s%s] %d/%d%s%c",
                 label,
-                "#".repeat(filled),
-                " ".repeat(WIDTH - filled),
+                "#".repeat(Math.min(WIDTH, filled)),
+                " ".repeat(Math.max(0, WIDTH - filled)),
                 done,
                 total,
-                done / seconds,
+                rate,
                 end);
         out.flush();
     }

@@ -1,58 +1,144 @@
 package io.sidstream.app;
 
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.v1.Candidate;
+import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.schemas.v1.Recommendations;
 import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
+import io.sidstream.testkit.kafka.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/**
+ * The demo end to end on the bundled data (a slice, for time): first run serving, with the
+ * published topics checked and the dashboard driven by headless Chromium; then a stop and a rerun
+ * on the same work directory, which must resume instead of starting over.
+ */
 @Tag("integration")
-@Timeout(300)
+@Timeout(600)
 @ExtendWith(KafkaClusterExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalDemoIT {
+    private static final int ITEMS = 1500;
+    static final Path WORK = Path.of("target", "demo-it-work");
+    static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    private static String[] args(KafkaCluster cluster, String... more) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--data-dir",
+                                "../data/movietweetings-100k",
+                                "--bundle",
+                                "../models/default",
+                                "--bootstrap-servers",
+                                cluster.bootstrapServers(),
+                                "--work-dir",
+                                WORK.toString(),
+                                "--items",
+                                Integer.toString(ITEMS),
+                                "--limit",
+                                "5000",
+                                "--dashboard-port",
+                                "0"));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
 
     @Test
-    void shouldAssignSidsAndRecommendLiveItemsEndToEnd(KafkaCluster cluster) {
+    @Order(1)
+    void shouldServeRecommendationsForLiveItemsAndShowThemOnTheDashboard(KafkaCluster cluster)
+            throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit =
-                SidstreamMain.run(
-                        new String[] {
-                            "demo",
-                            "--data-dir",
-                            "../data/movietweetings-100k",
-                            "--bundle",
-                            "../models/default",
-                            "--bootstrap-servers",
-                            cluster.bootstrapServers(),
-                            "--items",
-                            "1500",
-                            "--limit",
-                            "5000",
-                            "--no-serve"
+        AtomicBoolean stopping = new AtomicBoolean();
+        AtomicInteger exit = new AtomicInteger(-1);
+        Thread demo =
+                new Thread(
+                        () -> {
+                            try {
+                                exit.set(
+                                        LocalDemo.run(
+                                                DemoOptions.parse(args(cluster, "--fresh")),
+                                                new PrintStream(out, true, StandardCharsets.UTF_8),
+                                                stopping));
+                            } catch (Exception e) {
+                                e.printStackTrace(
+                                        new PrintStream(out, true, StandardCharsets.UTF_8));
+                            }
                         },
-                        new PrintStream(out, true, StandardCharsets.UTF_8),
-                        new PrintStream(err, true, StandardCharsets.UTF_8));
+                        "demo");
+        demo.start();
+        String dashboard = awaitServing(out, demo);
         String stdout = out.toString(StandardCharsets.UTF_8);
-        assertThat(exit).as("stdout: %s%nstderr: %s", stdout, err).isZero();
         assertThat(stdout)
-                .contains("summary: items listed=1500, items with a SID in the live index=1500")
+                .contains("items with a SID in the live index=" + ITEMS + ", ")
                 .contains("sample users=3");
-        // 3 users x 10 recommendations from the histories sent, plus 10 for the first user from
-        // the history ingest-stream stored, each printed with its catalog title: an id that maps
-        // to no listed item would print as a raw 7-digit id instead.
+        // Sample users printed with catalog titles: an id that maps to no listed item would print
+        // as a raw 7-digit id instead.
         List<String> ranked =
                 stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
         assertThat(stdout).contains("by id only (stored history from ingest-stream)");
         assertThat(ranked).hasSize(40).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
+
+        assertEveryListedItemHasASidAndEveryRecommendationIsLive(cluster);
+        browseTheDashboard(dashboard);
+
+        stopping.set(true);
+        demo.join(TimeUnit.SECONDS.toMillis(90));
+        assertThat(demo.isAlive()).isFalse();
+        assertThat(exit.get()).as(out.toString(StandardCharsets.UTF_8)).isZero();
+    }
+
+    @Test
+    @Order(2)
+    void shouldResumeFromTheWorkDirectoryInsteadOfReplayingAgain(KafkaCluster cluster)
+            throws Exception {
+        Assumptions.assumeTrue(Files.exists(WORK.resolve("progress.properties")));
+        long itemsBefore = count(cluster, Topics.ITEMS.name());
+        long interactionsBefore = count(cluster, Topics.INTERACTIONS.name());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit =
+                SidstreamMain.run(
+                        Stream.concat(Stream.of("demo"), Stream.of(args(cluster, "--no-serve")))
+                                .toArray(String[]::new),
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(out, true, StandardCharsets.UTF_8));
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(stdout).isZero();
+        assertThat(stdout).contains("(resuming: ");
+        assertThat(count(cluster, Topics.ITEMS.name())).isEqualTo(itemsBefore);
+        assertThat(count(cluster, Topics.INTERACTIONS.name())).isEqualTo(interactionsBefore);
+        assertThat(stdout).contains("items with a SID in the live index=" + ITEMS + ", ");
     }
 
     @Test
@@ -70,5 +156,149 @@ class LocalDemoIT {
                 .contains("--limit needs a non-negative integer")
                 .contains("unknown option --bogus")
                 .contains("is not a directory");
+    }
+
+    private static String awaitServing(ByteArrayOutputStream out, Thread demo)
+            throws InterruptedException {
+        Pattern serving = Pattern.compile("serving; dashboard at (http://\\S+)");
+        long deadline = System.nanoTime() + Duration.ofMinutes(8).toNanos();
+        while (System.nanoTime() < deadline && demo.isAlive()) {
+            Matcher m = serving.matcher(out.toString(StandardCharsets.UTF_8));
+            if (m.find()) {
+                return m.group(1);
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the demo never started serving:\n" + out);
+    }
+
+    private static void assertEveryListedItemHasASidAndEveryRecommendationIsLive(
+            KafkaCluster cluster) {
+        Map<String, ItemSid> sids = new HashMap<>();
+        for (ConsumerRecord<String, ItemSid> r : readAll(cluster, Topics.ITEM_SIDS)) {
+            sids.put(r.key(), r.value());
+        }
+        sids.values().removeIf(v -> v == null);
+        assertThat(sids).hasSize(ITEMS);
+        Set<String> usersWithHistory = new HashSet<>();
+        readAll(cluster, Topics.INTERACTIONS).forEach(r -> usersWithHistory.add(r.key()));
+        List<ConsumerRecord<String, Recommendations>> recs =
+                readAll(cluster, Topics.RECOMMENDATIONS);
+        Set<String> recommendedUsers = new HashSet<>();
+        for (ConsumerRecord<String, Recommendations> r : recs) {
+            recommendedUsers.add(r.key());
+            assertThat(r.value().getCandidates()).isNotEmpty();
+            for (Candidate c : r.value().getCandidates()) {
+                assertThat(sids)
+                        .as("recommended item %s", c.getItemId())
+                        .containsKey(c.getItemId());
+                assertThat(c.getSid()).isEqualTo(sids.get(c.getItemId()).getSid());
+            }
+        }
+        // Published for users as their histories changed (the debounced request policy), not
+        // only for the three sample users asked over HTTP.
+        assertThat(recommendedUsers).hasSizeGreaterThan(100);
+        assertThat(usersWithHistory).containsAll(recommendedUsers);
+    }
+
+    private void browseTheDashboard(String dashboard) throws IOException, InterruptedException {
+        Path chromium =
+                Stream.of("chromium", "chromium-browser", "google-chrome")
+                        .flatMap(
+                                name ->
+                                        Stream.of(
+                                                        System.getenv()
+                                                                .getOrDefault("PATH", "")
+                                                                .split(":"))
+                                                .map(d -> Path.of(d, name)))
+                        .filter(Files::isExecutable)
+                        .findFirst()
+                        .orElse(null);
+        Assumptions.assumeTrue(
+                chromium != null,
+                "no Chromium: scripts/install-prereqs.sh --browser installs Debian's chromium");
+        Files.createDirectories(SCREENSHOTS);
+        String user = mostActiveUser(dashboard);
+        String page = dashboard + "#user=" + user;
+        String dom = chromium(chromium, page, "--dump-dom");
+        chromium(
+                chromium,
+                page,
+                "--screenshot=" + SCREENSHOTS.resolve("dashboard-user.png").toAbsolutePath());
+        chromium(
+                chromium,
+                dashboard,
+                "--screenshot=" + SCREENSHOTS.resolve("dashboard-overview.png").toAbsolutePath());
+
+        List<String> titles = new ArrayList<>();
+        Matcher rec =
+                Pattern.compile("<li class=\"rec\"><span class=\"title\">([^<]*)</span>")
+                        .matcher(dom);
+        while (rec.find()) {
+            titles.add(rec.group(1));
+        }
+        assertThat(dom).contains("User " + user);
+        assertThat(titles)
+                .as("recommendations with titles on the user page:\n%s", dom)
+                .hasSizeGreaterThanOrEqualTo(5)
+                .allMatch(t -> !t.isBlank() && !t.matches("\\d{7}"));
+        assertThat(Files.size(SCREENSHOTS.resolve("dashboard-user.png"))).isGreaterThan(10_000);
+        assertThat(Files.size(SCREENSHOTS.resolve("dashboard-overview.png"))).isGreaterThan(10_000);
+    }
+
+    private static String mostActiveUser(String dashboard)
+            throws IOException, InterruptedException {
+        var response =
+                java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                java.net.URI.create(dashboard + "api/users"))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+        Matcher m = Pattern.compile("\"userId\":\"([^\"]+)\"").matcher(response.body());
+        assertThat(m.find()).as(response.body()).isTrue();
+        return m.group(1);
+    }
+
+    /** Headless Chromium with virtual time, so the page's fetches finish before the capture. */
+    private static String chromium(Path chromium, String url, String action)
+            throws IOException, InterruptedException {
+        Process p =
+                new ProcessBuilder(
+                                chromium.toString(),
+                                "--headless",
+                                "--no-sandbox",
+                                "--disable-gpu",
+                                "--disable-dev-shm-usage",
+                                "--window-size=1280,1600",
+                                "--virtual-time-budget=15000",
+                                action,
+                                url)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+        String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("chromium %s", action).isZero();
+        return stdout;
+    }
+
+    private static <V> List<ConsumerRecord<String, V>> readAll(
+            KafkaCluster cluster, io.sidstream.schemas.TopicSpec<String, V> spec) {
+        return TopicReader.readAll(
+                cluster,
+                spec.name(),
+                spec.keySerde().deserializer(),
+                spec.valueSerde().deserializer(),
+                Duration.ofSeconds(60));
+    }
+
+    private static long count(KafkaCluster cluster, String topic) {
+        return TopicReader.readAll(
+                        cluster,
+                        topic,
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                        Duration.ofSeconds(60))
+                .size();
     }
 }

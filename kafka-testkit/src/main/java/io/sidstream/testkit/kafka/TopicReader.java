@@ -3,11 +3,13 @@ package io.sidstream.testkit.kafka;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -52,6 +54,41 @@ public final class TopicReader {
                             + timeout
                             + " but read "
                             + records.size());
+        }
+        return records;
+    }
+
+    /**
+     * Reads every committed record of {@code topic} up to its end as of the call, from all
+     * partitions (partition by partition, in offset order within each).
+     */
+    public static <K, V> List<ConsumerRecord<K, V>> readAll(
+            KafkaCluster cluster,
+            String topic,
+            Deserializer<K> keyDeserializer,
+            Deserializer<V> valueDeserializer,
+            Duration timeout) {
+        Properties props = cluster.clientProperties();
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<K, V>> records = new ArrayList<>();
+        try (KafkaConsumer<K, V> consumer =
+                new KafkaConsumer<>(props, keyDeserializer, valueDeserializer)) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic, timeout).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(
+                            "could not read " + topic + " to its end within " + timeout);
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
         }
         return records;
     }
