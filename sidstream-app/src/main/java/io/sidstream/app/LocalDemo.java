@@ -195,6 +195,17 @@ final class LocalDemo {
                 KafkaProducer<String, ItemEvent> items = producer(bootstrap, Topics.ITEMS);
                 KafkaProducer<String, InteractionEvent> events =
                         producer(bootstrap, Topics.INTERACTIONS)) {
+            ClientCommands.writeDemoEndpoints(
+                    work,
+                    Map.of(
+                            "bootstrap",
+                            bootstrap,
+                            "ingest",
+                            "http://localhost:" + ingest.httpPort(),
+                            "retrieval",
+                            "http://localhost:" + retrieval.httpPort(),
+                            "dashboard",
+                            dashboard.url()));
             status.bundleVersion = retrieval.modelVersion();
             status.executionProvider = retrieval.executionProvider();
             out.println();
@@ -320,7 +331,8 @@ final class LocalDemo {
                 }
                 out.println("stopping: state kept in " + work + "; rerun to resume");
             }
-            return retrieval.index().size() == initial.size() + late.size() ? 0 : 1;
+            // Items produced by others (e.g. `sidstream produce`) may be live too.
+            return retrieval.index().size() >= initial.size() + late.size() ? 0 : 1;
         }
     }
 

@@ -31,6 +31,10 @@ public final class SidstreamMain {
                 case "embed" -> EmbedCommand.run(List.of(rest), out);
                 case "bundle" -> BundleCommand.run(List.of(rest), out);
                 case "k8s" -> K8sCommand.run(List.of(rest), out);
+                case "produce" -> ClientCommands.produce(List.of(rest), out);
+                case "tail" -> ClientCommands.tail(List.of(rest), out);
+                case "recommend" -> ClientCommands.recommend(List.of(rest), out);
+                case "eval" -> EvalCommand.run(List.of(rest), out);
                 case "config-table" -> {
                     out.print(ConfigTable.render());
                     yield 0;
@@ -72,7 +76,26 @@ public final class SidstreamMain {
                          --limit N                  replay at most N interactions (default: all)
                          --items N                  list at most N catalog items (default: all)
                          --bundle DIR               model bundle (default models/default)
+                         --work-dir DIR             broker data, state, progress (default state/demo);
+                                                    a rerun resumes there
+                         --fresh                    discard the work directory first
+                         --speedup X                replay interactions at X times their recorded
+                                                    pace (default: as fast as possible)
+                         --cold-start F             list items first seen in the last F of the
+                                                    replay only then (default 0.05)
+                         --dashboard-port N         dashboard port (default 8080; 0 = any)
                          --no-serve                 exit after the summary
+                  produce items|interactions FILE   produce JSON lines (or .dat) to items.raw.v1 /
+                         users.events.v1; the whole file is validated first  [--bootstrap-servers]
+                  tail TOPIC   print a topic's records as JSON lines (Avro JSON encoding)
+                         [--from-beginning] [--max N] [--idle-ms MS] [--bootstrap-servers]
+                  recommend USER   recommendations for a user from retrieval-server (history
+                         fetched from ingest-stream)  [--k N] [--beam N] [--include P] [--exclude P]
+                         [--url URL]
+                  eval   offline evaluation of a bundle through the serving code (leave-last-out
+                         Recall@10/50/100, NDCG@10, popularity baseline)
+                         [--bundle DIR] [--data-dir DIR] [--beam N] [--users N]
+                  (produce, tail and recommend find a running demo by itself: state/demo/endpoints.properties)
                   embed  write content embeddings of a catalog for the trainer
                          --catalog FILE --out DIR [--batch N] [--threads N]
                   config-table  print the configuration table of both services (markdown)

@@ -98,23 +98,26 @@ class LocalDemoIT {
                         },
                         "demo");
         demo.start();
-        String dashboard = awaitServing(out, demo);
-        String stdout = out.toString(StandardCharsets.UTF_8);
-        assertThat(stdout)
-                .contains("items with a SID in the live index=" + ITEMS + ", ")
-                .contains("sample users=3");
-        // Sample users printed with catalog titles: an id that maps to no listed item would print
-        // as a raw 7-digit id instead.
-        List<String> ranked =
-                stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
-        assertThat(stdout).contains("by id only (stored history from ingest-stream)");
-        assertThat(ranked).hasSize(40).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
+        try {
+            String dashboard = awaitServing(out, demo);
+            String stdout = out.toString(StandardCharsets.UTF_8);
+            assertThat(stdout)
+                    .contains("items with a SID in the live index=" + ITEMS + ", ")
+                    .contains("sample users=3");
+            // Sample users printed with catalog titles: an id that maps to no listed item would
+            // print as a raw 7-digit id instead.
+            List<String> ranked =
+                    stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
+            assertThat(stdout).contains("by id only (stored history from ingest-stream)");
+            assertThat(ranked).hasSize(40).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
 
-        assertEveryListedItemHasASidAndEveryRecommendationIsLive(cluster);
-        browseTheDashboard(dashboard);
-
-        stopping.set(true);
-        demo.join(TimeUnit.SECONDS.toMillis(90));
+            assertEveryListedItemHasASidAndEveryRecommendationIsLive(cluster);
+            browseTheDashboard(dashboard);
+            scriptAgainstTheRunningDemo(cluster, stdout);
+        } finally {
+            stopping.set(true);
+            demo.join(TimeUnit.SECONDS.toMillis(90));
+        }
         assertThat(demo.isAlive()).isFalse();
         assertThat(exit.get()).as(out.toString(StandardCharsets.UTF_8)).isZero();
     }
@@ -138,7 +141,8 @@ class LocalDemoIT {
         assertThat(stdout).contains("(resuming: ");
         assertThat(count(cluster, Topics.ITEMS.name())).isEqualTo(itemsBefore);
         assertThat(count(cluster, Topics.INTERACTIONS.name())).isEqualTo(interactionsBefore);
-        assertThat(stdout).contains("items with a SID in the live index=" + ITEMS + ", ");
+        // The two items the first run's `produce` added are live too.
+        assertThat(stdout).contains("items with a SID in the live index=" + (ITEMS + 2) + ", ");
     }
 
     @Test
@@ -156,6 +160,99 @@ class LocalDemoIT {
                 .contains("--limit needs a non-negative integer")
                 .contains("unknown option --bogus")
                 .contains("is not a directory");
+    }
+
+    /** The scripting commands against the running demo: produce, tail, recommend. */
+    private static void scriptAgainstTheRunningDemo(KafkaCluster cluster, String demoOutput)
+            throws Exception {
+        Path items = Path.of("target", "demo-it-new-items.jsonl");
+        Files.writeString(
+                items,
+                "{\"itemId\":\"9900001\",\"title\":\"A Brand New Space Western (2026)\","
+                        + "\"categories\":[\"Sci-Fi\",\"Western\"]}\n"
+                        + "{\"itemId\":\"9900002\",\"title\":\"Another New Heist Comedy (2026)\","
+                        + "\"categories\":[\"Comedy\",\"Crime\"]}\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        String bootstrap = cluster.bootstrapServers();
+        assertThat(
+                        SidstreamMain.run(
+                                new String[] {
+                                    "produce",
+                                    "items",
+                                    items.toString(),
+                                    "--bootstrap-servers",
+                                    bootstrap
+                                },
+                                print,
+                                print))
+                .as(out.toString(StandardCharsets.UTF_8))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("produced 2 records to items.raw.v1");
+
+        // Both new items get SIDs, seen through `tail` as Avro JSON.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String sids = "";
+        while (System.nanoTime() < deadline
+                && !(sids.contains("\"itemId\":\"9900001\"")
+                        && sids.contains("\"itemId\":\"9900002\""))) {
+            ByteArrayOutputStream tail = new ByteArrayOutputStream();
+            PrintStream tailOut = new PrintStream(tail, true, StandardCharsets.UTF_8);
+            assertThat(
+                            SidstreamMain.run(
+                                    new String[] {
+                                        "tail",
+                                        "items.sid.v1",
+                                        "--from-beginning",
+                                        "--idle-ms",
+                                        "2000",
+                                        "--bootstrap-servers",
+                                        bootstrap
+                                    },
+                                    tailOut,
+                                    tailOut))
+                    .isZero();
+            sids = tail.toString(StandardCharsets.UTF_8);
+        }
+        assertThat(sids).contains("\"itemId\":\"9900001\"").contains("\"itemId\":\"9900002\"");
+        String first = sids.lines().findFirst().orElseThrow();
+        assertThat(
+                        new com.fasterxml.jackson.databind.ObjectMapper()
+                                .readTree(first)
+                                .path("value")
+                                .path("sid")
+                                .size())
+                .isEqualTo(4);
+
+        Matcher retrieval =
+                Pattern.compile("retrieval-server: POST (http://localhost:\\d+)/")
+                        .matcher(demoOutput);
+        assertThat(retrieval.find()).isTrue();
+        ByteArrayOutputStream recs = new ByteArrayOutputStream();
+        PrintStream recsOut = new PrintStream(recs, true, StandardCharsets.UTF_8);
+        String user = sids.isEmpty() ? "" : mostActiveUserOf(demoOutput);
+        assertThat(
+                        SidstreamMain.run(
+                                new String[] {
+                                    "recommend", user, "--k", "5", "--url", retrieval.group(1)
+                                },
+                                recsOut,
+                                recsOut))
+                .as(recs.toString(StandardCharsets.UTF_8))
+                .isZero();
+        assertThat(
+                        new com.fasterxml.jackson.databind.ObjectMapper()
+                                .readTree(recs.toString(StandardCharsets.UTF_8))
+                                .path("candidates")
+                                .size())
+                .isEqualTo(5);
+    }
+
+    private static String mostActiveUserOf(String demoOutput) {
+        Matcher m = Pattern.compile("(?m)^user (\\S+): last watched").matcher(demoOutput);
+        assertThat(m.find()).isTrue();
+        return m.group(1);
     }
 
     private static String awaitServing(ByteArrayOutputStream out, Thread demo)

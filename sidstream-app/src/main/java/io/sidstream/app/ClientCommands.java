@@ -1,0 +1,359 @@
+package io.sidstream.app;
+
+import io.sidstream.schemas.TopicSpec;
+import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.v1.InteractionEvent;
+import io.sidstream.sid.data.CatalogItem;
+import io.sidstream.sid.data.Datasets;
+import io.sidstream.sid.data.Interaction;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.io.JsonEncoder;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * Commands for users' own scripting against a running sidstream (the demo or a cluster): {@code
+ * produce}, {@code tail} and {@code recommend}. Addresses come from options, then {@code
+ * SIDSTREAM_BOOTSTRAP_SERVERS} / {@code SIDSTREAM_RETRIEVAL_URL}, then the running demo's {@code
+ * state/demo/endpoints.properties}.
+ */
+final class ClientCommands {
+    static final Path DEMO_ENDPOINTS = Path.of("state", "demo", "endpoints.properties");
+
+    private ClientCommands() {}
+
+    /** {@code produce items|interactions FILE}: validates the whole file, then produces it. */
+    static int produce(List<String> args, PrintStream out) throws IOException {
+        Map<String, String> opts = options(args, List.of("--bootstrap-servers"));
+        List<String> positional = positional(args);
+        if (positional.size() != 2
+                || !List.of("items", "interactions").contains(positional.get(0))) {
+            throw new IllegalArgumentException(
+                    "usage: sidstream produce items|interactions FILE(.jsonl|.dat) [--bootstrap-servers HOSTS]");
+        }
+        Path file = Path.of(positional.get(1));
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + " is not a file");
+        }
+        String bootstrap =
+                endpoint(
+                        opts.get("--bootstrap-servers"),
+                        "SIDSTREAM_BOOTSTRAP_SERVERS",
+                        "bootstrap");
+        long sent;
+        if (positional.get(0).equals("items")) {
+            // Parsed in full first: a bad line stops the command before anything is produced.
+            List<CatalogItem> items = Datasets.readCatalog(file);
+            sent =
+                    produceAll(
+                            bootstrap,
+                            Topics.ITEMS,
+                            items.stream()
+                                    .map(i -> Map.entry(i.itemId(), LocalDemo.itemEvent(i)))
+                                    .toList());
+        } else {
+            List<Interaction> interactions = Datasets.readInteractions(file);
+            List<Map.Entry<String, InteractionEvent>> records = new ArrayList<>();
+            for (int i = 0; i < interactions.size(); i++) {
+                Interaction e = interactions.get(i);
+                records.add(Map.entry(e.userId(), LocalDemo.interactionEvent(e, i)));
+            }
+            sent = produceAll(bootstrap, Topics.INTERACTIONS, records);
+        }
+        out.printf(
+                "produced %d records to %s%n",
+                sent,
+                positional.get(0).equals("items")
+                        ? Topics.ITEMS.name()
+                        : Topics.INTERACTIONS.name());
+        return 0;
+    }
+
+    private static <V> long produceAll(
+            String bootstrap, TopicSpec<String, V> spec, List<Map.Entry<String, V>> records) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        List<Future<?>> acks = new ArrayList<>();
+        try (KafkaProducer<String, V> producer =
+                new KafkaProducer<>(
+                        props, spec.keySerde().serializer(), spec.valueSerde().serializer())) {
+            for (Map.Entry<String, V> r : records) {
+                acks.add(
+                        producer.send(new ProducerRecord<>(spec.name(), r.getKey(), r.getValue())));
+            }
+            producer.flush();
+            for (Future<?> ack : acks) {
+                ack.get();
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(
+                    "producing to " + spec.name() + " at " + bootstrap + " failed: " + e.getCause(),
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            throw new IllegalStateException(
+                    "no Kafka broker answered at " + bootstrap + " (is the demo running?)", e);
+        }
+        return acks.size();
+    }
+
+    /**
+     * {@code tail TOPIC}: the topic's records decoded from Avro, one JSON object per line (Avro's
+     * JSON encoding of the value); {@code --from-beginning}, {@code --max N}.
+     */
+    static int tail(List<String> args, PrintStream out) throws IOException {
+        Map<String, String> opts =
+                options(args, List.of("--bootstrap-servers", "--max", "--idle-ms"));
+        List<String> positional = positional(args);
+        if (positional.size() != 1) {
+            throw new IllegalArgumentException(
+                    "usage: sidstream tail TOPIC [--from-beginning] [--max N] [--idle-ms MS] [--bootstrap-servers HOSTS]");
+        }
+        TopicSpec<?, ?> spec =
+                Topics.byName(positional.get(0))
+                        .orElseThrow(
+                                () ->
+                                        new IllegalArgumentException(
+                                                "unknown topic "
+                                                        + positional.get(0)
+                                                        + "; catalogued: "
+                                                        + Topics.all().stream()
+                                                                .map(TopicSpec::name)
+                                                                .toList()));
+        long max = Long.parseLong(opts.getOrDefault("--max", Long.toString(Long.MAX_VALUE)));
+        long idleMs = Long.parseLong(opts.getOrDefault("--idle-ms", "0"));
+        String bootstrap =
+                endpoint(
+                        opts.get("--bootstrap-servers"),
+                        "SIDSTREAM_BOOTSTRAP_SERVERS",
+                        "bootstrap");
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Deserializer<?> values = spec.valueSerde().deserializer();
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(
+                        props,
+                        new StringDeserializer(),
+                        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(spec.name(), Duration.ofSeconds(15)).stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition()))
+                            .toList();
+            consumer.assign(partitions);
+            if (args.contains("--from-beginning")) {
+                consumer.seekToBeginning(partitions);
+            } else {
+                consumer.seekToEnd(partitions);
+            }
+            long printed = 0;
+            long lastRecord = System.currentTimeMillis();
+            while (printed < max) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()
+                        && idleMs > 0
+                        && System.currentTimeMillis() - lastRecord > idleMs) {
+                    break;
+                }
+                for (ConsumerRecord<String, byte[]> r : records) {
+                    lastRecord = System.currentTimeMillis();
+                    Object value =
+                            r.value() == null ? null : values.deserialize(r.topic(), r.value());
+                    out.println(line(r, value));
+                    if (++printed >= max) {
+                        break;
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static String line(ConsumerRecord<String, byte[]> r, Object value) throws IOException {
+        StringBuilder b = new StringBuilder();
+        b.append("{\"topic\":")
+                .append(quote(r.topic()))
+                .append(",\"partition\":")
+                .append(r.partition())
+                .append(",\"offset\":")
+                .append(r.offset())
+                .append(",\"timestamp\":")
+                .append(r.timestamp())
+                .append(",\"key\":")
+                .append(r.key() == null ? "null" : quote(r.key()))
+                .append(",\"value\":")
+                .append(value == null ? "null" : avroJson((SpecificRecord) value))
+                .append('}');
+        return b.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String avroJson(SpecificRecord record) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        JsonEncoder encoder = EncoderFactory.get().jsonEncoder(record.getSchema(), bytes);
+        new SpecificDatumWriter<SpecificRecord>((org.apache.avro.Schema) record.getSchema())
+                .write(record, encoder);
+        encoder.flush();
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    /** {@code recommend USER}: asks retrieval-server, which fetches the user's stored history. */
+    static int recommend(List<String> args, PrintStream out)
+            throws IOException, InterruptedException {
+        Map<String, String> opts =
+                options(args, List.of("--url", "--k", "--beam", "--include", "--exclude"));
+        List<String> positional = positional(args);
+        if (positional.size() != 1) {
+            throw new IllegalArgumentException(
+                    "usage: sidstream recommend USER [--k N] [--beam N] [--include 12,200] [--exclude 7] [--url URL]");
+        }
+        String url = endpoint(opts.get("--url"), "SIDSTREAM_RETRIEVAL_URL", "retrieval");
+        StringBuilder body = new StringBuilder("{\"userId\":").append(quote(positional.get(0)));
+        body.append(",\"k\":").append(Integer.parseInt(opts.getOrDefault("--k", "10")));
+        if (opts.containsKey("--beam")) {
+            body.append(",\"beamWidth\":").append(Integer.parseInt(opts.get("--beam")));
+        }
+        for (String steer : List.of("include", "exclude")) {
+            String spec = opts.get("--" + steer);
+            if (spec != null) {
+                body.append(",\"").append(steer).append("Prefixes\":[");
+                String[] prefixes = spec.split(";");
+                for (int i = 0; i < prefixes.length; i++) {
+                    body.append(i == 0 ? "[" : ",[").append(prefixes[i].trim()).append(']');
+                }
+                body.append(']');
+            }
+        }
+        body.append('}');
+        HttpResponse<String> response;
+        try {
+            response =
+                    HttpClient.newHttpClient()
+                            .send(
+                                    HttpRequest.newBuilder(URI.create(url + "/recommendations"))
+                                            .timeout(Duration.ofSeconds(30))
+                                            .POST(
+                                                    HttpRequest.BodyPublishers.ofString(
+                                                            body.toString()))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.ConnectException e) {
+            throw new IllegalStateException("retrieval-server is not answering at " + url, e);
+        }
+        out.println(response.body());
+        return response.statusCode() == 200 ? 0 : 1;
+    }
+
+    /** Where the running demo listens, written when it starts. */
+    static void writeDemoEndpoints(Path workDir, Map<String, String> endpoints) {
+        Properties p = new Properties();
+        p.putAll(endpoints);
+        try (var w = Files.newBufferedWriter(workDir.resolve("endpoints.properties"))) {
+            p.store(w, "addresses of the running sidstream demo");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String endpoint(String option, String env, String key) throws IOException {
+        if (option != null) {
+            return option;
+        }
+        String fromEnv = System.getenv(env);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv;
+        }
+        if (Files.exists(DEMO_ENDPOINTS)) {
+            Properties p = new Properties();
+            try (Reader in = Files.newBufferedReader(DEMO_ENDPOINTS)) {
+                p.load(in);
+            }
+            if (p.getProperty(key) != null) {
+                return p.getProperty(key);
+            }
+        }
+        throw new IllegalArgumentException(
+                "no address: pass it as an option, set " + env + ", or start ./sidstream demo");
+    }
+
+    private static Map<String, String> options(List<String> args, List<String> withValue) {
+        Map<String, String> out = new HashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (withValue.contains(a)) {
+                if (i + 1 >= args.size()) {
+                    throw new IllegalArgumentException(a + " needs a value");
+                }
+                out.put(a, args.get(++i));
+            } else if (a.startsWith("--") && !a.equals("--from-beginning")) {
+                throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        return out;
+    }
+
+    private static List<String> positional(List<String> args) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--from-beginning")) {
+                continue;
+            }
+            if (a.startsWith("--")) {
+                i++;
+                continue;
+            }
+            out.add(a);
+        }
+        return out;
+    }
+
+    private static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+}
