@@ -20,6 +20,8 @@ public record RetrievalConfig(
         int defaultBeam,
         int maxBeam,
         int maxK,
+        int freshItemPercent,
+        Duration freshItemWindow,
         int httpPort,
         String ingestUrl,
         Map<String, String> kafkaOverrides) {
@@ -57,6 +59,9 @@ public record RetrievalConfig(
                         defaultBeam,
                         maxBeam,
                         r.integer(RetrievalSetting.MAX_K, 1, 100_000),
+                        r.integer(RetrievalSetting.FRESH_ITEM_PERCENT, 0, 100),
+                        Duration.ofSeconds(
+                                r.integer(RetrievalSetting.FRESH_ITEM_WINDOW_S, 0, 365 * 86_400)),
                         r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
                         r.string(RetrievalSetting.INGEST_URL),
                         r.kafkaOverrides());

@@ -86,9 +86,11 @@ public final class RetrievalService implements AutoCloseable {
         RetrievalMetrics metrics = new RetrievalMetrics(registry);
         BeamSearch search =
                 new BeamSearch(
-                        metrics.timed(new DecoderLogits(session)),
-                        layout,
-                        m.decoder().maxHistoryItems());
+                                metrics.timed(new DecoderLogits(session)),
+                                layout,
+                                m.decoder().maxHistoryItems())
+                        .withFreshItems(
+                                config.freshItemWindow(), config.freshItemPercent() / 100.0);
         MicroBatcher batcher =
                 new MicroBatcher(search, trie, config.maxBatch(), config.maxWait(), metrics);
         RequestTranslator translator =

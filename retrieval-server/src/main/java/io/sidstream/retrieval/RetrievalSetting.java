@@ -27,6 +27,14 @@ public enum RetrievalSetting implements Setting {
     DEFAULT_BEAM("SIDSTREAM_DEFAULT_BEAM", "128", "Beam width when a request names none."),
     MAX_BEAM("SIDSTREAM_MAX_BEAM", "1024", "Largest beam width a request may ask for."),
     MAX_K("SIDSTREAM_MAX_K", "1000", "Most candidates a request may ask for."),
+    FRESH_ITEM_PERCENT(
+            "SIDSTREAM_FRESH_ITEM_PERCENT",
+            "10",
+            "Share of K (percent, at least one place) open to newly listed items under the final beams' prefixes; 0 = off."),
+    FRESH_ITEM_WINDOW_S(
+            "SIDSTREAM_FRESH_ITEM_WINDOW_S",
+            "86400",
+            "How long after its listing (item event time) an item counts as newly listed (s)."),
     INGEST_URL(
             "SIDSTREAM_INGEST_URL",
             "http://localhost:8081",

@@ -48,6 +48,8 @@ import java.util.concurrent.Future;
  * state/demo/endpoints.properties}.
  */
 final class ClientCommands {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     static final Path DEMO_ENDPOINTS = Path.of("state", "demo", "endpoints.properties");
 
     private ClientCommands() {}
@@ -344,16 +346,10 @@ final class ClientCommands {
     }
 
     private static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return b.append('"').toString();
     }
 }

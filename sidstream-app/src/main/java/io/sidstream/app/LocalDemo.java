@@ -157,6 +157,13 @@ final class LocalDemo {
             }
         }
         Set<String> late = new HashSet<>(listAt.values());
+        // The catalog was listed before the recorded interactions began; the late items are
+        // listed now, so retrieval-server's fresh-item slots treat them as newly listed.
+        Instant catalogListedAt =
+                Instant.ofEpochMilli(
+                        interactions.isEmpty()
+                                ? 0
+                                : interactions.get(0).timestampMillis() - 86_400_000L);
         List<CatalogItem> initial =
                 catalog.stream().filter(i -> !late.contains(i.itemId())).toList();
 
@@ -233,7 +240,7 @@ final class LocalDemo {
                                         items,
                                         Topics.ITEMS,
                                         initial.get(i).itemId(),
-                                        itemEvent(initial.get(i))));
+                                        itemEvent(initial.get(i), catalogListedAt)));
                 items.flush();
                 if (!stopping.get()) {
                     progress.initialListed = true;
@@ -569,14 +576,20 @@ final class LocalDemo {
         progress.done();
     }
 
+    /** An item listed now. */
     static ItemEvent itemEvent(CatalogItem item) {
+        return itemEvent(item, Instant.now());
+    }
+
+    /** An item listed at {@code listedAt} (its event time). */
+    static ItemEvent itemEvent(CatalogItem item, Instant listedAt) {
         return ItemEvent.newBuilder()
                 .setItemId(item.itemId())
                 .setTitle(item.title())
                 .setDescription(item.description())
                 .setCategories(item.categories())
                 .setBrand(item.brand())
-                .setEventTime(Instant.now())
+                .setEventTime(listedAt)
                 .build();
     }
 

@@ -11,16 +11,47 @@ import java.util.PriorityQueue;
  * At every level only codes that lead to a live item (per the {@link SidTrie}) and that steering
  * allows are considered, so no returned SID can be invalid. Final prefixes expand to their items in
  * collision order, sharing the prefix's score. Pure Java; thread-safe if the {@link LogitsFn} is.
+ *
+ * <p>Fresh-item slots ({@link #withFreshItems}) make newly listed items recommendable before the
+ * model has learnt them, as TIGER does for cold-start items: a decoder trained before an item
+ * existed rarely generates its full SID, but it does generate the item's neighbourhood. So up to a
+ * share of the K places go to items listed within a window that share leading codes with a final
+ * beam (as many as possible), ranked with that beam's score. While new items are more than a fifth
+ * of the catalog (a first bulk load), none is treated as new.
  */
 public final class BeamSearch {
     private final LogitsFn model;
     private final TokenLayout layout;
     private final int maxHistoryItems;
+    private final long freshWindowMillis;
+    private final double freshShare;
 
     public BeamSearch(LogitsFn model, TokenLayout layout, int maxHistoryItems) {
+        this(model, layout, maxHistoryItems, 0, 0);
+    }
+
+    private BeamSearch(
+            LogitsFn model,
+            TokenLayout layout,
+            int maxHistoryItems,
+            long freshWindowMillis,
+            double freshShare) {
+        if (freshShare < 0 || freshShare > 1 || freshWindowMillis < 0) {
+            throw new IllegalArgumentException("fresh share must be in [0, 1], window >= 0");
+        }
         this.model = model;
         this.layout = layout;
         this.maxHistoryItems = maxHistoryItems;
+        this.freshWindowMillis = freshWindowMillis;
+        this.freshShare = freshShare;
+    }
+
+    /**
+     * This search with fresh-item slots: at most {@code max(1, share x K)} of a result's K places
+     * (none when {@code share} is 0) go to items listed in the last {@code window}.
+     */
+    public BeamSearch withFreshItems(java.time.Duration window, double share) {
+        return new BeamSearch(model, layout, maxHistoryItems, window.toMillis(), share);
     }
 
     /** Searches all requests against one trie; results are in request order. */
@@ -72,8 +103,20 @@ public final class BeamSearch {
             }
         }
         List<BeamResult> results = new ArrayList<>(r);
+        List<SidTrie.FreshItem> recent =
+                freshShare > 0 && levels > 1
+                        ? trie.listedSince(System.currentTimeMillis() - freshWindowMillis)
+                        : List.of();
+        // When most of the catalog is new (a first bulk load), nothing stands out as new.
+        if (recent.size() > trie.size() / 5) {
+            recent = List.of();
+        }
         for (int i = 0; i < r; i++) {
-            results.add(collect(requests.get(i), beams.get(i), trie, indexVersion));
+            BeamResult ranked = collect(requests.get(i), beams.get(i), trie, indexVersion);
+            results.add(
+                    recent.isEmpty()
+                            ? ranked
+                            : withFresh(requests.get(i), beams.get(i), ranked, recent));
         }
         return results;
     }
@@ -139,6 +182,58 @@ public final class BeamSearch {
             }
         }
         return new BeamResult(out, out.size() < request.topK(), version);
+    }
+
+    /**
+     * Puts newly listed items into the result in place of its lowest-ranked items: those sharing
+     * the most leading codes with a final beam first (L-1, then fewer), best beam first, each with
+     * that beam's score. Never an item already there, excluded or steered away.
+     */
+    private BeamResult withFresh(
+            BeamRequest request,
+            List<Beam> finals,
+            BeamResult ranked,
+            List<SidTrie.FreshItem> recent) {
+        int slots = Math.max(1, (int) (freshShare * request.topK()));
+        int levels = layout.levels();
+        java.util.Set<String> taken = new java.util.HashSet<>(request.excludeItems());
+        ranked.candidates().forEach(c -> taken.add(c.itemId()));
+        List<BeamResult.Candidate> fresh = new ArrayList<>();
+        for (int depth = levels - 1; depth >= 1 && fresh.size() < slots; depth--) {
+            for (Beam beam : finals) {
+                for (SidTrie.FreshItem item : recent) {
+                    if (fresh.size() == slots) {
+                        break;
+                    }
+                    int[] sid = item.sid();
+                    if (!startsWith(sid, beam.prefix, depth)
+                            || taken.contains(item.itemId())
+                            || !steeringAllows(request, Arrays.copyOf(sid, levels))) {
+                        continue;
+                    }
+                    taken.add(item.itemId());
+                    List<Integer> codes = new ArrayList<>(sid.length);
+                    for (int c : sid) {
+                        codes.add(c);
+                    }
+                    fresh.add(new BeamResult.Candidate(item.itemId(), codes, beam.score));
+                }
+            }
+        }
+        if (fresh.isEmpty()) {
+            return ranked;
+        }
+        List<BeamResult.Candidate> merged =
+                new ArrayList<>(
+                        ranked.candidates()
+                                .subList(
+                                        0,
+                                        Math.min(
+                                                ranked.candidates().size(),
+                                                request.topK() - fresh.size())));
+        merged.addAll(fresh);
+        merged.sort((a, b) -> Double.compare(b.score(), a.score()));
+        return new BeamResult(merged, merged.size() < request.topK(), ranked.indexVersion());
     }
 
     static boolean steeringAllows(BeamRequest request, int[] prefix) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -27,6 +28,13 @@ public final class SidTrie {
     private final ConcurrentHashMap<Long, ConcurrentSkipListMap<Integer, String>> leaves =
             new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, int[]> sidByItem = new ConcurrentHashMap<>();
+
+    /** When each live item was listed or last changed (epoch ms), for fresh-item slots. */
+    private final ConcurrentHashMap<String, Long> listedAt = new ConcurrentHashMap<>();
+
+    private final ConcurrentSkipListMap<Long, Set<String>> byListedAt =
+            new ConcurrentSkipListMap<>();
+
     private final AtomicLong version = new AtomicLong();
 
     public SidTrie(int levels, int codebookSize) {
@@ -61,8 +69,19 @@ public final class SidTrie {
         return sidByItem.size();
     }
 
-    /** Adds or moves an item to {@code sid} (L codes then the collision code). */
-    public synchronized void put(String itemId, int[] sid) {
+    /**
+     * Adds or moves an item to {@code sid} (L codes then the collision code); it counts as listed
+     * long ago (never fresh).
+     */
+    public void put(String itemId, int[] sid) {
+        put(itemId, sid, Long.MIN_VALUE);
+    }
+
+    /**
+     * Adds or moves an item to {@code sid} (L codes then the collision code); it was listed or last
+     * changed at {@code listedAtMillis}.
+     */
+    public synchronized void put(String itemId, int[] sid, long listedAtMillis) {
         if (sid.length != levels + 1) {
             throw new IllegalArgumentException(
                     "SID " + Arrays.toString(sid) + " must have " + (levels + 1) + " codes");
@@ -76,6 +95,7 @@ public final class SidTrie {
         int[] old = sidByItem.get(itemId);
         if (old != null) {
             if (Arrays.equals(old, sid)) {
+                relist(itemId, listedAtMillis);
                 return;
             }
             unlink(itemId, old);
@@ -89,6 +109,7 @@ public final class SidTrie {
                     .incrementAndGet(copy[l]);
         }
         sidByItem.put(itemId, copy);
+        relist(itemId, listedAtMillis);
         version.incrementAndGet();
     }
 
@@ -96,8 +117,30 @@ public final class SidTrie {
     public synchronized void remove(String itemId) {
         int[] old = sidByItem.remove(itemId);
         if (old != null) {
+            Long before = listedAt.remove(itemId);
+            if (before != null) {
+                unlist(itemId, before);
+            }
             unlink(itemId, old);
             version.incrementAndGet();
+        }
+    }
+
+    private void relist(String itemId, long listedAtMillis) {
+        Long before = listedAt.put(itemId, listedAtMillis);
+        if (before != null) {
+            unlist(itemId, before);
+        }
+        byListedAt.computeIfAbsent(listedAtMillis, t -> ConcurrentHashMap.newKeySet()).add(itemId);
+    }
+
+    private void unlist(String itemId, long at) {
+        Set<String> ids = byListedAt.get(at);
+        if (ids != null) {
+            ids.remove(itemId);
+            if (ids.isEmpty()) {
+                byListedAt.remove(at);
+            }
         }
     }
 
@@ -151,6 +194,24 @@ public final class SidTrie {
         leaf.forEach((collision, id) -> items.add(new Item(id, collision)));
         return items;
     }
+
+    /** Live items listed or changed at or after {@code sinceMillis}, newest first. */
+    public List<FreshItem> listedSince(long sinceMillis) {
+        List<FreshItem> fresh = new ArrayList<>();
+        for (Map.Entry<Long, Set<String>> e :
+                byListedAt.tailMap(sinceMillis).descendingMap().entrySet()) {
+            for (String itemId : e.getValue()) {
+                int[] sid = sidByItem.get(itemId);
+                if (sid != null) {
+                    fresh.add(new FreshItem(itemId, sid.clone(), e.getKey()));
+                }
+            }
+        }
+        return fresh;
+    }
+
+    /** A recently listed item and its full SID (L codes then the collision code). */
+    public record FreshItem(String itemId, int[] sid, long listedAtMillis) {}
 
     /** An item under a prefix. */
     public record Item(String itemId, int collision) {}

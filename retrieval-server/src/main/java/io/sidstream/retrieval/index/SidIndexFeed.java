@@ -103,7 +103,10 @@ public final class SidIndexFeed implements AutoCloseable {
                             .valueSerde()
                             .deserializer()
                             .deserialize(record.topic(), record.value());
-            trie.put(record.key(), sid.getSid().stream().mapToInt(Integer::intValue).toArray());
+            trie.put(
+                    record.key(),
+                    sid.getSid().stream().mapToInt(Integer::intValue).toArray(),
+                    sid.getItemEventTime().toEpochMilli());
         } catch (SerializationException | IllegalArgumentException e) {
             // Never index what we cannot read: a search must not return it.
             LOG.warn(

@@ -271,4 +271,95 @@ class BeamSearchTest {
                 .extracting(BeamResult.Candidate::itemId)
                 .containsExactly("a");
     }
+
+    /**
+     * A newly listed item that the model scores below everything (its last code is worse than every
+     * sibling's) still gets a place, right with the final beam it shares L-1 codes with; the same
+     * item listed long ago does not, and without fresh slots nothing changes.
+     */
+    @Test
+    void shouldGiveNewlyListedItemsUnderTheFinalBeamsPrefixesAShareOfThePlaces() {
+        SidTrie trie = randomTrie(11, 600);
+        FakeLogits fake = new FakeLogits(LAYOUT, K);
+        BeamSearch plain = new BeamSearch(fake, LAYOUT, 50);
+        BeamSearch fresh = plain.withFreshItems(java.time.Duration.ofHours(1), 0.1);
+        BeamRequest request = BeamRequest.of(history(2, 9), 64, 20);
+        BeamResult before = plain.search(List.of(request), trie).get(0);
+        List<Integer> top = before.candidates().get(0).sid();
+        // The worst-scoring free last-level code under the top result's first two codes.
+        long seed = FakeLogits.historySeed(plain.historyTokens(List.of(request))[0]);
+        int worst = -1;
+        double worstScore = Double.MAX_VALUE;
+        for (int c = 0; c < K; c++) {
+            int[] sid = {top.get(0), top.get(1), c, 0};
+            if (trie.itemsUnder(new int[] {top.get(0), top.get(1), c}).isEmpty()
+                    && fake.score(seed, sid) < worstScore) {
+                worst = c;
+                worstScore = fake.score(seed, sid);
+            }
+        }
+        assertThat(worst).as("a free code under the top prefix").isNotNegative();
+        int[] newSid = {top.get(0), top.get(1), worst, 0};
+        trie.put("old", newSid.clone(), System.currentTimeMillis() - 7_200_000L);
+        assertThat(fresh.search(List.of(request), trie).get(0).candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("old");
+        trie.remove("old");
+        trie.put("new", newSid.clone(), System.currentTimeMillis());
+
+        BeamResult withFresh = fresh.search(List.of(request), trie).get(0);
+        BeamResult without = plain.search(List.of(request), trie).get(0);
+        assertThat(without.candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("new");
+        assertThat(withFresh.candidates()).hasSize(20);
+        BeamResult.Candidate placed =
+                withFresh.candidates().stream()
+                        .filter(c -> c.itemId().equals("new"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(placed.sid()).containsExactly(newSid[0], newSid[1], newSid[2], 0);
+        assertThat(placed.score()).isEqualTo(before.candidates().get(0).score());
+        // It took the place of the lowest-ranked item; the rest keep their order.
+        assertThat(withFresh.candidates().stream().filter(c -> !c.itemId().equals("new")).toList())
+                .isEqualTo(without.candidates().subList(0, 19));
+        assertThat(withFresh.candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotHaveDuplicates();
+
+        // Excluded and steered-away fresh items stay out.
+        BeamRequest excluding =
+                new BeamRequest(history(2, 9), 64, 20, Set.of("new"), List.of(), List.of());
+        assertThat(fresh.search(List.of(excluding), trie).get(0).candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("new");
+        BeamRequest steered =
+                new BeamRequest(
+                        history(2, 9),
+                        64,
+                        20,
+                        Set.of(),
+                        List.of(),
+                        List.of(new int[] {newSid[0], newSid[1], newSid[2]}));
+        assertThat(fresh.search(List.of(steered), trie).get(0).candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("new");
+    }
+
+    @Test
+    void shouldNotTreatAnItemAsNewWhileMostOfTheCatalogIsNew() {
+        SidTrie old = randomTrie(5, 300);
+        SidTrie allNew = new SidTrie(3, K);
+        for (int i = 0; i < 300; i++) {
+            allNew.put("i" + i, old.sidOf("i" + i), System.currentTimeMillis());
+        }
+        FakeLogits fake = new FakeLogits(LAYOUT, K);
+        BeamSearch plain = new BeamSearch(fake, LAYOUT, 50);
+        BeamRequest request = BeamRequest.of(history(1, 4), 32, 20);
+        assertThat(
+                        plain.withFreshItems(java.time.Duration.ofHours(1), 0.5)
+                                .search(List.of(request), allNew)
+                                .get(0))
+                .isEqualTo(plain.search(List.of(request), allNew).get(0));
+    }
 }
