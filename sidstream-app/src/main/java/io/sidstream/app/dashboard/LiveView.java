@@ -66,7 +66,7 @@ public final class LiveView implements AutoCloseable {
     private final Samples listedToSid = new Samples(MAX_SAMPLES);
     private volatile long coldStartFrom = Long.MAX_VALUE;
 
-    private LiveView(String bootstrapServers, int levels, int codebookSize) {
+    LiveView(String bootstrapServers, int levels, int codebookSize) {
         this.levels = levels;
         this.codebookSize = codebookSize;
         this.codeUsage = new long[levels][codebookSize];
@@ -377,6 +377,10 @@ public final class LiveView implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (thread.getState() == Thread.State.NEW) {
+            consumer.close(Duration.ZERO);
+            return;
+        }
         consumer.wakeup();
         try {
             thread.join(5_000);
