@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet --no-python
 name=${1:?usage: scripts/bench.sh item-assignment [args...]}; shift
 jar=bench/target/bench.jar
-if [ ! -f "$jar" ] || [ -n "$(find . -path ./data -prune -o \( -name '*.java' -o -name 'pom.xml' \) -newer "$jar" -print -quit)" ]; then
+if [ ! -f "$jar" ] || [ -n "$(find . \( -path ./data -o -path ./state -o -name target -o -name .git \) -prune -o -type f \( -name '*.java' -o -name pom.xml -o -name '*.avsc' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]; then
   mvn -q -B -DskipTests install >&2
 fi
 case "$name" in
