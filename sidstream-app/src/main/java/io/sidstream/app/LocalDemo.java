@@ -6,11 +6,15 @@ import io.sidstream.app.dashboard.DashboardServer;
 import io.sidstream.app.dashboard.LiveView;
 import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestService;
+import io.sidstream.ingest.IngestSetting;
 import io.sidstream.retrieval.RetrievalConfig;
 import io.sidstream.retrieval.RetrievalService;
+import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.schemas.TopicAdmin;
 import io.sidstream.schemas.TopicSpec;
 import io.sidstream.schemas.Topics;
+import io.sidstream.schemas.runtime.Setting;
+import io.sidstream.schemas.runtime.SettingsReader;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemEvent;
@@ -184,7 +188,9 @@ final class LocalDemo {
         env.put("SIDSTREAM_DEFAULT_BEAM", "32");
         DashboardServer.DemoStatus status = new DashboardServer.DemoStatus();
         try (IngestService ingest =
-                        IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
+                        IngestService.start(
+                                IngestConfig.fromEnv(only(env, IngestSetting.values())),
+                                Duration.ofMinutes(2));
                 RetrievalService retrieval = startRetrieval(env, ingest);
                 LiveView view =
                         LiveView.start(
@@ -343,6 +349,22 @@ final class LocalDemo {
         }
     }
 
+    /** The settings of one service out of the demo's shared map (and the Kafka pass-through). */
+    private static Map<String, String> only(Map<String, String> env, Setting[] settings) {
+        Set<String> keys = new HashSet<>();
+        for (Setting s : settings) {
+            keys.add(s.key());
+        }
+        Map<String, String> out = new HashMap<>();
+        env.forEach(
+                (k, v) -> {
+                    if (keys.contains(k) || k.startsWith(SettingsReader.KAFKA_PREFIX)) {
+                        out.put(k, v);
+                    }
+                });
+        return out;
+    }
+
     private static Map<String, String> titles(List<CatalogItem> catalog) {
         Map<String, String> titles = new HashMap<>();
         catalog.forEach(i -> titles.put(i.itemId(), i.title()));
@@ -376,7 +398,9 @@ final class LocalDemo {
     private static RetrievalService startRetrieval(Map<String, String> env, IngestService ingest)
             throws InterruptedException {
         env.put("SIDSTREAM_INGEST_URL", "http://localhost:" + ingest.httpPort());
-        return RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(1));
+        return RetrievalService.start(
+                RetrievalConfig.fromEnv(only(env, RetrievalSetting.values())),
+                Duration.ofMinutes(1));
     }
 
     private static void awaitIndex(

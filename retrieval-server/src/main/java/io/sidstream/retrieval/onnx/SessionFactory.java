@@ -42,7 +42,8 @@ final class SessionFactory {
                             e);
                 }
                 fallbackReason = e.getMessage();
-                LOG.warn(
+                // Expected with `auto` on a machine without a GPU: it is the documented fallback.
+                LOG.info(
                         "CUDA unavailable, decoder runs on CPU model={} reason={}",
                         model.getFileName(),
                         firstLine(fallbackReason));

@@ -82,6 +82,27 @@ public final class SettingsReader {
         return kafka;
     }
 
+    /**
+     * {@code SIDSTREAM_*} keys that are none of {@code known}, no Kafka pass-through and none of
+     * the launchers' own variables: most likely typos, which would otherwise be silently ignored.
+     */
+    public List<String> unknownKeys(Setting[] known) {
+        java.util.Set<String> keys = new java.util.HashSet<>(LAUNCHER_VARIABLES);
+        for (Setting s : known) {
+            keys.add(s.key());
+        }
+        return env.keySet().stream()
+                .filter(k -> k.startsWith("SIDSTREAM_"))
+                .filter(k -> !k.startsWith(KAFKA_PREFIX))
+                .filter(k -> !keys.contains(k))
+                .sorted()
+                .toList();
+    }
+
+    /** Variables read by the launch scripts and client commands, not by the services. */
+    private static final List<String> LAUNCHER_VARIABLES =
+            List.of("SIDSTREAM_JAVA_OPTS", "SIDSTREAM_RETRIEVAL_URL");
+
     /** Throws one {@link IllegalArgumentException} listing every problem, if there are any. */
     public void throwIfInvalid(String app) {
         if (!problems.isEmpty()) {

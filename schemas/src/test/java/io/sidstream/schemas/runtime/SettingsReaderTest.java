@@ -1,0 +1,66 @@
+package io.sidstream.schemas.runtime;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SettingsReaderTest {
+    enum Demo implements Setting {
+        PORT("SIDSTREAM_DEMO_PORT", "8080"),
+        NAME("SIDSTREAM_DEMO_NAME", "demo");
+
+        private final String key;
+        private final String defaultValue;
+
+        Demo(String key, String defaultValue) {
+            this.key = key;
+            this.defaultValue = defaultValue;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public String defaultValue() {
+            return defaultValue;
+        }
+
+        @Override
+        public String doc() {
+            return "";
+        }
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnce() {
+        SettingsReader r =
+                new SettingsReader(
+                        Map.of("SIDSTREAM_DEMO_PORT", "eighty", "SIDSTREAM_DEMO_NAME", " "));
+        assertThat(r.string(Demo.NAME)).isEqualTo("demo");
+        r.integer(Demo.PORT, 0, 65535);
+        r.problem("another one");
+        assertThatThrownBy(() -> r.throwIfInvalid("demo"))
+                .hasMessageContaining("SIDSTREAM_DEMO_PORT=eighty is not an integer")
+                .hasMessageContaining("another one");
+    }
+
+    @Test
+    void shouldNameSettingsNobodyReadsAndPassKafkaSettingsThrough() {
+        SettingsReader r =
+                new SettingsReader(
+                        Map.of(
+                                "SIDSTREAM_DEMO_PROT", "1",
+                                "SIDSTREAM_DEMO_PORT", "2",
+                                "SIDSTREAM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                                "SIDSTREAM_JAVA_OPTS", "-Xmx1g",
+                                "PATH", "/bin"));
+        assertThat(r.unknownKeys(Demo.values())).containsExactly("SIDSTREAM_DEMO_PROT");
+        assertThat(r.kafkaOverrides())
+                .containsExactly(Map.entry("sasl.mechanism", "SCRAM-SHA-512"));
+    }
+}
