@@ -5,7 +5,6 @@ import io.sidstream.ingest.topology.ItemAssignmentSettings;
 import io.sidstream.schemas.runtime.SettingsReader;
 import io.sidstream.schemas.v1.InteractionType;
 import org.apache.kafka.streams.StreamsConfig;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,15 +72,7 @@ public record IngestConfig(
                         historySettings(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("ingest-stream");
-        List<String> unknown = r.unknownKeys(IngestSetting.values());
-        if (!unknown.isEmpty()) {
-            // A warning, not an error: one environment may configure several services.
-            LoggerFactory.getLogger(IngestConfig.class)
-                    .warn(
-                            "ignoring settings that ingest-stream does not know: {} (see ./sidstream"
-                                    + " config-table)",
-                            unknown);
-        }
+        r.warnAboutUnknownKeys("ingest-stream", IngestSetting.values());
         return config;
     }
 

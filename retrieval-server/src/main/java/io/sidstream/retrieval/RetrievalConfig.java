@@ -2,11 +2,9 @@ package io.sidstream.retrieval;
 
 import io.sidstream.retrieval.onnx.ExecutionProvider;
 import io.sidstream.schemas.runtime.SettingsReader;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -68,15 +66,7 @@ public record RetrievalConfig(
                         r.string(RetrievalSetting.INGEST_URL),
                         r.kafkaOverrides());
         r.throwIfInvalid("retrieval-server");
-        List<String> unknown = r.unknownKeys(RetrievalSetting.values());
-        if (!unknown.isEmpty()) {
-            // A warning, not an error: one environment may configure several services.
-            LoggerFactory.getLogger(RetrievalConfig.class)
-                    .warn(
-                            "ignoring settings that retrieval-server does not know: {} (see ./sidstream"
-                                    + " config-table)",
-                            unknown);
-        }
+        r.warnAboutUnknownKeys("retrieval-server", RetrievalSetting.values());
         return config;
     }
 

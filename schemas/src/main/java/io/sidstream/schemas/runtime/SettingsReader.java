@@ -99,6 +99,22 @@ public final class SettingsReader {
                 .toList();
     }
 
+    /**
+     * Logs a warning naming the {@link #unknownKeys} of an app: a warning, not an error, since one
+     * environment may configure several services.
+     */
+    public void warnAboutUnknownKeys(String app, Setting[] known) {
+        List<String> unknown = unknownKeys(known);
+        if (!unknown.isEmpty()) {
+            org.slf4j.LoggerFactory.getLogger(SettingsReader.class)
+                    .warn(
+                            "ignoring settings that {} does not know: {} (see ./sidstream"
+                                    + " config-table)",
+                            app,
+                            unknown);
+        }
+    }
+
     /** Variables read by the launch scripts and client commands, not by the services. */
     private static final List<String> LAUNCHER_VARIABLES =
             List.of("SIDSTREAM_JAVA_OPTS", "SIDSTREAM_RETRIEVAL_URL");

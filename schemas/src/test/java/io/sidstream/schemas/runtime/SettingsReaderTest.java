@@ -8,31 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SettingsReaderTest {
-    enum Demo implements Setting {
-        PORT("SIDSTREAM_DEMO_PORT", "8080"),
-        NAME("SIDSTREAM_DEMO_NAME", "demo");
+    record Demo(String key, String defaultValue, String doc) implements Setting {
+        static final Demo PORT = new Demo("SIDSTREAM_DEMO_PORT", "8080", "");
+        static final Demo NAME = new Demo("SIDSTREAM_DEMO_NAME", "demo", "");
 
-        private final String key;
-        private final String defaultValue;
-
-        Demo(String key, String defaultValue) {
-            this.key = key;
-            this.defaultValue = defaultValue;
-        }
-
-        @Override
-        public String key() {
-            return key;
-        }
-
-        @Override
-        public String defaultValue() {
-            return defaultValue;
-        }
-
-        @Override
-        public String doc() {
-            return "";
+        static Demo[] values() {
+            return new Demo[] {PORT, NAME};
         }
     }
 
