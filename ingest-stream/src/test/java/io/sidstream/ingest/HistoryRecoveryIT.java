@@ -11,7 +11,7 @@ import io.sidstream.sid.data.Datasets;
 import io.sidstream.sid.data.Interaction;
 import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -33,7 +33,6 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -200,16 +199,10 @@ class HistoryRecoveryIT {
     }
 
     private static KafkaConsumer<String, UserHistory> historyConsumer(KafkaCluster cluster) {
-        Properties props = cluster.clientProperties();
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("history-reader"));
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, UserHistory> consumer =
-                new KafkaConsumer<>(
-                        props,
-                        new StringDeserializer(),
-                        Topics.USER_HISTORIES.valueSerde().deserializer());
-        consumer.subscribe(List.of(Topics.USER_HISTORIES.name()));
-        return consumer;
+        return TopicReader.committedConsumer(
+                cluster,
+                Topics.USER_HISTORIES.name(),
+                new StringDeserializer(),
+                Topics.USER_HISTORIES.valueSerde().deserializer());
     }
 }

@@ -8,7 +8,7 @@ import io.sidstream.sid.data.CatalogItem;
 import io.sidstream.sid.data.Datasets;
 import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -174,17 +174,11 @@ class ItemAssignmentIT {
     }
 
     private static KafkaConsumer<String, ItemSid> sidConsumer(KafkaCluster cluster) {
-        Properties props = cluster.clientProperties();
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("sid-reader"));
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, ItemSid> consumer =
-                new KafkaConsumer<>(
-                        props,
-                        new StringDeserializer(),
-                        Topics.ITEM_SIDS.valueSerde().deserializer());
-        consumer.subscribe(List.of(Topics.ITEM_SIDS.name()));
-        return consumer;
+        return TopicReader.committedConsumer(
+                cluster,
+                Topics.ITEM_SIDS.name(),
+                new StringDeserializer(),
+                Topics.ITEM_SIDS.valueSerde().deserializer());
     }
 
     private static void readUntil(

@@ -30,15 +30,9 @@ public final class TopicReader {
             Deserializer<V> valueDeserializer,
             int expected,
             Duration timeout) {
-        Properties props = cluster.clientProperties();
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("reader-" + topic));
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConsumerRecord<K, V>> records = new ArrayList<>();
         try (KafkaConsumer<K, V> consumer =
-                new KafkaConsumer<>(props, keyDeserializer, valueDeserializer)) {
-            consumer.subscribe(List.of(topic));
+                committedConsumer(cluster, topic, keyDeserializer, valueDeserializer)) {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (records.size() < expected && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
@@ -91,5 +85,25 @@ public final class TopicReader {
             }
         }
         return records;
+    }
+
+    /**
+     * A consumer subscribed to {@code topic} in a fresh group, reading committed records from the
+     * beginning; the caller polls and closes it.
+     */
+    public static <K, V> KafkaConsumer<K, V> committedConsumer(
+            KafkaCluster cluster,
+            String topic,
+            Deserializer<K> keyDeserializer,
+            Deserializer<V> valueDeserializer) {
+        Properties props = cluster.clientProperties();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaCluster.uniqueName("reader-" + topic));
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        KafkaConsumer<K, V> consumer =
+                new KafkaConsumer<>(props, keyDeserializer, valueDeserializer);
+        consumer.subscribe(List.of(topic));
+        return consumer;
     }
 }
