@@ -103,14 +103,12 @@ public final class BeamSearch {
             }
         }
         List<BeamResult> results = new ArrayList<>(r);
+        // When much of the catalog is new (a first bulk load), nothing stands out as new.
         List<SidTrie.FreshItem> recent =
                 freshShare > 0 && levels > 1
-                        ? trie.listedSince(System.currentTimeMillis() - freshWindowMillis)
+                        ? trie.listedSince(
+                                System.currentTimeMillis() - freshWindowMillis, trie.size() / 5)
                         : List.of();
-        // When most of the catalog is new (a first bulk load), nothing stands out as new.
-        if (recent.size() > trie.size() / 5) {
-            recent = List.of();
-        }
         for (int i = 0; i < r; i++) {
             BeamResult ranked = collect(requests.get(i), beams.get(i), trie, indexVersion);
             results.add(

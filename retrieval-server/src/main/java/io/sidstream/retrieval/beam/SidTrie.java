@@ -195,11 +195,22 @@ public final class SidTrie {
         return items;
     }
 
-    /** Live items listed or changed at or after {@code sinceMillis}, newest first. */
-    public List<FreshItem> listedSince(long sinceMillis) {
-        List<FreshItem> fresh = new ArrayList<>();
-        for (Map.Entry<Long, Set<String>> e :
-                byListedAt.tailMap(sinceMillis).descendingMap().entrySet()) {
+    /**
+     * Live items listed or changed at or after {@code sinceMillis}, newest first; none when there
+     * are more than {@code atMost} of them (then they are not news, and the search's hot path
+     * should not copy them all).
+     */
+    public List<FreshItem> listedSince(long sinceMillis, int atMost) {
+        var recent = byListedAt.tailMap(sinceMillis).descendingMap();
+        int count = 0;
+        for (Set<String> ids : recent.values()) {
+            count += ids.size();
+            if (count > atMost) {
+                return List.of();
+            }
+        }
+        List<FreshItem> fresh = new ArrayList<>(count);
+        for (Map.Entry<Long, Set<String>> e : recent.entrySet()) {
             for (String itemId : e.getValue()) {
                 int[] sid = sidByItem.get(itemId);
                 if (sid != null) {
