@@ -605,10 +605,9 @@ class ManifestsTest {
 
     /** SIDSTREAM_KAFKA_X_Y -> x.y, optionally behind a Streams client prefix. */
     static boolean isKafkaConfig(String setting) {
+        // The apps' own translation of SIDSTREAM_KAFKA_X_Y, not a copy of it.
         String name =
-                setting.substring(SettingsReader.KAFKA_PREFIX.length())
-                        .toLowerCase(java.util.Locale.ROOT)
-                        .replace('_', '.');
+                new SettingsReader(Map.of(setting, "")).kafkaOverrides().keySet().iterator().next();
         Set<String> known = new HashSet<>();
         known.addAll(ConsumerConfig.configNames());
         known.addAll(ProducerConfig.configNames());

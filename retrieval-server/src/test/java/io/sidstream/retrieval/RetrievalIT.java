@@ -94,15 +94,7 @@ class RetrievalIT {
                                 request("r-too-wide", history, sids, 100_000)));
             }
             Recommendations viaKafka =
-                    TopicReader.readAtLeast(
-                                    cluster,
-                                    Topics.RECOMMENDATIONS.name(),
-                                    Topics.RECOMMENDATIONS.keySerde().deserializer(),
-                                    Topics.RECOMMENDATIONS.valueSerde().deserializer(),
-                                    1,
-                                    Duration.ofSeconds(60))
-                            .get(0)
-                            .value();
+                    firstValue(cluster, Topics.RECOMMENDATIONS, Duration.ofSeconds(60));
             assertThat(viaKafka.getRequestId()).isEqualTo("r1");
             assertThat(viaKafka.getCandidates())
                     .hasSize(20)
@@ -112,15 +104,7 @@ class RetrievalIT {
                                 assertThat(history).doesNotContain(c.getItemId());
                             });
             DeadLetter rejected =
-                    TopicReader.readAtLeast(
-                                    cluster,
-                                    Topics.RETRIEVAL_REQUESTS_DLQ.name(),
-                                    Topics.RETRIEVAL_REQUESTS_DLQ.keySerde().deserializer(),
-                                    Topics.RETRIEVAL_REQUESTS_DLQ.valueSerde().deserializer(),
-                                    1,
-                                    Duration.ofSeconds(30))
-                            .get(0)
-                            .value();
+                    firstValue(cluster, Topics.RETRIEVAL_REQUESTS_DLQ, Duration.ofSeconds(30));
             assertThat(rejected.getErrorClass()).isEqualTo("INVALID_REQUEST");
             assertThat(rejected.getReason()).contains("beamWidth 100000 is outside [1, 1024]");
 
@@ -225,5 +209,20 @@ class RetrievalIT {
                                         .build(),
                                 HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(response.body());
+    }
+
+    private static <V> V firstValue(
+            KafkaCluster cluster,
+            io.sidstream.schemas.TopicSpec<String, V> spec,
+            Duration timeout) {
+        return TopicReader.readAtLeast(
+                        cluster,
+                        spec.name(),
+                        spec.keySerde().deserializer(),
+                        spec.valueSerde().deserializer(),
+                        1,
+                        timeout)
+                .get(0)
+                .value();
     }
 }

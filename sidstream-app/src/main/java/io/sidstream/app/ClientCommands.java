@@ -14,7 +14,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -103,14 +102,8 @@ final class ClientCommands {
 
     private static <V> long produceAll(
             String bootstrap, TopicSpec<String, V> spec, List<Map.Entry<String, V>> records) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
         List<Future<?>> acks = new ArrayList<>();
-        try (KafkaProducer<String, V> producer =
-                new KafkaProducer<>(
-                        props, spec.keySerde().serializer(), spec.valueSerde().serializer())) {
+        try (KafkaProducer<String, V> producer = LocalDemo.producer(bootstrap, spec)) {
             for (Map.Entry<String, V> r : records) {
                 acks.add(
                         producer.send(new ProducerRecord<>(spec.name(), r.getKey(), r.getValue())));

@@ -561,11 +561,12 @@ final class LocalDemo {
         }
     }
 
-    private static <V> KafkaProducer<String, V> producer(
-            String bootstrap, TopicSpec<String, V> spec) {
+    /** An idempotent producer for a catalogued topic; gives up within 15 s without a broker. */
+    static <V> KafkaProducer<String, V> producer(String bootstrap, TopicSpec<String, V> spec) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         return new KafkaProducer<>(
