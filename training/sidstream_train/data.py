@@ -1,6 +1,6 @@
 """Catalog, interaction and embedding loading; leave-last-out splits.
 
-Formats match the Java readers (io.sidstream.sid.data.Datasets): MovieTweetings ``::`` files or
+Formats match the Java readers (io.sidstream.datasets.Datasets): MovieTweetings ``::`` files or
 JSON lines. Embeddings always come from the Java ``embed`` command (embeddings.npy + items.tsv),
 so the trainer never computes text embeddings itself.
 """

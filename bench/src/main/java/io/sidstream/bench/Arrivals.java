@@ -1,7 +1,7 @@
 package io.sidstream.bench;
 
-import io.sidstream.schemas.TopicSpec;
-import io.sidstream.testkit.kafka.KafkaCluster;
+import io.sidstream.contracts.TopicSpec;
+import io.sidstream.localkafka.KafkaCluster;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;

@@ -1,5 +1,8 @@
 package io.sidstream.bench;
 
+import io.sidstream.model.bundle.BundleManifest;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.LogitsFn;
@@ -7,9 +10,6 @@ import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
-import io.sidstream.retrieval.onnx.ExecutionProvider;
-import io.sidstream.schemas.bundle.BundleManifest;
-import io.sidstream.schemas.bundle.ModelBundle;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

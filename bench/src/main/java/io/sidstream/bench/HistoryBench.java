@@ -1,17 +1,17 @@
 package io.sidstream.bench;
 
+import io.sidstream.contracts.Topics;
+import io.sidstream.datasets.Datasets;
+import io.sidstream.datasets.Interaction;
 import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestService;
-import io.sidstream.schemas.TopicAdmin;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.localkafka.EmbeddedKraftCluster;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.platform.kafka.TopicAdmin;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.UserHistory;
-import io.sidstream.sid.data.Datasets;
-import io.sidstream.sid.data.Interaction;
-import io.sidstream.testkit.kafka.EmbeddedKraftCluster;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;

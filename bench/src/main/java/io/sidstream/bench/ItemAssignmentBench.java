@@ -1,16 +1,16 @@
 package io.sidstream.bench;
 
+import io.sidstream.contracts.Topics;
+import io.sidstream.datasets.CatalogItem;
+import io.sidstream.datasets.Datasets;
 import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestService;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.localkafka.EmbeddedKraftCluster;
+import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.sid.ItemContent;
 import io.sidstream.sid.SidAssigner;
-import io.sidstream.sid.data.CatalogItem;
-import io.sidstream.sid.data.Datasets;
-import io.sidstream.testkit.kafka.EmbeddedKraftCluster;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

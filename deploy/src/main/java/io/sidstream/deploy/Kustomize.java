@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import io.sidstream.schemas.SidstreamException;
+import io.sidstream.platform.SidstreamException;
 
 import java.io.IOException;
 import java.io.StringWriter;

@@ -1,6 +1,6 @@
 package io.sidstream.deploy;
 
-import io.sidstream.schemas.TopicSpec;
+import io.sidstream.contracts.TopicSpec;
 
 import java.util.List;
 import java.util.Map;
@@ -28,7 +28,7 @@ public final class TopicManifests {
             String confirmationsTopic,
             int confirmationsPartitions) {
         StringBuilder out = new StringBuilder();
-        out.append("# Generated from the topic catalogue (io.sidstream.schemas.Topics) by\n")
+        out.append("# Generated from the topic catalogue (io.sidstream.contracts.Topics) by\n")
                 .append("# `./sidstream k8s topics > k8s/base/kafka/topics.yaml`; do not edit.\n");
         boolean first = true;
         for (TopicSpec<?, ?> spec : catalogue) {

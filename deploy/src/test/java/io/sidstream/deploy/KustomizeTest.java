@@ -1,6 +1,6 @@
 package io.sidstream.deploy;
 
-import io.sidstream.schemas.SidstreamException;
+import io.sidstream.platform.SidstreamException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

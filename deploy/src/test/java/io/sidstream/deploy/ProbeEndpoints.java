@@ -3,7 +3,7 @@ package io.sidstream.deploy;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.ingest.http.IngestHttpServer;
-import io.sidstream.retrieval.serve.RetrievalHttpServer;
+import io.sidstream.retrieval.http.RetrievalHttpServer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;

@@ -2,7 +2,7 @@ package io.sidstream.ingest;
 
 import io.sidstream.ingest.topology.HistorySettings;
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
-import io.sidstream.schemas.runtime.SettingsReader;
+import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.schemas.v1.InteractionType;
 import org.apache.kafka.streams.StreamsConfig;
 

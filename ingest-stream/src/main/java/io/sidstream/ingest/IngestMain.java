@@ -1,6 +1,6 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.runtime.ServiceMain;
+import io.sidstream.platform.service.ServiceLauncher;
 
 import java.time.Duration;
 
@@ -13,9 +13,13 @@ public final class IngestMain {
     private IngestMain() {}
 
     public static void main(String[] args) throws Exception {
-        ServiceMain.run(
-                args,
-                IngestConfig::fromEnv,
-                config -> IngestService.start(config, Duration.ofMinutes(5)));
+        int status =
+                ServiceLauncher.run(
+                        args,
+                        IngestConfig::fromEnv,
+                        config -> IngestService.start(config, Duration.ofMinutes(5)));
+        if (status != ServiceLauncher.STOPPED) {
+            System.exit(status);
+        }
     }
 }

@@ -3,15 +3,15 @@ package io.sidstream.ingest;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sidstream.contracts.TopicSpec;
+import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.http.IngestHttpServer;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.topology.ItemTopology;
 import io.sidstream.ingest.topology.UserHistoryTopology;
-import io.sidstream.schemas.SidstreamException;
-import io.sidstream.schemas.TopicAdmin;
-import io.sidstream.schemas.TopicSpec;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.platform.SidstreamException;
+import io.sidstream.platform.kafka.TopicAdmin;
 import io.sidstream.sid.SidAssigner;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -162,7 +162,7 @@ public final class IngestService implements AutoCloseable {
                                 + config.bootstrapServers()
                                 + ": "
                                 + missing
-                                + " (create them from the topic catalogue, io.sidstream.schemas.Topics)");
+                                + " (create them from the topic catalogue, io.sidstream.contracts.Topics)");
             }
             int partitions = TopicAdmin.partitions(admin, Topics.ITEMS.name());
             TopicAdmin.createMissing(admin, List.of(new NewTopic(topic, partitions, (short) -1)));

@@ -1,6 +1,6 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.runtime.Setting;
+import io.sidstream.platform.settings.Setting;
 
 /**
  * Every configuration key of ingest-stream, declared once with its default and doc. Keys are

@@ -2,13 +2,13 @@ package io.sidstream.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.store.IngestStores;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.localkafka.KafkaCluster;
+import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemSid;
-import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
 import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.producer.KafkaProducer;

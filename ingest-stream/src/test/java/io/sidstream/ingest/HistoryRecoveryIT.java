@@ -1,15 +1,15 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.contracts.Topics;
+import io.sidstream.datasets.Datasets;
+import io.sidstream.datasets.Interaction;
+import io.sidstream.localkafka.KafkaCluster;
+import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.UserHistory;
-import io.sidstream.sid.data.Datasets;
-import io.sidstream.sid.data.Interaction;
-import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
 import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -1,12 +1,12 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.contracts.Topics;
+import io.sidstream.datasets.CatalogItem;
+import io.sidstream.datasets.Datasets;
+import io.sidstream.localkafka.KafkaCluster;
+import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
-import io.sidstream.sid.data.CatalogItem;
-import io.sidstream.sid.data.Datasets;
-import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
 import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

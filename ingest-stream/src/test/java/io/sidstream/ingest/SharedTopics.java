@@ -1,7 +1,7 @@
 package io.sidstream.ingest;
 
-import io.sidstream.schemas.TopicAdmin;
-import io.sidstream.testkit.kafka.KafkaCluster;
+import io.sidstream.localkafka.KafkaCluster;
+import io.sidstream.platform.kafka.TopicAdmin;
 
 /**
  * The catalogue's topic names are fixed, so the ITs of this module share them on the run-wide

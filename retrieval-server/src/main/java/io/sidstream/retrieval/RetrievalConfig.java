@@ -1,7 +1,7 @@
 package io.sidstream.retrieval;
 
-import io.sidstream.retrieval.onnx.ExecutionProvider;
-import io.sidstream.schemas.runtime.SettingsReader;
+import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.platform.settings.SettingsReader;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.sidstream.retrieval;
 
-import io.sidstream.schemas.runtime.ServiceMain;
+import io.sidstream.platform.service.ServiceLauncher;
 
 import java.time.Duration;
 
@@ -12,9 +12,13 @@ public final class RetrievalMain {
     private RetrievalMain() {}
 
     public static void main(String[] args) throws Exception {
-        ServiceMain.run(
-                args,
-                RetrievalConfig::fromEnv,
-                config -> RetrievalService.start(config, Duration.ofMinutes(5)));
+        int status =
+                ServiceLauncher.run(
+                        args,
+                        RetrievalConfig::fromEnv,
+                        config -> RetrievalService.start(config, Duration.ofMinutes(5)));
+        if (status != ServiceLauncher.STOPPED) {
+            System.exit(status);
+        }
     }
 }

@@ -2,20 +2,19 @@ package io.sidstream.retrieval;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sidstream.model.bundle.BundleManifest;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
+import io.sidstream.retrieval.http.IngestHistoryClient;
+import io.sidstream.retrieval.http.RetrievalHttpServer;
 import io.sidstream.retrieval.index.SidIndexFeed;
+import io.sidstream.retrieval.kafka.RequestLoop;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
-import io.sidstream.retrieval.serve.IngestHistoryClient;
-import io.sidstream.retrieval.serve.MicroBatcher;
-import io.sidstream.retrieval.serve.RequestLoop;
-import io.sidstream.retrieval.serve.RequestTranslator;
-import io.sidstream.retrieval.serve.RetrievalHttpServer;
-import io.sidstream.retrieval.serve.RetrievalMetrics;
-import io.sidstream.schemas.bundle.BundleManifest;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.retrieval.request.RequestTranslator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

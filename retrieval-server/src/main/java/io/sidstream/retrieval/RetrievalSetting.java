@@ -1,6 +1,6 @@
 package io.sidstream.retrieval;
 
-import io.sidstream.schemas.runtime.Setting;
+import io.sidstream.platform.settings.Setting;
 
 /**
  * Every configuration key of retrieval-server, declared once with default and doc (environment

@@ -2,14 +2,14 @@ package io.sidstream.retrieval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.contracts.Topics;
+import io.sidstream.localkafka.KafkaCluster;
+import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.Recommendations;
 import io.sidstream.schemas.v1.RetrievalRequest;
-import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
 import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -213,7 +213,7 @@ class RetrievalIT {
 
     private static <V> V firstValue(
             KafkaCluster cluster,
-            io.sidstream.schemas.TopicSpec<String, V> spec,
+            io.sidstream.contracts.TopicSpec<String, V> spec,
             Duration timeout) {
         return TopicReader.readAtLeast(
                         cluster,

@@ -1,8 +1,8 @@
 package io.sidstream.app;
 
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.onnx.DecoderParity;
-import io.sidstream.retrieval.onnx.ExecutionProvider;
-import io.sidstream.schemas.bundle.ModelBundle;
 import io.sidstream.sid.onnx.EncoderParity;
 
 import java.io.PrintStream;

@@ -1,11 +1,11 @@
 package io.sidstream.app;
 
-import io.sidstream.schemas.TopicSpec;
-import io.sidstream.schemas.Topics;
+import io.sidstream.contracts.TopicSpec;
+import io.sidstream.contracts.Topics;
+import io.sidstream.datasets.CatalogItem;
+import io.sidstream.datasets.Datasets;
+import io.sidstream.datasets.Interaction;
 import io.sidstream.schemas.v1.InteractionEvent;
-import io.sidstream.sid.data.CatalogItem;
-import io.sidstream.sid.data.Datasets;
-import io.sidstream.sid.data.Interaction;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumWriter;

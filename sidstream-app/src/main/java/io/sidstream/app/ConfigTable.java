@@ -1,8 +1,8 @@
 package io.sidstream.app;
 
 import io.sidstream.ingest.IngestSetting;
+import io.sidstream.platform.settings.Setting;
 import io.sidstream.retrieval.RetrievalSetting;
-import io.sidstream.schemas.runtime.Setting;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,10 @@
 package io.sidstream.app;
 
+import io.sidstream.datasets.Datasets;
+import io.sidstream.datasets.Interaction;
+import io.sidstream.model.bundle.BundleManifest;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
@@ -7,11 +12,6 @@ import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
-import io.sidstream.retrieval.onnx.ExecutionProvider;
-import io.sidstream.schemas.bundle.BundleManifest;
-import io.sidstream.schemas.bundle.ModelBundle;
-import io.sidstream.sid.data.Datasets;
-import io.sidstream.sid.data.Interaction;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

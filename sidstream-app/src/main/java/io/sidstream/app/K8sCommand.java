@@ -1,9 +1,9 @@
 package io.sidstream.app;
 
+import io.sidstream.contracts.Topics;
 import io.sidstream.deploy.Kustomize;
 import io.sidstream.deploy.TopicManifests;
 import io.sidstream.ingest.IngestSetting;
-import io.sidstream.schemas.Topics;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

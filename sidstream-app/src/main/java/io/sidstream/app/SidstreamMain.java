@@ -1,7 +1,5 @@
 package io.sidstream.app;
 
-import io.sidstream.sid.cli.EmbedCommand;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
 package io.sidstream.app;
 
-import io.sidstream.schemas.Topics;
+import io.sidstream.contracts.Topics;
+import io.sidstream.localkafka.KafkaCluster;
 import io.sidstream.schemas.v1.Candidate;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.Recommendations;
-import io.sidstream.testkit.kafka.KafkaCluster;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
 import io.sidstream.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -380,7 +380,7 @@ class LocalDemoIT {
     }
 
     private static <V> List<ConsumerRecord<String, V>> readAll(
-            KafkaCluster cluster, io.sidstream.schemas.TopicSpec<String, V> spec) {
+            KafkaCluster cluster, io.sidstream.contracts.TopicSpec<String, V> spec) {
         return TopicReader.readAll(
                 cluster,
                 spec.name(),

@@ -1,5 +1,7 @@
 package io.sidstream.ingest.errors;
 
+import io.sidstream.platform.errors.DecodeFailure;
+
 /** Why an input record went to a dead-letter topic; the {@code errorClass} of the DeadLetter. */
 public enum RejectReason {
     /** The value is not an Avro single-object encoded record of the topic's type. */
@@ -21,5 +23,21 @@ public enum RejectReason {
     /** The model failed on this record even when run alone. */
     MODEL_FAILURE,
     /** Every collision code of the item's SID prefix is held by a live item. */
-    PREFIX_FULL
+    PREFIX_FULL,
+    /** An interaction without an item id. */
+    MISSING_ITEM_ID,
+    /** An interaction whose event time lies beyond the allowed clock skew in the future. */
+    FUTURE_EVENT,
+    /** An interaction older than its user's lateness bound when it arrived. */
+    TOO_LATE,
+    /** An interaction whose item got no SID within the pending timeout. */
+    SID_TIMEOUT;
+
+    /** The reason for a record that could not be decoded. */
+    public static RejectReason of(DecodeFailure failure) {
+        return switch (failure) {
+            case UNDECODABLE -> UNDECODABLE;
+            case UNKNOWN_SCHEMA_VERSION -> UNKNOWN_SCHEMA_VERSION;
+        };
+    }
 }

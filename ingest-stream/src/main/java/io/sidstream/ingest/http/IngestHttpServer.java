@@ -8,7 +8,7 @@ import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.HistoryItem;
 import io.sidstream.ingest.v1.HistoryState;
 import io.sidstream.ingest.v1.ItemState;
-import io.sidstream.schemas.runtime.HttpResponses;
+import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;

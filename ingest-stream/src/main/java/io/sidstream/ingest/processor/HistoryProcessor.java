@@ -1,20 +1,21 @@
 package io.sidstream.ingest.processor;
 
-import io.sidstream.ingest.errors.DeadLetters;
+import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.errors.RejectReason;
+import io.sidstream.ingest.errors.SourceProvenance;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.topology.HistorySettings;
 import io.sidstream.ingest.v1.HistoryItem;
 import io.sidstream.ingest.v1.HistoryState;
 import io.sidstream.ingest.v1.PendingInteraction;
 import io.sidstream.ingest.v1.PendingInteractions;
-import io.sidstream.schemas.Topics;
+import io.sidstream.platform.errors.DeadLetters;
+import io.sidstream.platform.errors.RecordDecoder;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.RetrievalRequest;
 import io.sidstream.schemas.v1.UserHistory;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -45,14 +46,9 @@ import java.util.List;
  * </ul>
  */
 public final class HistoryProcessor implements Processor<String, byte[], String, HistoryOutput> {
-    /** Reasons specific to interactions, next to {@link RejectReason}. */
-    public enum HistoryReject {
-        MISSING_ITEM_ID,
-        FUTURE_EVENT,
-        TOO_LATE,
-        SID_TIMEOUT
-    }
 
+    private static final RecordDecoder<InteractionEvent> EVENT_DECODER =
+            RecordDecoder.of(Topics.INTERACTIONS);
     private static final Comparator<HistoryItem> ORDER =
             Comparator.comparingLong(HistoryItem::getEventTime)
                     .thenComparing(HistoryItem::getEventId);
@@ -89,37 +85,28 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
         String user = record.key();
         byte[] bytes = record.value();
         if (user == null || user.isBlank()) {
-            reject(user, bytes, RejectReason.MISSING_ID.name(), "record has no key (user id)");
+            reject(user, bytes, RejectReason.MISSING_ID, "record has no key (user id)");
             return;
         }
         if (bytes == null) {
             return; // a tombstone on an event stream carries nothing to apply
         }
-        InteractionEvent event;
-        try {
-            event =
-                    Topics.INTERACTIONS
-                            .valueSerde()
-                            .deserializer()
-                            .deserialize(Topics.INTERACTIONS.name(), bytes);
-        } catch (SerializationException e) {
-            String reason =
-                    e.getMessage() != null && e.getMessage().contains("fingerprint")
-                            ? RejectReason.UNKNOWN_SCHEMA_VERSION.name()
-                            : RejectReason.UNDECODABLE.name();
-            reject(user, bytes, reason, e.getMessage());
+        RecordDecoder.Result<InteractionEvent> decoded = EVENT_DECODER.decode(bytes);
+        if (decoded instanceof RecordDecoder.Failed<InteractionEvent> failed) {
+            reject(user, bytes, RejectReason.of(failed.reason()), failed.explanation());
             return;
         }
+        InteractionEvent event = ((RecordDecoder.Decoded<InteractionEvent>) decoded).value();
         if (!user.equals(event.getUserId())) {
             reject(
                     user,
                     bytes,
-                    RejectReason.KEY_MISMATCH.name(),
+                    RejectReason.KEY_MISMATCH,
                     "record key '" + user + "' differs from userId '" + event.getUserId() + "'");
             return;
         }
         if (event.getItemId() == null || event.getItemId().isBlank()) {
-            reject(user, bytes, HistoryReject.MISSING_ITEM_ID.name(), "itemId is blank");
+            reject(user, bytes, RejectReason.MISSING_ITEM_ID, "itemId is blank");
             return;
         }
         long now = context.currentSystemTimeMs();
@@ -128,7 +115,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
             reject(
                     user,
                     bytes,
-                    HistoryReject.FUTURE_EVENT.name(),
+                    RejectReason.FUTURE_EVENT,
                     "event time "
                             + event.getEventTime()
                             + " is more than "
@@ -178,7 +165,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
             reject(
                     user,
                     raw,
-                    HistoryReject.TOO_LATE.name(),
+                    RejectReason.TOO_LATE,
                     "event time "
                             + Instant.ofEpochMilli(item.getEventTime())
                             + " is more than "
@@ -286,7 +273,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
                     reject(
                             kv.key,
                             bytes(p.getRaw()),
-                            HistoryReject.SID_TIMEOUT.name(),
+                            RejectReason.SID_TIMEOUT,
                             "item "
                                     + p.getItemId()
                                     + " got no SID within "
@@ -303,17 +290,13 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
         }
     }
 
-    private void reject(String user, byte[] bytes, String reason, String explanation) {
-        var metadata = context.recordMetadata().orElse(null);
+    private void reject(String user, byte[] bytes, RejectReason reason, String explanation) {
         var letter =
                 DeadLetters.of(
-                        metadata != null && Topics.INTERACTIONS.name().equals(metadata.topic())
-                                ? metadata
-                                : null,
-                        Topics.INTERACTIONS.name(),
+                        SourceProvenance.of(context, Topics.INTERACTIONS.name()),
                         user,
                         bytes,
-                        reason,
+                        reason.name(),
                         explanation,
                         settings.applicationId(),
                         Instant.ofEpochMilli(context.currentSystemTimeMs()));

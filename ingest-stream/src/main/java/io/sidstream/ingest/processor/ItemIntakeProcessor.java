@@ -1,7 +1,8 @@
 package io.sidstream.ingest.processor;
 
-import io.sidstream.ingest.errors.DeadLetters;
+import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.errors.RejectReason;
+import io.sidstream.ingest.errors.SourceProvenance;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
@@ -10,13 +11,13 @@ import io.sidstream.ingest.v1.PendingItem;
 import io.sidstream.ingest.v1.PrefixCommand;
 import io.sidstream.ingest.v1.PrefixCommandType;
 import io.sidstream.ingest.v1.SidConfirmation;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelException;
+import io.sidstream.model.bundle.ModelException;
+import io.sidstream.platform.errors.DeadLetters;
+import io.sidstream.platform.errors.RecordDecoder;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.sid.ItemContent;
 import io.sidstream.sid.SidAssigner;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -50,6 +51,7 @@ import java.util.List;
  */
 public final class ItemIntakeProcessor
         implements Processor<String, IntakeEvent, String, IntakeOutput> {
+    private static final RecordDecoder<ItemEvent> ITEM_DECODER = RecordDecoder.of(Topics.ITEMS);
     private static final Logger LOG = LoggerFactory.getLogger(ItemIntakeProcessor.class);
 
     private final SidAssigner assigner;
@@ -102,21 +104,12 @@ public final class ItemIntakeProcessor
             delist(key);
             return;
         }
-        ItemEvent event;
-        try {
-            event =
-                    Topics.ITEMS
-                            .valueSerde()
-                            .deserializer()
-                            .deserialize(Topics.ITEMS.name(), bytes);
-        } catch (SerializationException e) {
-            RejectReason reason =
-                    e.getMessage() != null && e.getMessage().contains("fingerprint")
-                            ? RejectReason.UNKNOWN_SCHEMA_VERSION
-                            : RejectReason.UNDECODABLE;
-            reject(key, bytes, reason, e.getMessage());
+        RecordDecoder.Result<ItemEvent> decoded = ITEM_DECODER.decode(bytes);
+        if (decoded instanceof RecordDecoder.Failed<ItemEvent> failed) {
+            reject(key, bytes, RejectReason.of(failed.reason()), failed.explanation());
             return;
         }
+        ItemEvent event = ((RecordDecoder.Decoded<ItemEvent>) decoded).value();
         ItemValidator.Result result = validator.validate(key, event);
         if (result instanceof ItemValidator.Invalid invalid) {
             reject(key, bytes, invalid.reason(), invalid.explanation());
@@ -286,15 +279,9 @@ public final class ItemIntakeProcessor
 
     private void reject(String key, byte[] bytes, RejectReason reason, String explanation) {
         metrics.deadLetter(reason);
-        var metadata = context.recordMetadata().orElse(null);
         var deadLetter =
                 DeadLetters.of(
-                        metadata != null
-                                        && metadata.topic() != null
-                                        && metadata.topic().equals(Topics.ITEMS.name())
-                                ? metadata
-                                : null,
-                        Topics.ITEMS.name(),
+                        SourceProvenance.of(context, Topics.ITEMS.name()),
                         key,
                         bytes,
                         reason.name(),

@@ -1,6 +1,6 @@
 package io.sidstream.ingest.processor;
 
-import io.sidstream.schemas.Topics;
+import io.sidstream.contracts.Topics;
 import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.processor.api.Processor;

@@ -1,11 +1,11 @@
 package io.sidstream.ingest.store;
 
+import io.sidstream.contracts.serde.AvroSerdes;
 import io.sidstream.ingest.v1.HistoryState;
 import io.sidstream.ingest.v1.ItemState;
 import io.sidstream.ingest.v1.PendingInteractions;
 import io.sidstream.ingest.v1.PendingItem;
 import io.sidstream.ingest.v1.PrefixSlots;
-import io.sidstream.schemas.serde.AvroSerdes;
 import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.state.KeyValueStore;

@@ -1,5 +1,7 @@
 package io.sidstream.ingest.topology;
 
+import io.sidstream.contracts.Topics;
+import io.sidstream.contracts.serde.AvroSerdes;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.processor.CollisionProcessor;
 import io.sidstream.ingest.processor.IntakeEvent;
@@ -8,8 +10,6 @@ import io.sidstream.ingest.processor.ItemIntakeProcessor;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.PrefixCommand;
 import io.sidstream.ingest.v1.SidConfirmation;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.serde.AvroSerdes;
 import io.sidstream.sid.SidAssigner;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;

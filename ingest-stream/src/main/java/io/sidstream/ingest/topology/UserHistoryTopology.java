@@ -1,10 +1,10 @@
 package io.sidstream.ingest.topology;
 
+import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.processor.HistoryOutput;
 import io.sidstream.ingest.processor.HistoryProcessor;
 import io.sidstream.ingest.processor.ItemSidIndexUpdater;
 import io.sidstream.ingest.store.IngestStores;
-import io.sidstream.schemas.Topics;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;

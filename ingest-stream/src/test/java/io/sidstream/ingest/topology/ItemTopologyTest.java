@@ -1,13 +1,13 @@
 package io.sidstream.ingest.topology;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sidstream.contracts.Topics;
+import io.sidstream.contracts.serde.AvroSerdes;
 import io.sidstream.ingest.errors.RejectReason;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.ItemState;
-import io.sidstream.schemas.Topics;
-import io.sidstream.schemas.bundle.ModelBundle;
-import io.sidstream.schemas.serde.AvroSerdes;
+import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;

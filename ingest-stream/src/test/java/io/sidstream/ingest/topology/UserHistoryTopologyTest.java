@@ -1,6 +1,6 @@
 package io.sidstream.ingest.topology;
 
-import io.sidstream.schemas.Topics;
+import io.sidstream.contracts.Topics;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;

@@ -1,5 +1,6 @@
 package io.sidstream.testkit.kafka;
 
+import io.sidstream.localkafka.KafkaCluster;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 

@@ -1,5 +1,7 @@
 package io.sidstream.testkit.kafka;
 
+import io.sidstream.localkafka.EmbeddedKraftCluster;
+import io.sidstream.localkafka.KafkaCluster;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;

@@ -1,5 +1,6 @@
 package io.sidstream.testkit.kafka;
 
+import io.sidstream.localkafka.KafkaCluster;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;

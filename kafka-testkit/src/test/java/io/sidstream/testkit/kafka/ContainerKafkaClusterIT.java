@@ -1,5 +1,6 @@
 package io.sidstream.testkit.kafka;
 
+import io.sidstream.localkafka.KafkaCluster;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,5 +1,6 @@
 package io.sidstream.testkit.kafka;
 
+import io.sidstream.localkafka.EmbeddedKraftCluster;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;

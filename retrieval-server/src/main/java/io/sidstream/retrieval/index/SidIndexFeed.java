@@ -1,7 +1,7 @@
 package io.sidstream.retrieval.index;
 
+import io.sidstream.contracts.Topics;
 import io.sidstream.retrieval.beam.SidTrie;
-import io.sidstream.schemas.Topics;
 import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -1,8 +1,8 @@
 package io.sidstream.retrieval.onnx;
 
+import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.retrieval.beam.LogitsFn;
 import io.sidstream.retrieval.beam.TokenLayout;
-import io.sidstream.schemas.bundle.BundleManifest;
 
 /** The ONNX decoder as beam search sees it: encode histories once, one graph call per level. */
 public final class DecoderLogits implements LogitsFn {

@@ -2,7 +2,8 @@ package io.sidstream.retrieval.onnx;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sidstream.schemas.bundle.ModelBundle;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.onnx.ExecutionProvider;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -4,10 +4,12 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.sidstream.schemas.bundle.BundleException;
-import io.sidstream.schemas.bundle.BundleManifest;
-import io.sidstream.schemas.bundle.ModelBundle;
-import io.sidstream.schemas.bundle.ModelException;
+import io.sidstream.model.bundle.BundleException;
+import io.sidstream.model.bundle.BundleManifest;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.bundle.ModelException;
+import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.model.onnx.OrtSessions;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -62,16 +64,16 @@ public final class DecoderSession implements AutoCloseable {
     public static DecoderSession open(
             ModelBundle bundle, ExecutionProvider provider, int intraOpThreads) {
         BundleManifest.Decoder spec = bundle.manifest().decoder();
-        SessionFactory.Opened encode =
-                SessionFactory.open(
+        OrtSessions.Opened encode =
+                OrtSessions.DEFAULT.open(
                         bundle.file(spec.encodeHistoryFile()), provider, intraOpThreads);
         // The step graph follows wherever the history graph landed, so caches never cross devices.
         ExecutionProvider stepProvider =
                 encode.provider().equals("cuda") ? ExecutionProvider.CUDA : ExecutionProvider.CPU;
-        SessionFactory.Opened step;
+        OrtSessions.Opened step;
         try {
             step =
-                    SessionFactory.open(
+                    OrtSessions.DEFAULT.open(
                             bundle.file(spec.decodeStepFile()), stepProvider, intraOpThreads);
         } catch (RuntimeException e) {
             closeQuietly(encode.session());

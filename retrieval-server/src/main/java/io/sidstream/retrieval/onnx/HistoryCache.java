@@ -3,7 +3,7 @@ package io.sidstream.retrieval.onnx;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.sidstream.schemas.bundle.ModelException;
+import io.sidstream.model.bundle.ModelException;
 
 /**
  * The per-layer keys and values of a batch of encoded histories: computed once per request batch by

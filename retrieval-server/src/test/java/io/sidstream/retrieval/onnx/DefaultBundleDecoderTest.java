@@ -1,8 +1,9 @@
 package io.sidstream.retrieval.onnx;
 
-import io.sidstream.schemas.bundle.BundleException;
-import io.sidstream.schemas.bundle.ModelBundle;
-import io.sidstream.schemas.bundle.ModelException;
+import io.sidstream.model.bundle.BundleException;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.bundle.ModelException;
+import io.sidstream.model.onnx.ExecutionProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,12 +2,13 @@ package io.sidstream.retrieval.onnx;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
-import io.sidstream.schemas.bundle.ModelBundle;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

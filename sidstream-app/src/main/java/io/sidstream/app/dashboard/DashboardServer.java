@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.sidstream.schemas.runtime.HttpResponses;
+import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.schemas.v1.Candidate;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.Recommendations;

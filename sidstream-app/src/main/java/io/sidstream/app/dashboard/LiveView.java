@@ -1,7 +1,7 @@
 package io.sidstream.app.dashboard;
 
-import io.sidstream.schemas.TopicSpec;
-import io.sidstream.schemas.Topics;
+import io.sidstream.contracts.TopicSpec;
+import io.sidstream.contracts.Topics;
 import io.sidstream.schemas.v1.Candidate;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.InteractionEvent;

@@ -1,6 +1,6 @@
 package io.sidstream.app.dashboard;
 
-import io.sidstream.schemas.Topics;
+import io.sidstream.contracts.Topics;
 import io.sidstream.schemas.v1.Candidate;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;

@@ -1,0 +1,100 @@
+package io.sidstream.contracts.serde;
+
+import io.sidstream.contracts.ReleasedSchemas;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * Avro single-object encoding: the 2-byte marker {@code C3 01}, the writer schema's 8-byte
+ * CRC-64-AVRO fingerprint, then the Avro binary body. Readers resolve the fingerprint in a schema
+ * store that holds the current schema and every released one, so no registry server is needed.
+ */
+public final class SingleObjectWireFormat<T extends SpecificRecord> implements WireFormat<T> {
+    private final Class<T> type;
+    private final BinaryMessageEncoder<T> encoder;
+    private final BinaryMessageDecoder<T> decoder;
+
+    /** A format for a generated record class; the writer schema is the class's schema. */
+    public SingleObjectWireFormat(Class<T> type) {
+        this.type = type;
+        TrustedPackages.ensureTrusted();
+        SpecificData model = SpecificData.getForClass(type);
+        Schema current = model.getSchema(type);
+        SchemaStore.Cache store = new SchemaStore.Cache();
+        store.addSchema(current);
+        for (Schema released : ReleasedSchemas.versionsOf(current.getFullName())) {
+            store.addSchema(released);
+        }
+        this.encoder = new BinaryMessageEncoder<>(model, current);
+        this.decoder = new BinaryMessageDecoder<>(model, current, store);
+    }
+
+    @Override
+    public Class<T> type() {
+        return type;
+    }
+
+    @Override
+    public byte[] encode(T record) {
+        try {
+            return encoder.encode(record).array();
+        } catch (IOException | AvroRuntimeException | NullPointerException e) {
+            throw new SerializationException(
+                    "cannot encode " + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public T decode(byte[] bytes) {
+        try {
+            return decoder.decode(bytes);
+        } catch (MissingSchemaException e) {
+            throw new UnknownSchemaException(
+                    "no known "
+                            + type.getSimpleName()
+                            + " schema has the fingerprint in this record's header "
+                            + fingerprintHex(bytes)
+                            + " (written by a newer or foreign producer?)",
+                    e);
+        } catch (BadHeaderException e) {
+            throw new SerializationException(
+                    "not an Avro single-object encoded "
+                            + type.getSimpleName()
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException(
+                    "corrupt or truncated " + type.getSimpleName() + " record: " + e, e);
+        }
+    }
+
+    /** The fingerprint of this format's current writer schema. */
+    public long fingerprint() {
+        return SchemaNormalization.parsingFingerprint64(
+                SpecificData.getForClass(type).getSchema(type));
+    }
+
+    private static String fingerprintHex(byte[] bytes) {
+        if (bytes.length < 10) {
+            return "<missing>";
+        }
+        StringBuilder hex = new StringBuilder();
+        for (byte b : Arrays.copyOfRange(bytes, 2, 10)) {
+            hex.append(String.format("%02x", b));
+        }
+        return hex.toString();
+    }
+}

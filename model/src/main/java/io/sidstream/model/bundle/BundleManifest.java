@@ -1,0 +1,74 @@
+package io.sidstream.model.bundle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code manifest.json} of a model bundle, as specified in {@code training/CONTRACT.md}.
+ * Validation of its consistency lives in {@link ModelBundle#load}.
+ *
+ * @param format bundle format id, {@value ModelBundle#FORMAT}
+ * @param bundleVersion opaque version; recorded on every SID and recommendation it produced
+ * @param createdAt ISO-8601 creation time
+ * @param embedding the content embedding the RQ-VAE was trained on
+ * @param sid shape of the Semantic IDs
+ * @param tokens how SID codes map to decoder tokens
+ * @param encoder the RQ-VAE encoder graph
+ * @param decoder the two decoder graphs
+ * @param parityFile file with parity vectors (inputs + expected outputs)
+ * @param itemSidsFile file with the SIDs the trainer assigned to its catalog
+ * @param files every file of the bundle with its SHA-256 and size
+ * @param metrics training and evaluation figures (free-form JSON)
+ */
+public record BundleManifest(
+        String format,
+        String bundleVersion,
+        String createdAt,
+        Embedding embedding,
+        Sid sid,
+        Tokens tokens,
+        Encoder encoder,
+        Decoder decoder,
+        String parityFile,
+        String itemSidsFile,
+        Map<String, FileEntry> files,
+        JsonNode metrics) {
+
+    /** The embedding model the bundle expects; a different one is a fatal mismatch. */
+    public record Embedding(String modelId, int dim, boolean normalized, String text) {}
+
+    /** L semantic levels of K codes each, plus a collision level of {@code collisionCodes}. */
+    public record Sid(int levels, int codebookSize, int collisionCodes) {}
+
+    /** The decoder's level-offset token vocabulary. */
+    public record Tokens(
+            int pad,
+            int bos,
+            List<Integer> levelOffsets,
+            int collisionOffset,
+            int collisionCodes,
+            int vocabSize,
+            int tokensPerItem) {}
+
+    /** The RQ-VAE encoder graph and the shapes it must have. */
+    public record Encoder(
+            String file, int embeddingDim, int latentDim, int levels, int codebookSize) {}
+
+    /** The encode-history and decode-step graphs and the shapes they must have. */
+    public record Decoder(
+            String encodeHistoryFile,
+            String decodeStepFile,
+            int levels,
+            int codebookSize,
+            int vocabSize,
+            int layers,
+            int heads,
+            int headDim,
+            int dModel,
+            int maxHistoryItems) {}
+
+    /** Checksum and size of one bundle file. */
+    public record FileEntry(String sha256, long bytes) {}
+}

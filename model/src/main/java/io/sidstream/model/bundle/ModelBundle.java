@@ -1,0 +1,277 @@
+package io.sidstream.model.bundle;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A verified model bundle on disk: a directory holding {@code manifest.json}, the ONNX graphs of
+ * the RQ-VAE encoder and the SID decoder, parity vectors and the trainer's item SIDs.
+ *
+ * <p>{@link #load} checks every file's SHA-256 and size, and that the encoder, decoder, token
+ * layout and SID shape agree with each other; it reports every problem at once in a {@link
+ * BundleException}. Immutable and thread-safe; holds no native resources (sessions over its files
+ * are opened by the modules that run them).
+ */
+public final class ModelBundle {
+    /** The only manifest format this version reads. */
+    public static final String FORMAT = "sidstream-bundle/1";
+
+    /** The default bundle's location relative to the repository root. */
+    public static final Path DEFAULT_DIRECTORY = Path.of("models", "default");
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final Path directory;
+    private final BundleManifest manifest;
+
+    private ModelBundle(Path directory, BundleManifest manifest) {
+        this.directory = directory;
+        this.manifest = manifest;
+    }
+
+    /** Reads and verifies the bundle in {@code directory}. */
+    public static ModelBundle load(Path directory) {
+        Path manifestFile = directory.resolve("manifest.json");
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new BundleException(directory, List.of("no manifest.json in " + directory));
+        }
+        BundleManifest manifest;
+        try {
+            manifest = JSON.readValue(manifestFile.toFile(), BundleManifest.class);
+        } catch (IOException e) {
+            throw new BundleException(
+                    directory, List.of("manifest.json is not valid: " + e.getMessage()));
+        }
+        List<String> problems = new ArrayList<>();
+        checkStructure(manifest, problems);
+        if (problems.isEmpty()) {
+            checkConsistency(manifest, problems);
+            checkFiles(directory, manifest, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new BundleException(directory, problems);
+        }
+        return new ModelBundle(directory, manifest);
+    }
+
+    /** The bundle's directory. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The parsed manifest. */
+    public BundleManifest manifest() {
+        return manifest;
+    }
+
+    /** The bundle version recorded on SIDs and recommendations. */
+    public String version() {
+        return manifest.bundleVersion();
+    }
+
+    /** Path of a file listed in the manifest. */
+    public Path file(String name) {
+        if (!manifest.files().containsKey(name)) {
+            throw new IllegalArgumentException(
+                    name
+                            + " is not a file of bundle "
+                            + version()
+                            + "; files: "
+                            + manifest.files().keySet());
+        }
+        return directory.resolve(name);
+    }
+
+    /**
+     * The SIDs the trainer assigned to its catalog ({@code itemSidsFile}: {@code item_id<TAB>c1 ...
+     * cL collision}), in file order. For evaluation, parity and test fixtures; live SIDs come from
+     * ingest-stream.
+     */
+    public Map<String, List<Integer>> trainerItemSids() {
+        Map<String, List<Integer>> sids = new java.util.LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(file(manifest.itemSidsFile()))) {
+                String[] parts = line.split("\t");
+                sids.put(
+                        parts[0],
+                        java.util.Arrays.stream(parts[1].split(" "))
+                                .map(Integer::valueOf)
+                                .toList());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(
+                    "cannot read " + manifest.itemSidsFile() + " of " + this, e);
+        }
+        return sids;
+    }
+
+    private static void checkStructure(BundleManifest m, List<String> problems) {
+        if (!FORMAT.equals(m.format())) {
+            problems.add("format is '" + m.format() + "', this version reads '" + FORMAT + "'");
+        }
+        require(m.bundleVersion(), "bundleVersion", problems);
+        require(m.embedding(), "embedding", problems);
+        require(m.sid(), "sid", problems);
+        require(m.tokens(), "tokens", problems);
+        require(m.encoder(), "encoder", problems);
+        require(m.decoder(), "decoder", problems);
+        require(m.files(), "files", problems);
+        if (m.tokens() != null) {
+            require(m.tokens().levelOffsets(), "tokens.levelOffsets", problems);
+        }
+    }
+
+    private static void checkConsistency(BundleManifest m, List<String> problems) {
+        int levels = m.sid().levels();
+        int k = m.sid().codebookSize();
+        if (levels < 1 || k < 2) {
+            problems.add("sid needs levels >= 1 and codebookSize >= 2, got " + m.sid());
+        }
+        agree("encoder.levels", m.encoder().levels(), "sid.levels", levels, problems);
+        agree("decoder.levels", m.decoder().levels(), "sid.levels", levels, problems);
+        agree("encoder.codebookSize", m.encoder().codebookSize(), "sid.codebookSize", k, problems);
+        agree("decoder.codebookSize", m.decoder().codebookSize(), "sid.codebookSize", k, problems);
+        agree(
+                "encoder.embeddingDim",
+                m.encoder().embeddingDim(),
+                "embedding.dim",
+                m.embedding().dim(),
+                problems);
+        BundleManifest.Tokens t = m.tokens();
+        agree(
+                "decoder.vocabSize",
+                m.decoder().vocabSize(),
+                "tokens.vocabSize",
+                t.vocabSize(),
+                problems);
+        agree("tokens.levelOffsets size", t.levelOffsets().size(), "sid.levels", levels, problems);
+        agree("tokens.tokensPerItem", t.tokensPerItem(), "sid.levels + 1", levels + 1, problems);
+        agree(
+                "tokens.collisionCodes",
+                t.collisionCodes(),
+                "sid.collisionCodes",
+                m.sid().collisionCodes(),
+                problems);
+        // Code ranges of levels, collision codes and specials must tile the vocabulary exactly.
+        int next = Math.max(t.pad(), t.bos()) + 1;
+        for (int l = 0; l < t.levelOffsets().size(); l++) {
+            agree(
+                    "tokens.levelOffsets[" + l + "]",
+                    t.levelOffsets().get(l),
+                    "expected",
+                    next,
+                    problems);
+            next += k;
+        }
+        agree("tokens.collisionOffset", t.collisionOffset(), "expected", next, problems);
+        agree("tokens.vocabSize", t.vocabSize(), "expected", next + t.collisionCodes(), problems);
+        if (m.decoder().heads() * m.decoder().headDim() != m.decoder().dModel()) {
+            problems.add("decoder.heads * decoder.headDim != decoder.dModel: " + m.decoder());
+        }
+        for (String listed :
+                List.of(
+                        m.encoder().file(),
+                        m.decoder().encodeHistoryFile(),
+                        m.decoder().decodeStepFile())) {
+            if (!m.files().containsKey(listed)) {
+                problems.add(listed + " is used but not listed (with its checksum) in files");
+            }
+        }
+    }
+
+    private static void checkFiles(Path dir, BundleManifest m, List<String> problems) {
+        for (Map.Entry<String, BundleManifest.FileEntry> e : m.files().entrySet()) {
+            Path file = dir.resolve(e.getKey()).normalize();
+            if (!file.startsWith(dir.normalize())) {
+                problems.add(e.getKey() + " points outside the bundle");
+                continue;
+            }
+            if (!Files.isRegularFile(file)) {
+                problems.add(e.getKey() + " is listed but missing");
+                continue;
+            }
+            try {
+                long size = Files.size(file);
+                if (size != e.getValue().bytes()) {
+                    problems.add(
+                            e.getKey()
+                                    + " has "
+                                    + size
+                                    + " bytes, manifest says "
+                                    + e.getValue().bytes());
+                    continue;
+                }
+                String actual = sha256(file);
+                if (!actual.equalsIgnoreCase(e.getValue().sha256())) {
+                    problems.add(
+                            e.getKey()
+                                    + " has sha256 "
+                                    + actual
+                                    + ", manifest says "
+                                    + e.getValue().sha256());
+                }
+            } catch (IOException ex) {
+                problems.add(e.getKey() + " cannot be read: " + ex.getMessage());
+            }
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM lacks SHA-256", e);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static void require(Object value, String name, List<String> problems) {
+        if (value == null) {
+            problems.add("manifest lacks " + name);
+        }
+    }
+
+    private static void agree(String a, int va, String b, int vb, List<String> problems) {
+        if (va != vb) {
+            problems.add(a + " = " + va + " but " + b + " = " + vb);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ModelBundle[" + version() + " at " + directory + "]";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelBundle b
+                && b.directory.equals(directory)
+                && Objects.equals(b.version(), version());
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(directory, version());
+    }
+}

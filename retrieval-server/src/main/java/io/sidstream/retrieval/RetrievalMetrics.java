@@ -1,0 +1,103 @@
+package io.sidstream.retrieval;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sidstream.retrieval.beam.LogitsFn;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Meters of retrieval: {@code sidstream.retrieval.requests{source}} (kafka/http), {@code
+ * sidstream.retrieval.dlq{reason}}, {@code sidstream.retrieval.batch.size}, {@code
+ * sidstream.retrieval.beam.width}, {@code sidstream.retrieval.request.latency} (queued ->
+ * answered), {@code sidstream.retrieval.search.latency} (one batched search), {@code
+ * sidstream.retrieval.model.latency{call=encode|step}} (decoder calls).
+ */
+public final class RetrievalMetrics {
+    private final MeterRegistry registry;
+    private final DistributionSummary batchSize;
+    private final DistributionSummary beamWidth;
+    private final Timer requestLatency;
+    private final Timer searchLatency;
+    private final Timer encodeLatency;
+    private final Timer stepLatency;
+
+    public RetrievalMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.batchSize =
+                DistributionSummary.builder("sidstream.retrieval.batch.size").register(registry);
+        this.beamWidth =
+                DistributionSummary.builder("sidstream.retrieval.beam.width").register(registry);
+        this.requestLatency = timer("sidstream.retrieval.request.latency", null);
+        this.searchLatency = timer("sidstream.retrieval.search.latency", null);
+        this.encodeLatency = timer("sidstream.retrieval.model.latency", "encode");
+        this.stepLatency = timer("sidstream.retrieval.model.latency", "step");
+    }
+
+    private Timer timer(String name, String call) {
+        Timer.Builder b =
+                Timer.builder(name).publishPercentiles(0.5, 0.99).publishPercentileHistogram();
+        if (call != null) {
+            b.tag("call", call);
+        }
+        return b.register(registry);
+    }
+
+    /** A request entered the batch queue. */
+    public void submitted(int beamWidth) {
+        this.beamWidth.record(beamWidth);
+    }
+
+    /** A batch of {@code size} requests was searched in {@code nanos}. */
+    public void searched(int size, long nanos) {
+        batchSize.record(size);
+        searchLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A request was answered {@code nanos} after it was queued. */
+    public void answered(long nanos) {
+        requestLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void request(String source) {
+        registry.counter("sidstream.retrieval.requests", "source", source).increment();
+    }
+
+    public void deadLetter(String reason) {
+        registry.counter("sidstream.retrieval.dlq", "reason", reason).increment();
+    }
+
+    /** Wraps a model so every encode and step call is timed. */
+    public LogitsFn timed(LogitsFn model) {
+        return new LogitsFn() {
+            @Override
+            public int codebookSize() {
+                return model.codebookSize();
+            }
+
+            @Override
+            public Encoded encode(long[][] historyTokens) {
+                long t0 = System.nanoTime();
+                Encoded inner = model.encode(historyTokens);
+                encodeLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+                return new Encoded() {
+                    @Override
+                    public float[] step(long[] beamTokens, int beams, int steps) {
+                        long s0 = System.nanoTime();
+                        try {
+                            return inner.step(beamTokens, beams, steps);
+                        } finally {
+                            stepLatency.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
+                        }
+                    }
+
+                    @Override
+                    public void close() {
+                        inner.close();
+                    }
+                };
+            }
+        };
+    }
+}

@@ -1,0 +1,176 @@
+package io.sidstream.retrieval.request;
+
+import io.sidstream.retrieval.beam.BeamRequest;
+import io.sidstream.retrieval.beam.BeamResult;
+import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.retrieval.http.IngestHistoryClient;
+import io.sidstream.schemas.v1.Candidate;
+import io.sidstream.schemas.v1.HistoryEntry;
+import io.sidstream.schemas.v1.Recommendations;
+import io.sidstream.schemas.v1.RetrievalRequest;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Checks requests against the server's limits and the SID shape; builds results. */
+public final class RequestTranslator {
+    private final int levels;
+    private final int codebookSize;
+    private final int defaultBeam;
+    private final int maxBeam;
+    private final int maxK;
+
+    private final IngestHistoryClient histories;
+
+    public RequestTranslator(
+            int levels,
+            int codebookSize,
+            int defaultBeam,
+            int maxBeam,
+            int maxK,
+            IngestHistoryClient histories) {
+        this.histories = histories;
+        this.levels = levels;
+        this.codebookSize = codebookSize;
+        this.defaultBeam = defaultBeam;
+        this.maxBeam = maxBeam;
+        this.maxK = maxK;
+    }
+
+    /**
+     * A beam request for a topic request; throws {@link InvalidRequestException} with all problems.
+     */
+    public BeamRequest toBeamRequest(RetrievalRequest request) {
+        List<int[]> history = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        if (request.getHistory() == null) {
+            if (!request.getLookupHistory()) {
+                throw new InvalidRequestException(
+                        "history is null and lookupHistory is false: nothing to decode from");
+            }
+            IngestHistoryClient.History stored = histories.history(request.getUserId());
+            history.addAll(stored.sids());
+            seen.addAll(stored.itemIds());
+        } else {
+            for (HistoryEntry entry : request.getHistory()) {
+                history.add(entry.getSid().stream().mapToInt(Integer::intValue).toArray());
+                seen.add(entry.getItemId());
+            }
+        }
+        return build(
+                history,
+                request.getBeamWidth(),
+                request.getNumCandidates(),
+                request.getExcludeSeen() ? seen : Set.of(),
+                toArrays(request.getIncludePrefixes()),
+                toArrays(request.getExcludePrefixes()));
+    }
+
+    /** Validates and builds; {@code beamWidth} null means the server default. */
+    public BeamRequest build(
+            List<int[]> history,
+            Integer beamWidth,
+            int k,
+            Set<String> exclude,
+            List<int[]> include,
+            List<int[]> excludePrefixes) {
+        List<String> problems = new ArrayList<>();
+        int beam = beamWidth == null ? defaultBeam : beamWidth;
+        if (beam < 1 || beam > maxBeam) {
+            problems.add("beamWidth " + beam + " is outside [1, " + maxBeam + "]");
+        }
+        if (k < 1 || k > maxK) {
+            problems.add("numCandidates " + k + " is outside [1, " + maxK + "]");
+        }
+        for (int[] sid : history) {
+            if (sid.length != levels + 1) {
+                problems.add("history SID of length " + sid.length + ", expected " + (levels + 1));
+                break;
+            }
+            for (int l = 0; l < levels; l++) {
+                if (sid[l] < 0 || sid[l] >= codebookSize) {
+                    problems.add(
+                            "history code "
+                                    + sid[l]
+                                    + " at level "
+                                    + l
+                                    + " is outside [0, "
+                                    + codebookSize
+                                    + ")");
+                    break;
+                }
+            }
+        }
+        for (int[] p : include) {
+            if (p.length == 0 || p.length > levels) {
+                problems.add("include prefix of length " + p.length + " (1.." + levels + ")");
+            }
+        }
+        for (int[] p : excludePrefixes) {
+            if (p.length == 0 || p.length > levels) {
+                problems.add("exclude prefix of length " + p.length + " (1.." + levels + ")");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidRequestException(String.join("; ", problems));
+        }
+        return new BeamRequest(history, beam, k, exclude, include, excludePrefixes);
+    }
+
+    /** The stored history of a user, from ingest-stream. */
+    public IngestHistoryClient.History storedHistory(String userId) {
+        return histories.history(userId);
+    }
+
+    /** The SIDs of live items named by id; unknown ids are an error. */
+    public List<int[]> historyOfItems(List<String> itemIds, SidTrie trie) {
+        List<int[]> history = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
+        for (String id : itemIds) {
+            int[] sid = trie.sidOf(id);
+            if (sid == null) {
+                unknown.add(id);
+            } else {
+                history.add(sid);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new InvalidRequestException("items without a SID: " + unknown);
+        }
+        return history;
+    }
+
+    /** The topic record of a result. */
+    public static Recommendations toRecord(
+            String requestId,
+            String userId,
+            BeamResult result,
+            String modelVersion,
+            Instant requestedAt,
+            Instant receivedAt) {
+        List<Candidate> candidates = new ArrayList<>();
+        for (BeamResult.Candidate c : result.candidates()) {
+            candidates.add(new Candidate(c.itemId(), c.sid(), c.score()));
+        }
+        return Recommendations.newBuilder()
+                .setRequestId(requestId)
+                .setUserId(userId)
+                .setCandidates(candidates)
+                .setExhausted(result.exhausted())
+                .setModelVersion(modelVersion)
+                .setIndexVersion(result.indexVersion())
+                .setRequestedAt(requestedAt)
+                .setReceivedAt(receivedAt)
+                .setCompletedAt(Instant.now())
+                .build();
+    }
+
+    private static List<int[]> toArrays(List<List<Integer>> prefixes) {
+        return prefixes.stream()
+                .map(p -> p.stream().mapToInt(Integer::intValue).toArray())
+                .toList();
+    }
+}
