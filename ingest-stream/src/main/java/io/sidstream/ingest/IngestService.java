@@ -12,6 +12,7 @@ import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.SidstreamException;
 import io.sidstream.platform.kafka.TopicAdmin;
+import io.sidstream.sid.SemanticEncoder;
 import io.sidstream.sid.SidAssigner;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -52,14 +53,14 @@ public final class IngestService implements AutoCloseable {
                     Topics.INTERACTIONS_DLQ,
                     Topics.RETRIEVAL_REQUESTS);
 
-    private final SidAssigner assigner;
+    private final SemanticEncoder assigner;
     private final KafkaStreams streams;
     private final IngestHttpServer http;
     private final ItemMetrics metrics;
     private final boolean leaveGroupOnClose;
 
     private IngestService(
-            SidAssigner assigner,
+            SemanticEncoder assigner,
             KafkaStreams streams,
             IngestHttpServer http,
             ItemMetrics metrics,
@@ -136,7 +137,7 @@ public final class IngestService implements AutoCloseable {
     }
 
     /** SID assignment and user histories in one Kafka Streams application. */
-    static Topology topology(IngestConfig config, SidAssigner assigner, ItemMetrics metrics) {
+    static Topology topology(IngestConfig config, SemanticEncoder assigner, ItemMetrics metrics) {
         StreamsBuilder builder = new StreamsBuilder();
         ItemTopology.addTo(builder, config.itemSettings(), assigner, metrics);
         UserHistoryTopology.addTo(builder, config.history());
@@ -218,7 +219,10 @@ public final class IngestService implements AutoCloseable {
     }
 
     private static void closeAll(
-            SidAssigner assigner, KafkaStreams streams, IngestHttpServer http, boolean leaveGroup) {
+            SemanticEncoder assigner,
+            KafkaStreams streams,
+            IngestHttpServer http,
+            boolean leaveGroup) {
         if (http != null) {
             http.close();
         }

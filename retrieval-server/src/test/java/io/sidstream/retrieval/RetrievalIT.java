@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sidstream.contracts.Topics;
 import io.sidstream.localkafka.KafkaCluster;
 import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.ItemSid;
@@ -197,18 +198,7 @@ class RetrievalIT {
     }
 
     private static JsonNode post(RetrievalService service, String body) throws Exception {
-        HttpResponse<String> response =
-                HttpClient.newHttpClient()
-                        .send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://localhost:"
-                                                                + service.httpPort()
-                                                                + "/recommendations"))
-                                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(response.body());
+        return new RetrievalClient("http://localhost:" + service.httpPort()).post(body).body();
     }
 
     private static <V> V firstValue(

@@ -6,22 +6,16 @@ import io.sidstream.sid.embed.SentenceEmbedder;
 import io.sidstream.sid.onnx.EncodedBatch;
 import io.sidstream.sid.onnx.RqVaeEncoder;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The model-facing API of SID assignment: item content in, L semantic codes out, through the
- * bundle's sentence encoder (for text) and RQ-VAE encoder. Collision codes are not its business:
- * they depend on which other items are live and are decided by ingest-stream.
+ * The ONNX {@link SemanticEncoder}: text through the bundle's sentence encoder, then every vector
+ * through its RQ-VAE encoder.
  *
  * <p>Load once per process and share: thread-safe. Owns native ONNX Runtime sessions; close it.
  */
-public final class SidAssigner implements AutoCloseable {
+public final class SidAssigner implements SemanticEncoder {
     private final ModelBundle bundle;
     private final SentenceEmbedder embedder;
     private final RqVaeEncoder encoder;
@@ -65,26 +59,31 @@ public final class SidAssigner implements AutoCloseable {
     }
 
     /** The bundle version stamped on every SID. */
+    @Override
     public String modelVersion() {
         return bundle.version();
     }
 
     /** Semantic levels L. */
+    @Override
     public int levels() {
         return encoder.levels();
     }
 
     /** Codes per level K. */
+    @Override
     public int codebookSize() {
         return bundle.manifest().sid().codebookSize();
     }
 
     /** Collision codes available per L-level prefix. */
+    @Override
     public int collisionCodes() {
         return bundle.manifest().sid().collisionCodes();
     }
 
     /** Dimension a provided vector must have. */
+    @Override
     public int embeddingDimension() {
         return encoder.dimension();
     }
@@ -93,6 +92,7 @@ public final class SidAssigner implements AutoCloseable {
      * The L semantic codes of each item, in input order. Texts are embedded in one batch; callers
      * validate vectors (dimension, finite values) first.
      */
+    @Override
     public int[][] semanticCodes(List<ItemContent> items) {
         List<String> texts = new ArrayList<>();
         for (ItemContent item : items) {
@@ -112,32 +112,6 @@ public final class SidAssigner implements AutoCloseable {
             codes[i] = batch.codes(i);
         }
         return codes;
-    }
-
-    /**
-     * A digest of the content and the model version: equal digests mean the item would get the same
-     * semantic codes again, so re-listing it changes nothing.
-     */
-    public String contentHash(ItemContent content) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JVM lacks SHA-256", e);
-        }
-        digest.update(modelVersion().getBytes(StandardCharsets.UTF_8));
-        if (content.isVector()) {
-            float[] v = content.vectorNoCopy();
-            ByteBuffer bytes = ByteBuffer.allocate(1 + 4 * v.length).put((byte) 'v');
-            for (float x : v) {
-                bytes.putFloat(x);
-            }
-            digest.update(bytes.array());
-        } else {
-            digest.update((byte) 't');
-            digest.update(content.text().getBytes(StandardCharsets.UTF_8));
-        }
-        return HexFormat.of().formatHex(digest.digest(), 0, 16);
     }
 
     @Override

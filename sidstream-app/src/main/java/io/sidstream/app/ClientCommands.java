@@ -5,6 +5,7 @@ import io.sidstream.contracts.Topics;
 import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.Interaction;
+import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.InteractionEvent;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
@@ -24,10 +25,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -238,40 +235,40 @@ final class ClientCommands {
                     "usage: sidstream recommend USER [--k N] [--beam N] [--include 12,200] [--exclude 7] [--url URL]");
         }
         String url = endpoint(opts.get("--url"), "SIDSTREAM_RETRIEVAL_URL", "retrieval");
-        StringBuilder body = new StringBuilder("{\"userId\":").append(quote(positional.get(0)));
-        body.append(",\"k\":").append(Integer.parseInt(opts.getOrDefault("--k", "10")));
+        RetrievalClient.Query query =
+                RetrievalClient.Query.forUser(
+                        positional.get(0), Integer.parseInt(opts.getOrDefault("--k", "10")));
         if (opts.containsKey("--beam")) {
-            body.append(",\"beamWidth\":").append(Integer.parseInt(opts.get("--beam")));
+            query = query.withBeamWidth(Integer.parseInt(opts.get("--beam")));
         }
-        for (String steer : List.of("include", "exclude")) {
-            String spec = opts.get("--" + steer);
-            if (spec != null) {
-                body.append(",\"").append(steer).append("Prefixes\":[");
-                String[] prefixes = spec.split(";");
-                for (int i = 0; i < prefixes.length; i++) {
-                    body.append(i == 0 ? "[" : ",[").append(prefixes[i].trim()).append(']');
+        query =
+                query.steered(
+                        prefixesOption(opts.get("--include")),
+                        prefixesOption(opts.get("--exclude")));
+        RetrievalClient.Answer answer = new RetrievalClient(url).recommend(query);
+        out.println(answer.raw());
+        return answer.ok() ? 0 : 1;
+    }
+
+    /** {@code "12,200;7"} as prefixes [[12, 200], [7]]. */
+    private static List<List<Integer>> prefixesOption(String spec) {
+        List<List<Integer>> prefixes = new ArrayList<>();
+        if (spec == null) {
+            return prefixes;
+        }
+        for (String prefix : spec.split(";")) {
+            List<Integer> codes = new ArrayList<>();
+            for (String code : prefix.split(",")) {
+                try {
+                    codes.add(Integer.parseInt(code.trim()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            "prefix '" + prefix + "' is not comma-separated codes, e.g. 12,200");
                 }
-                body.append(']');
             }
+            prefixes.add(codes);
         }
-        body.append('}');
-        HttpResponse<String> response;
-        try {
-            response =
-                    HttpClient.newHttpClient()
-                            .send(
-                                    HttpRequest.newBuilder(URI.create(url + "/recommendations"))
-                                            .timeout(Duration.ofSeconds(30))
-                                            .POST(
-                                                    HttpRequest.BodyPublishers.ofString(
-                                                            body.toString()))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofString());
-        } catch (java.net.ConnectException e) {
-            throw new IllegalStateException("retrieval-server is not answering at " + url, e);
-        }
-        out.println(response.body());
-        return response.statusCode() == 200 ? 0 : 1;
+        return prefixes;
     }
 
     /** Where the running demo listens, written when it starts. */

@@ -1,7 +1,5 @@
 package io.sidstream.app;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sidstream.app.dashboard.DashboardServer;
 import io.sidstream.app.dashboard.LiveView;
 import io.sidstream.contracts.TopicSpec;
@@ -20,6 +18,7 @@ import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.retrieval.RetrievalConfig;
 import io.sidstream.retrieval.RetrievalService;
 import io.sidstream.retrieval.RetrievalSetting;
+import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemEvent;
@@ -31,18 +30,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -141,51 +134,35 @@ final class LocalDemo {
             long t0)
             throws IOException, InterruptedException {
         List<CatalogItem> catalog = Datasets.readCatalog(options.catalogFile());
+        DemoScenario scenario =
+                DemoScenario.of(
+                        catalog,
+                        Datasets.readInteractions(options.interactionsFile()),
+                        options.items(),
+                        options.limit(),
+                        options.coldStartFraction());
+        List<Interaction> interactions = scenario.interactions();
+        Map<Integer, String> listAt = scenario.listAt();
+        Map<String, CatalogItem> byId = scenario.byId();
+        Instant catalogListedAt = scenario.catalogListedAt();
+        List<CatalogItem> initial = scenario.initial();
         catalog = catalog.subList(0, Math.min(options.items(), catalog.size()));
-        Map<String, CatalogItem> byId = new LinkedHashMap<>();
-        catalog.forEach(i -> byId.put(i.itemId(), i));
-        List<Interaction> interactions =
-                Datasets.readInteractions(options.interactionsFile()).stream()
-                        .filter(e -> byId.containsKey(e.itemId()))
-                        .limit(options.limit())
-                        .toList();
-        // Items first seen in the last part of the replay are listed only just before their
-        // first interaction: cold-start items, recommendable seconds after they appear.
-        int coldFrom = (int) Math.ceil(interactions.size() * (1 - options.coldStartFraction()));
-        Set<String> seenBefore = new HashSet<>();
-        Map<Integer, String> listAt = new HashMap<>();
-        for (int i = 0; i < interactions.size(); i++) {
-            String item = interactions.get(i).itemId();
-            if (seenBefore.add(item) && i >= coldFrom) {
-                listAt.put(i, item);
-            }
-        }
-        Set<String> late = new HashSet<>(listAt.values());
-        // The catalog was listed before the recorded interactions began; the late items are
-        // listed now, so retrieval-server's fresh-item slots treat them as newly listed.
-        Instant catalogListedAt =
-                Instant.ofEpochMilli(
-                        interactions.isEmpty()
-                                ? 0
-                                : interactions.get(0).timestampMillis() - 86_400_000L);
-        List<CatalogItem> initial =
-                catalog.stream().filter(i -> !late.contains(i.itemId())).toList();
 
         Map<String, String> env = new HashMap<>();
-        env.put("SIDSTREAM_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("SIDSTREAM_BUNDLE_DIR", options.bundleDir().toString());
-        env.put("SIDSTREAM_STATE_DIR", work.resolve("ingest").toString());
-        env.put("SIDSTREAM_INGEST_APPLICATION_ID", INGEST_APP);
-        env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
-        env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
-        env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", RETRIEVAL_APP);
+        env.put(IngestSetting.BOOTSTRAP_SERVERS.key(), bootstrap);
+        env.put(IngestSetting.BUNDLE_DIR.key(), options.bundleDir().toString());
+        env.put(IngestSetting.STATE_DIR.key(), work.resolve("ingest").toString());
+        env.put(IngestSetting.APPLICATION_ID.key(), INGEST_APP);
+        env.put(IngestSetting.HTTP_PORT.key(), "0");
+        env.put(RetrievalSetting.HTTP_PORT.key(), "0");
+        env.put(RetrievalSetting.APPLICATION_ID.key(), RETRIEVAL_APP);
         env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "200");
         // A request per user once their interactions pause, with a narrower beam than the
         // server default: a laptop replays ~100k interactions of ~16k users in a minute or two.
-        env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "DEBOUNCED");
-        env.put("SIDSTREAM_HISTORY_REQUEST_DEBOUNCE_MS", "3000");
-        env.put("SIDSTREAM_HISTORY_REQUEST_CANDIDATES", "20");
-        env.put("SIDSTREAM_DEFAULT_BEAM", "32");
+        env.put(IngestSetting.HISTORY_REQUEST_POLICY.key(), "DEBOUNCED");
+        env.put(IngestSetting.HISTORY_REQUEST_DEBOUNCE_MS.key(), "3000");
+        env.put(IngestSetting.HISTORY_REQUEST_CANDIDATES.key(), "20");
+        env.put(RetrievalSetting.DEFAULT_BEAM.key(), "32");
         DashboardServer.DemoStatus status = new DashboardServer.DemoStatus();
         try (IngestService ingest =
                         IngestService.start(
@@ -312,8 +289,11 @@ final class LocalDemo {
             status.phase("recommending", 0);
             awaitRecommendations(out, view, stopping);
             int hits =
-                    recommendForSampleUsers(
-                            out, retrieval.httpPort(), interactions, titles(catalog));
+                    new SampleUsersReport(
+                                    new RetrievalClient("http://localhost:" + retrieval.httpPort()),
+                                    titles(catalog),
+                                    out)
+                            .print(interactions, SAMPLE_USERS);
             Map<String, Long> counts = view.counts();
             long[] cold = view.coldStartCounts();
             out.printf(
@@ -322,8 +302,8 @@ final class LocalDemo {
                             + " items with a SID in the live index=%d, interactions=%d,"
                             + " retrieval requests=%d, recommendations published=%d, dead letters=%d,"
                             + " sample users=%d (held-out item in top 10: %d), elapsed=%.1fs%n",
-                    initial.size() + late.size(),
-                    late.size(),
+                    scenario.itemsListed(),
+                    listAt.size(),
                     cold[1],
                     retrieval.index().size(),
                     interactions.size(),
@@ -345,7 +325,7 @@ final class LocalDemo {
                 out.println("stopping: state kept in " + work + "; rerun to resume");
             }
             // Items produced by others (e.g. `sidstream produce`) may be live too.
-            return retrieval.index().size() >= initial.size() + late.size() ? 0 : 1;
+            return retrieval.index().size() >= scenario.itemsListed() ? 0 : 1;
         }
     }
 
@@ -424,108 +404,6 @@ final class LocalDemo {
         }
         progress.advance(Math.min(expected, retrieval.index().size()) - last);
         progress.done();
-    }
-
-    /** Asks the retrieval HTTP API for the most active users' next items; returns held-out hits. */
-    private static int recommendForSampleUsers(
-            PrintStream out, int port, List<Interaction> interactions, Map<String, String> titles)
-            throws IOException, InterruptedException {
-        Map<String, List<String>> byUser = new LinkedHashMap<>();
-        for (Interaction e : interactions) {
-            byUser.computeIfAbsent(e.userId(), u -> new ArrayList<>()).add(e.itemId());
-        }
-        List<Map.Entry<String, List<String>>> users =
-                byUser.entrySet().stream()
-                        .filter(e -> e.getValue().size() >= 5)
-                        .sorted((a, b) -> b.getValue().size() - a.getValue().size())
-                        .limit(SAMPLE_USERS)
-                        .toList();
-        HttpClient http = HttpClient.newHttpClient();
-        ObjectMapper json = new ObjectMapper();
-        int hits = 0;
-        for (Map.Entry<String, List<String>> user : users) {
-            List<String> seq = user.getValue();
-            List<String> history = seq.subList(Math.max(0, seq.size() - 21), seq.size() - 1);
-            String heldOut = seq.get(seq.size() - 1);
-            String body =
-                    json.writeValueAsString(
-                            Map.of("userId", user.getKey(), "items", history, "k", 10));
-            HttpResponse<String> response =
-                    http.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(
-                                                    "http://localhost:"
-                                                            + port
-                                                            + "/recommendations"))
-                                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
-            JsonNode result = json.readTree(response.body());
-            out.printf(
-                    Locale.ROOT,
-                    "%nuser %s: last watched %s; held out: %s%n",
-                    user.getKey(),
-                    titles.get(history.get(history.size() - 1)),
-                    titles.get(heldOut));
-            int rank = 1;
-            for (JsonNode c : result.path("candidates")) {
-                String id = c.path("itemId").asText();
-                boolean hit = id.equals(heldOut);
-                hits += hit ? 1 : 0;
-                out.printf(
-                        Locale.ROOT,
-                        "  %2d. %-60s %s score %.2f%s%n",
-                        rank++,
-                        titles.getOrDefault(id, id),
-                        c.path("sid"),
-                        c.path("score").asDouble(),
-                        hit ? "  <- held-out item" : "");
-            }
-        }
-        if (!users.isEmpty()) {
-            // The same first user again, named only by id: the retrieval server fetches the
-            // stored history from ingest-stream (which built it from the replayed interactions).
-            String user = users.get(0).getKey();
-            JsonNode result = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < deadline) {
-                HttpResponse<String> response =
-                        http.send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://localhost:"
-                                                                + port
-                                                                + "/recommendations"))
-                                        .POST(
-                                                HttpRequest.BodyPublishers.ofString(
-                                                        json.writeValueAsString(
-                                                                Map.of("userId", user, "k", 10))))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    result = json.readTree(response.body());
-                    break;
-                }
-                Thread.sleep(500);
-            }
-            out.printf(
-                    Locale.ROOT,
-                    "%nuser %s again, by id only (stored history from ingest-stream):%n",
-                    user);
-            int rank = 1;
-            for (JsonNode c : result == null ? json.createArrayNode() : result.path("candidates")) {
-                String id = c.path("itemId").asText();
-                out.printf(
-                        Locale.ROOT,
-                        "  %2d. %-60s %s score %.2f%n",
-                        rank++,
-                        titles.getOrDefault(id, id),
-                        c.path("sid"),
-                        c.path("score").asDouble());
-            }
-        }
-        out.println();
-        return hits;
     }
 
     private static void createTopics(String bootstrap, boolean local, PrintStream out) {

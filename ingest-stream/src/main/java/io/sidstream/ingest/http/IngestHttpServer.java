@@ -2,13 +2,13 @@ package io.sidstream.ingest.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.HistoryItem;
 import io.sidstream.ingest.v1.HistoryState;
 import io.sidstream.ingest.v1.ItemState;
 import io.sidstream.platform.http.HttpResponses;
+import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -19,8 +19,6 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
@@ -29,7 +27,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -46,7 +43,7 @@ import java.util.function.Supplier;
  * </ul>
  */
 public final class IngestHttpServer implements AutoCloseable {
-    private final HttpServer server;
+    private final JsonHttpServer server;
 
     private final String advertisedHost;
     private final HttpClient client = HttpClient.newHttpClient();
@@ -57,12 +54,7 @@ public final class IngestHttpServer implements AutoCloseable {
             PrometheusMeterRegistry registry,
             String advertisedHost) {
         this.advertisedHost = advertisedHost;
-        try {
-            server = HttpServer.create(new InetSocketAddress(port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on port " + port, e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(2));
+        server = new JsonHttpServer("ingest", port, 4, 64);
         // /health/ready and /health/live are the Kubernetes probes: restoring state (REBALANCING)
         // is alive but not ready, and only a Streams instance that failed or stopped is dead.
         // /health (running or rebalancing) is kept for existing callers.
@@ -71,25 +63,22 @@ public final class IngestHttpServer implements AutoCloseable {
                         KafkaStreams.State.ERROR,
                         KafkaStreams.State.PENDING_ERROR,
                         KafkaStreams.State.NOT_RUNNING);
-        HttpResponses.exact(
-                server,
+        server.probe(
                 "/health",
                 stateProbe(
                         streams,
                         s ->
                                 s == KafkaStreams.State.RUNNING
                                         || s == KafkaStreams.State.REBALANCING));
-        HttpResponses.exact(
-                server, "/health/ready", stateProbe(streams, s -> s == KafkaStreams.State.RUNNING));
-        HttpResponses.exact(server, "/health/live", stateProbe(streams, s -> !dead.contains(s)));
-        HttpResponses.exact(
-                server,
+        server.probe("/health/ready", stateProbe(streams, s -> s == KafkaStreams.State.RUNNING));
+        server.probe("/health/live", stateProbe(streams, s -> !dead.contains(s)));
+        server.probe(
                 "/metrics",
                 ex ->
                         HttpResponses.respond(
                                 ex, 200, "text/plain; version=0.0.4", registry.scrape()));
-        server.createContext("/items/", ex -> itemSid(ex, streams.get()));
-        server.createContext("/users/", ex -> userHistory(ex, streams.get()));
+        server.routeUnder("/items/", ex -> itemSid(ex, streams.get()));
+        server.routeUnder("/users/", ex -> userHistory(ex, streams.get()));
     }
 
     private static HttpHandler stateProbe(
@@ -170,7 +159,7 @@ public final class IngestHttpServer implements AutoCloseable {
         }
         boolean local =
                 owner.activeHost().host().equals(advertisedHost)
-                        && owner.activeHost().port() == server.getAddress().getPort();
+                        && owner.activeHost().port() == server.port();
         if (!local && !forwarded) {
             try {
                 HttpResponse<String> relayed =
@@ -268,12 +257,11 @@ public final class IngestHttpServer implements AutoCloseable {
 
     /** The bound port (useful when configured as 0). */
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+        server.close();
     }
 }

@@ -17,7 +17,7 @@ import io.sidstream.platform.errors.RecordDecoder;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.sid.ItemContent;
-import io.sidstream.sid.SidAssigner;
+import io.sidstream.sid.SemanticEncoder;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -54,7 +54,7 @@ public final class ItemIntakeProcessor
     private static final RecordDecoder<ItemEvent> ITEM_DECODER = RecordDecoder.of(Topics.ITEMS);
     private static final Logger LOG = LoggerFactory.getLogger(ItemIntakeProcessor.class);
 
-    private final SidAssigner assigner;
+    private final SemanticEncoder assigner;
     private final ItemAssignmentSettings settings;
     private final ItemMetrics metrics;
     private final ItemValidator validator;
@@ -64,7 +64,7 @@ public final class ItemIntakeProcessor
     private long pendingCount;
 
     public ItemIntakeProcessor(
-            SidAssigner assigner, ItemAssignmentSettings settings, ItemMetrics metrics) {
+            SemanticEncoder assigner, ItemAssignmentSettings settings, ItemMetrics metrics) {
         this.assigner = assigner;
         this.settings = settings;
         this.metrics = metrics;

@@ -10,7 +10,7 @@ import io.sidstream.ingest.processor.ItemIntakeProcessor;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.PrefixCommand;
 import io.sidstream.ingest.v1.SidConfirmation;
-import io.sidstream.sid.SidAssigner;
+import io.sidstream.sid.SemanticEncoder;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -46,7 +46,7 @@ public final class ItemTopology {
      * Builds the topology; processors and stores are named, so names are stable across versions.
      */
     public static Topology build(
-            ItemAssignmentSettings settings, SidAssigner assigner, ItemMetrics metrics) {
+            ItemAssignmentSettings settings, SemanticEncoder assigner, ItemMetrics metrics) {
         StreamsBuilder builder = new StreamsBuilder();
         addTo(builder, settings, assigner, metrics);
         return builder.build();
@@ -56,7 +56,7 @@ public final class ItemTopology {
     public static void addTo(
             StreamsBuilder builder,
             ItemAssignmentSettings settings,
-            SidAssigner assigner,
+            SemanticEncoder assigner,
             ItemMetrics metrics) {
         builder.addStateStore(IngestStores.itemState());
         builder.addStateStore(IngestStores.itemPending());

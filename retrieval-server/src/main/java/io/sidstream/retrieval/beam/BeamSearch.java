@@ -1,5 +1,7 @@
 package io.sidstream.retrieval.beam;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,9 +27,10 @@ public final class BeamSearch {
     private final int maxHistoryItems;
     private final long freshWindowMillis;
     private final double freshShare;
+    private final Clock clock;
 
     public BeamSearch(LogitsFn model, TokenLayout layout, int maxHistoryItems) {
-        this(model, layout, maxHistoryItems, 0, 0);
+        this(model, layout, maxHistoryItems, 0, 0, Clock.systemUTC());
     }
 
     private BeamSearch(
@@ -35,7 +38,8 @@ public final class BeamSearch {
             TokenLayout layout,
             int maxHistoryItems,
             long freshWindowMillis,
-            double freshShare) {
+            double freshShare,
+            Clock clock) {
         if (freshShare < 0 || freshShare > 1 || freshWindowMillis < 0) {
             throw new IllegalArgumentException("fresh share must be in [0, 1], window >= 0");
         }
@@ -44,14 +48,20 @@ public final class BeamSearch {
         this.maxHistoryItems = maxHistoryItems;
         this.freshWindowMillis = freshWindowMillis;
         this.freshShare = freshShare;
+        this.clock = clock;
     }
 
     /**
      * This search with fresh-item slots: at most {@code max(1, share x K)} of a result's K places
      * (none when {@code share} is 0) go to items listed in the last {@code window}.
      */
-    public BeamSearch withFreshItems(java.time.Duration window, double share) {
-        return new BeamSearch(model, layout, maxHistoryItems, window.toMillis(), share);
+    public BeamSearch withFreshItems(Duration window, double share) {
+        return new BeamSearch(model, layout, maxHistoryItems, window.toMillis(), share, clock);
+    }
+
+    /** This search reading "now" (for the fresh-item window) from {@code clock}. */
+    public BeamSearch withClock(Clock clock) {
+        return new BeamSearch(model, layout, maxHistoryItems, freshWindowMillis, freshShare, clock);
     }
 
     /** Searches all requests against one trie; results are in request order. */
@@ -106,8 +116,7 @@ public final class BeamSearch {
         // When much of the catalog is new (a first bulk load), nothing stands out as new.
         List<SidTrie.FreshItem> recent =
                 freshShare > 0 && levels > 1
-                        ? trie.listedSince(
-                                System.currentTimeMillis() - freshWindowMillis, trie.size() / 5)
+                        ? trie.listedSince(clock.millis() - freshWindowMillis, trie.size() / 5)
                         : List.of();
         for (int i = 0; i < r; i++) {
             BeamResult ranked = collect(requests.get(i), beams.get(i), trie, indexVersion);

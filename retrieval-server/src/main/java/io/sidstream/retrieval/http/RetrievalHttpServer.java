@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import io.sidstream.platform.http.HttpResponses;
+import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.retrieval.RetrievalMetrics;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamRequest;
@@ -18,8 +18,6 @@ import io.sidstream.retrieval.request.RequestTranslator;
 import io.sidstream.schemas.v1.Recommendations;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,7 +25,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
@@ -48,7 +45,7 @@ import java.util.function.Supplier;
 public final class RetrievalHttpServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
+    private final JsonHttpServer server;
     private final MicroBatcher batcher;
     private final RequestTranslator translator;
     private final SidTrie trie;
@@ -74,12 +71,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
         this.modelVersion = modelVersion;
         this.ready = ready;
         this.publisher = publisher;
-        try {
-            server = HttpServer.create(new InetSocketAddress(port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on port " + port, e);
-        }
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        server = new JsonHttpServer("retrieval", port, 8, 64);
         // /health/ready (the Kubernetes readiness probe) and /health: ready once the SID index has
         // caught up; /health/live: alive while this answers.
         HttpHandler readiness =
@@ -89,15 +81,13 @@ public final class RetrievalHttpServer implements AutoCloseable {
                                 ready.get() ? 200 : 503,
                                 "text/plain",
                                 ready.get() ? "UP" : "LOADING INDEX");
-        HttpResponses.exact(server, "/health", readiness);
-        HttpResponses.exact(server, "/health/ready", readiness);
-        HttpResponses.exact(
-                server, "/health/live", ex -> HttpResponses.respond(ex, 200, "text/plain", "UP"));
-        HttpResponses.exact(
-                server,
+        server.probe("/health", readiness);
+        server.probe("/health/ready", readiness);
+        server.probe("/health/live", ex -> HttpResponses.respond(ex, 200, "text/plain", "UP"));
+        server.probe(
                 "/metrics",
                 ex -> HttpResponses.respond(ex, 200, "text/plain; version=0.0.4", scrape.get()));
-        HttpResponses.exact(server, "/recommendations", this::recommend);
+        server.route("/recommendations", this::recommend);
     }
 
     private void recommend(HttpExchange ex) throws IOException {
@@ -198,12 +188,11 @@ public final class RetrievalHttpServer implements AutoCloseable {
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+        server.close();
     }
 }

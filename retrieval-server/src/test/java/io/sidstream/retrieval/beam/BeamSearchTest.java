@@ -327,6 +327,15 @@ class BeamSearchTest {
                 .extracting(BeamResult.Candidate::itemId)
                 .doesNotHaveDuplicates();
 
+        // "Newly listed" is read from the search's clock: two hours on, the item is not new.
+        BeamSearch later =
+                fresh.withClock(
+                        java.time.Clock.offset(
+                                java.time.Clock.systemUTC(), java.time.Duration.ofHours(2)));
+        assertThat(later.search(List.of(request), trie).get(0).candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("new");
+
         // Excluded and steered-away fresh items stay out.
         BeamRequest excluding =
                 new BeamRequest(history(2, 9), 64, 20, Set.of("new"), List.of(), List.of());

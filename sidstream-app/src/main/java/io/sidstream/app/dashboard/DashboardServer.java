@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.sidstream.platform.http.HttpResponses;
+import io.sidstream.platform.http.JsonHttpServer;
+import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.Candidate;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.Recommendations;
@@ -24,9 +25,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
@@ -36,11 +38,12 @@ import java.util.function.Supplier;
 public final class DashboardServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
+    private final JsonHttpServer server;
     private final LiveView view;
     private final DemoStatus status;
     private final String ingestUrl;
     private final String retrievalUrl;
+    private final RetrievalClient retrieval;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -60,7 +63,7 @@ public final class DashboardServer implements AutoCloseable {
     }
 
     private DashboardServer(
-            HttpServer server,
+            JsonHttpServer server,
             LiveView view,
             DemoStatus status,
             String ingestUrl,
@@ -70,14 +73,14 @@ public final class DashboardServer implements AutoCloseable {
         this.status = status;
         this.ingestUrl = ingestUrl;
         this.retrievalUrl = retrievalUrl;
-        server.setExecutor(Executors.newFixedThreadPool(4));
-        HttpResponses.exact(server, "/", ex -> resource(ex, "index.html", "text/html"));
-        HttpResponses.exact(server, "/api/summary", ex -> json(ex, this::summary));
-        HttpResponses.exact(server, "/api/codebook", ex -> json(ex, this::codebook));
-        HttpResponses.exact(server, "/api/tree", ex -> json(ex, () -> tree(query(ex))));
-        HttpResponses.exact(server, "/api/users", ex -> json(ex, this::users));
-        HttpResponses.exact(server, "/api/cold-start", ex -> json(ex, this::coldStart));
-        server.createContext("/api/users/", this::user);
+        this.retrieval = new RetrievalClient(retrievalUrl);
+        server.route("/", ex -> resource(ex, "index.html", "text/html"));
+        server.route("/api/summary", ex -> json(ex, this::summary));
+        server.route("/api/codebook", ex -> json(ex, this::codebook));
+        server.route("/api/tree", ex -> json(ex, () -> tree(query(ex))));
+        server.route("/api/users", ex -> json(ex, this::users));
+        server.route("/api/cold-start", ex -> json(ex, this::coldStart));
+        server.routeUnder("/api/users/", this::user);
     }
 
     /**
@@ -91,23 +94,20 @@ public final class DashboardServer implements AutoCloseable {
             DemoStatus status,
             String ingestUrl,
             String retrievalUrl) {
-        HttpServer server;
+        JsonHttpServer server;
         try {
             server = bind(port);
-        } catch (BindException e) {
+        } catch (UncheckedIOException e) {
+            if (!(e.getCause() instanceof BindException)) {
+                throw e;
+            }
             if (!fallBackToAnyPort) {
                 throw new IllegalArgumentException(
                         "dashboard port "
                                 + port
                                 + " is in use; pick another with --dashboard-port");
             }
-            try {
-                server = bind(0);
-            } catch (IOException again) {
-                throw new UncheckedIOException(again);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            server = bind(0);
         }
         DashboardServer dashboard =
                 new DashboardServer(server, view, status, ingestUrl, retrievalUrl);
@@ -115,12 +115,13 @@ public final class DashboardServer implements AutoCloseable {
         return dashboard;
     }
 
-    private static HttpServer bind(int port) throws IOException {
-        return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+    private static JsonHttpServer bind(int port) {
+        return new JsonHttpServer(
+                "dashboard", new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4, 64);
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
     public String url() {
@@ -298,25 +299,19 @@ public final class DashboardServer implements AutoCloseable {
                     history.add(n);
                 }
             }
-            ObjectNode request = JSON.createObjectNode();
-            request.put("userId", userId);
-            request.put("k", intParam(query, "k", 10, 1, 100));
-            request.put("beamWidth", intParam(query, "beam", 64, 1, 1024));
-            request.set("includePrefixes", prefixes(query.get("include")));
-            request.set("excludePrefixes", prefixes(query.get("exclude")));
+            RetrievalClient.Query request =
+                    RetrievalClient.Query.forUser(userId, intParam(query, "k", 10, 1, 100))
+                            .withBeamWidth(intParam(query, "beam", 64, 1, 1024))
+                            .steered(
+                                    prefixList(query.get("include")),
+                                    prefixList(query.get("exclude")));
             long t0 = System.nanoTime();
-            HttpResponse<String> live =
-                    http.send(
-                            HttpRequest.newBuilder(URI.create(retrievalUrl + "/recommendations"))
-                                    .timeout(Duration.ofSeconds(30))
-                                    .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
+            RetrievalClient.Answer live = retrieval.recommend(request);
             ObjectNode recommendations = out.putObject("recommendations");
             recommendations.put("latencyMs", (System.nanoTime() - t0) / 1_000_000);
-            JsonNode body = JSON.readTree(live.body());
-            if (live.statusCode() != 200) {
-                recommendations.put("error", body.path("error").asText(live.body()));
+            JsonNode body = live.body();
+            if (!live.ok()) {
+                recommendations.put("error", live.error());
             } else {
                 recommendations.put("exhausted", body.path("exhausted").asBoolean());
                 recommendations.put("indexVersion", body.path("indexVersion").asLong());
@@ -368,6 +363,16 @@ public final class DashboardServer implements AutoCloseable {
             }
         }
         return n;
+    }
+
+    private static List<List<Integer>> prefixList(String spec) {
+        List<List<Integer>> out = new ArrayList<>();
+        for (JsonNode p : prefixes(spec)) {
+            List<Integer> codes = new ArrayList<>();
+            p.forEach(c -> codes.add(c.asInt()));
+            out.add(codes);
+        }
+        return out;
     }
 
     private static ArrayNode prefixes(String spec) {
@@ -469,6 +474,6 @@ public final class DashboardServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        server.close();
     }
 }

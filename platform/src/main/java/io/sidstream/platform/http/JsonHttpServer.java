@@ -1,0 +1,168 @@
+package io.sidstream.platform.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one small HTTP server every sidstream process uses (JDK {@code HttpServer}): exact routes,
+ * JSON replies, and two kinds of handler on separate threads.
+ *
+ * <ul>
+ *   <li>{@link #probe} handlers (health, metrics: quick and non-blocking) run on the server's own
+ *       dispatch threads, so a backlog of slow requests never fails a liveness probe;
+ *   <li>{@link #route} handlers (the API) run on a bounded worker pool; when its queue is full the
+ *       request is refused at once with 503 and {@code Retry-After}, never queued without bound.
+ * </ul>
+ */
+public final class JsonHttpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(JsonHttpServer.class);
+
+    /** The project's JSON mapper for request and response bodies. */
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final ExecutorService dispatch;
+    private final ThreadPoolExecutor workers;
+
+    /**
+     * @param name thread-name prefix
+     * @param address where to listen (host and port; port 0 picks a free one)
+     * @param workerThreads threads for {@link #route} handlers
+     * @param queueCapacity requests that may wait for a worker before new ones are refused
+     */
+    public JsonHttpServer(
+            String name, InetSocketAddress address, int workerThreads, int queueCapacity) {
+        try {
+            server = HttpServer.create(address, 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + address, e);
+        }
+        dispatch = Executors.newFixedThreadPool(2, threads(name + "-http"));
+        server.setExecutor(dispatch);
+        workers =
+                new ThreadPoolExecutor(
+                        workerThreads,
+                        workerThreads,
+                        0,
+                        TimeUnit.MILLISECONDS,
+                        new ArrayBlockingQueue<>(Math.max(1, queueCapacity)),
+                        threads(name + "-worker"),
+                        new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    /** Listens on every interface at {@code port}. */
+    public JsonHttpServer(String name, int port, int workerThreads, int queueCapacity) {
+        this(name, new InetSocketAddress(port), workerThreads, queueCapacity);
+    }
+
+    /** A quick, non-blocking handler for exactly {@code path}, on the dispatch threads. */
+    public void probe(String path, HttpHandler handler) {
+        HttpResponses.exact(server, path, handler);
+    }
+
+    /** An API handler for exactly {@code path}, on the bounded worker pool. */
+    public void route(String path, HttpHandler handler) {
+        HttpResponses.exact(server, path, offloaded(handler));
+    }
+
+    /** An API handler for every path under {@code prefix} (which ends in '/'). */
+    public void routeUnder(String prefix, HttpHandler handler) {
+        if (!prefix.endsWith("/")) {
+            throw new IllegalArgumentException("a route prefix ends in '/': " + prefix);
+        }
+        server.createContext(prefix, offloaded(handler));
+    }
+
+    private HttpHandler offloaded(HttpHandler handler) {
+        return ex -> {
+            try {
+                workers.execute(() -> handle(handler, ex));
+            } catch (RejectedExecutionException e) {
+                ex.getResponseHeaders().set("Retry-After", "1");
+                error(ex, 503, "server busy: too many requests in flight, retry later");
+            }
+        };
+    }
+
+    private static void handle(HttpHandler handler, HttpExchange ex) {
+        try {
+            handler.handle(ex);
+        } catch (IOException e) {
+            LOG.debug("client went away uri={} reason={}", ex.getRequestURI(), e.toString());
+        } catch (RuntimeException e) {
+            LOG.error("handler failed uri={}", ex.getRequestURI(), e);
+            try {
+                error(ex, 500, "internal error");
+            } catch (IOException | RuntimeException ignored) {
+                // The response may already have started; the client sees a broken reply.
+            }
+        } finally {
+            ex.close();
+        }
+    }
+
+    /** Requests waiting for a worker now. */
+    public int queued() {
+        return workers.getQueue().size();
+    }
+
+    /** Requests being handled now. */
+    public int active() {
+        return workers.getActiveCount();
+    }
+
+    /** A complete response with a body. */
+    public static void respond(HttpExchange ex, int status, String type, String body)
+            throws IOException {
+        HttpResponses.respond(ex, status, type, body);
+    }
+
+    /** A JSON response: {@code value} serialised by {@link #JSON}. */
+    public static void json(HttpExchange ex, int status, Object value) throws IOException {
+        HttpResponses.respond(ex, status, "application/json", JSON.writeValueAsString(value));
+    }
+
+    /** A JSON error response {@code {"error": message}}. */
+    public static void error(HttpExchange ex, int status, String message) throws IOException {
+        json(ex, status, JSON.createObjectNode().put("error", message));
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        workers.shutdownNow();
+        dispatch.shutdownNow();
+    }
+
+    private static java.util.concurrent.ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
