@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sums the Surefire/Failsafe XML reports of every module into one table.
+# Sums the Surefire/Failsafe XML reports of every module into one table; exits 1 when any test
+# failed or errored, naming the test classes.
 cd "$(dirname "$0")/.."
 printf '%-20s %-10s %6s %6s %6s %6s\n' module tier tests fail error skip
 tot_t=0; tot_f=0; tot_e=0; tot_s=0
@@ -15,3 +16,9 @@ for dir in */target/surefire-reports */target/failsafe-reports; do
   tot_t=$((tot_t+t)); tot_f=$((tot_f+f)); tot_e=$((tot_e+e)); tot_s=$((tot_s+s))
 done
 printf '%-20s %-10s %6d %6d %6d %6d\n' TOTAL "" "$tot_t" "$tot_f" "$tot_e" "$tot_s"
+if [ $((tot_f + tot_e)) -gt 0 ]; then
+  echo "FAILED tests:"
+  grep -l -E '<(failure|error)[ >]' */target/surefire-reports/TEST-*.xml */target/failsafe-reports/TEST-*.xml 2>/dev/null |
+    sed -E 's|.*/TEST-(.*)\.xml|  \1|'
+  exit 1
+fi
