@@ -6,15 +6,18 @@
 #     Debian's torch links the generic libblas.so.3, which is ~20x slower than OpenBLAS; installing
 #     libopenblas0-pthread switches the libblas.so.3 alternative to it.
 #   - with --browser: Debian's chromium, which the dashboard's browser test drives headless.
-# Usage: scripts/install-prereqs.sh [--quiet] [--no-python] [--browser]
+#   - with --clients: Debian's python3-confluent-kafka and python3-avro, the non-Java peers the
+#     contract tests produce and consume with (librdkafka's default partitioner included).
+# Usage: scripts/install-prereqs.sh [--quiet] [--no-python] [--browser] [--clients]
 set -euo pipefail
 
-quiet=false; python=true; browser=false
+quiet=false; python=true; browser=false; clients=false
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=true ;;
     --no-python) python=false ;;
     --browser) browser=true ;;
+    --clients) clients=true ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +34,10 @@ if $python && [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] &
   missing+=(libopenblas0-pthread)
 fi
 if $browser && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+if $clients && ! /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1; then
+  missing+=(python3-confluent-kafka)
+fi
+if $clients && ! /usr/bin/python3 -c 'import avro' >/dev/null 2>&1; then missing+=(python3-avro); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   say "prerequisites: all present"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-prereqs.sh --browser
+scripts/install-prereqs.sh --browser --clients
 status=0
 # Every module runs even when one fails: test failures are recorded, not fatal, and -fae goes on
 # past a module that breaks; the summary below reports every failure and sets the status.

@@ -2,9 +2,6 @@ package io.sidstream.contracts;
 
 import org.apache.avro.Schema;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -35,6 +32,10 @@ public final class ReleasedSchemas {
                     "Recommendations",
                     "DeadLetter");
 
+    /** The public contracts' releases. */
+    public static final ReleasedSchemaSet PUBLIC =
+            new ReleasedSchemaSet("/io/sidstream/contracts/released", RELEASES, FILES);
+
     private static final Map<String, Map<String, Schema>> BY_RELEASE = loadAll();
 
     private ReleasedSchemas() {}
@@ -64,26 +65,8 @@ public final class ReleasedSchemas {
     private static Map<String, Map<String, Schema>> loadAll() {
         Map<String, Map<String, Schema>> all = new LinkedHashMap<>();
         for (String release : RELEASES) {
-            all.put(release, load(release));
+            all.put(release, PUBLIC.release(release));
         }
         return Collections.unmodifiableMap(all);
-    }
-
-    private static Map<String, Schema> load(String release) {
-        Schema.Parser parser = new Schema.Parser();
-        Map<String, Schema> schemas = new LinkedHashMap<>();
-        for (String file : FILES) {
-            String path = "released/" + release + "/" + file + ".avsc";
-            try (InputStream in = ReleasedSchemas.class.getResourceAsStream(path)) {
-                if (in == null) {
-                    continue;
-                }
-                Schema schema = parser.parse(in);
-                schemas.put(schema.getFullName(), schema);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read released schema " + path, e);
-            }
-        }
-        return Collections.unmodifiableMap(schemas);
     }
 }

@@ -1,5 +1,6 @@
 package io.sidstream.contracts.serde;
 
+import io.sidstream.contracts.ReleasedSchemaSet;
 import io.sidstream.contracts.ReleasedSchemas;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.errors.SerializationException;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Avro single-object encoding: the 2-byte marker {@code C3 01}, the writer schema's 8-byte
@@ -26,16 +28,31 @@ public final class SingleObjectWireFormat<T extends SpecificRecord> implements W
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
 
-    /** A format for a generated record class; the writer schema is the class's schema. */
+    /**
+     * A format for a generated record class of the public contracts; the writer schema is the
+     * class's schema, and every released public version is readable.
+     */
     public SingleObjectWireFormat(Class<T> type) {
+        this(type, null);
+    }
+
+    /**
+     * A format whose readable older versions come from {@code released} (an application's internal
+     * schema set), or from the public contracts when {@code null}.
+     */
+    public SingleObjectWireFormat(Class<T> type, ReleasedSchemaSet released) {
         this.type = type;
         TrustedPackages.ensureTrusted();
         SpecificData model = SpecificData.getForClass(type);
         Schema current = model.getSchema(type);
         SchemaStore.Cache store = new SchemaStore.Cache();
         store.addSchema(current);
-        for (Schema released : ReleasedSchemas.versionsOf(current.getFullName())) {
-            store.addSchema(released);
+        List<Schema> older =
+                released == null
+                        ? ReleasedSchemas.versionsOf(current.getFullName())
+                        : released.versionsOf(current.getFullName());
+        for (Schema version : older) {
+            store.addSchema(version);
         }
         this.encoder = new BinaryMessageEncoder<>(model, current);
         this.decoder = new BinaryMessageDecoder<>(model, current, store);

@@ -33,6 +33,8 @@ public final class ItemMetrics {
     private final Counter assigned;
     private final Counter unchanged;
     private final Counter delisted;
+    private final Counter orphaned;
+    private final Counter stale;
     private final Timer latency;
     private final DistributionSummary batch;
     private final DistributionSummary collision;
@@ -45,6 +47,18 @@ public final class ItemMetrics {
         this.assigned = registry.counter("sidstream.items.assigned");
         this.unchanged = registry.counter("sidstream.items.unchanged");
         this.delisted = registry.counter("sidstream.items.delisted");
+        this.orphaned =
+                Counter.builder("sidstream.items.confirmations.orphaned")
+                        .description(
+                                "Collision-code answers that found no item state on the task they"
+                                        + " reached (delisted meanwhile, or misrouted)")
+                        .register(registry);
+        this.stale =
+                Counter.builder("sidstream.items.confirmations.stale")
+                        .description(
+                                "Collision-code answers for content that has changed since the"
+                                        + " claim (the newer claim decides)")
+                        .register(registry);
         this.latency =
                 Timer.builder("sidstream.items.assign.latency")
                         .publishPercentiles(0.5, 0.99)
@@ -95,6 +109,14 @@ public final class ItemMetrics {
                 prefixesSeen.incrementAndGet();
             }
         }
+    }
+
+    public void orphanedConfirmation() {
+        orphaned.increment();
+    }
+
+    public void staleConfirmation() {
+        stale.increment();
     }
 
     public void unchanged() {

@@ -61,7 +61,8 @@ public final class CollisionProcessor
                         .setItemId(command.getItemId())
                         .setSeq(command.getSeq())
                         .setEventTime(command.getEventTime())
-                        .setReceivedAt(command.getReceivedAt());
+                        .setReceivedAt(command.getReceivedAt())
+                        .setReplyPartition(command.getReplyPartition());
         int code;
         if (index >= 0) {
             code = codes.get(index);

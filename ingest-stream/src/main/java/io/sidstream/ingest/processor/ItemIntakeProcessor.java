@@ -122,7 +122,11 @@ public final class ItemIntakeProcessor
             metrics.unchanged();
             return;
         }
-        long seq = state == null ? 1 : state.getSeq() + 1;
+        // Sequences never repeat for a key, across delistings too: an answer to a claim made
+        // before a delist must not match a claim made after the relisting. The input offset is
+        // strictly increasing for a key (one key, one partition) and the same on reprocessing.
+        long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
+        long seq = Math.max(state == null ? 1 : state.getSeq() + 1, offset + 1);
         items.put(
                 key,
                 ItemState.newBuilder()
@@ -155,8 +159,17 @@ public final class ItemIntakeProcessor
             pendingCount--;
         }
         ItemState state = items.delete(key);
-        if (state != null && state.getPrefix() != null) {
-            sendCommand(PrefixCommandType.RELEASE, key, state.getSeq(), state.getPrefix(), 0, 0);
+        if (state != null) {
+            // Both the latest claim and the published SID's code are freed: the tombstone below
+            // withdraws the SID in the same transaction.
+            List<Integer> published = publishedPrefix(state);
+            if (state.getPrefix() != null) {
+                sendCommand(
+                        PrefixCommandType.RELEASE, key, state.getSeq(), state.getPrefix(), 0, 0);
+            }
+            if (published != null && !published.equals(state.getPrefix())) {
+                sendCommand(PrefixCommandType.RELEASE, key, state.getSeq(), published, 0, 0);
+            }
         }
         metrics.delisted();
         context.forward(
@@ -211,7 +224,12 @@ public final class ItemIntakeProcessor
                 continue; // delisted or changed again while waiting: that newer event decides
             }
             List<Integer> prefix = Arrays.stream(codes[i]).boxed().toList();
-            if (state.getPrefix() != null && !state.getPrefix().equals(prefix)) {
+            // A superseded claim that was never published is freed at once (P -> Q -> R frees Q);
+            // the published SID's code is freed only when its replacement is published, so no
+            // committed state ever shows two live items with one SID.
+            if (state.getPrefix() != null
+                    && !state.getPrefix().equals(prefix)
+                    && !state.getPrefix().equals(publishedPrefix(state))) {
                 sendCommand(PrefixCommandType.RELEASE, id, state.getSeq(), state.getPrefix(), 0, 0);
             }
             sendCommand(
@@ -228,15 +246,41 @@ public final class ItemIntakeProcessor
 
     private void onConfirmation(SidConfirmation c) {
         ItemState state = items.get(c.getItemId());
-        if (state == null || state.getSeq() != c.getSeq()) {
-            return; // answers content that has since changed or been delisted
+        if (state == null) {
+            // Delisted since the claim (its RELEASE is on the way), or an answer that reached a
+            // task that never owned the item: counted and named, never silently dropped.
+            metrics.orphanedConfirmation();
+            LOG.warn(
+                    "confirmation for an item this task does not hold item={} seq={} task={}",
+                    c.getItemId(),
+                    c.getSeq(),
+                    context.taskId());
+            return;
+        }
+        if (state.getSeq() != c.getSeq()) {
+            metrics.staleConfirmation();
+            return; // answers content that has since changed: the newer claim decides
         }
         long now = context.currentSystemTimeMs();
+        List<Integer> published = publishedPrefix(state);
         if (c.getSid() == null) {
-            state.setPrefix(null);
+            // The new prefix is full. A live item keeps the SID it has (its code was never
+            // released); only an item without one goes without a SID.
+            state.setPrefix(published);
             items.put(c.getItemId(), state);
-            reject(c.getItemId(), null, RejectReason.PREFIX_FULL, String.valueOf(c.getRejection()));
+            reject(
+                    c.getItemId(),
+                    null,
+                    RejectReason.PREFIX_FULL,
+                    c.getRejection()
+                            + (published == null
+                                    ? ""
+                                    : "; the item keeps its SID " + state.getSid()));
             return;
+        }
+        List<Integer> confirmedPrefix = c.getSid().subList(0, c.getSid().size() - 1);
+        if (published != null && !published.equals(confirmedPrefix)) {
+            sendCommand(PrefixCommandType.RELEASE, c.getItemId(), c.getSeq(), published, 0, 0);
         }
         state.setSid(c.getSid());
         state.setAssignedSeq(c.getSeq());
@@ -269,6 +313,7 @@ public final class ItemIntakeProcessor
                         .setCodes(prefix)
                         .setEventTime(eventTime)
                         .setReceivedAt(receivedAt)
+                        .setReplyPartition(context.taskId().partition())
                         .build();
         context.forward(
                 new Record<>(
@@ -291,6 +336,12 @@ public final class ItemIntakeProcessor
         context.forward(
                 new Record<>(
                         key, new IntakeOutput.Rejected(deadLetter), context.currentSystemTimeMs()));
+    }
+
+    /** The L-level prefix of the SID published for this item, or null when it has none. */
+    private static List<Integer> publishedPrefix(ItemState state) {
+        List<Integer> sid = state.getSid();
+        return sid == null ? null : List.copyOf(sid.subList(0, sid.size() - 1));
     }
 
     private void removePending(String id) {

@@ -46,14 +46,14 @@ public final class IngestStores {
         return Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(USER_HISTORY),
                 Serdes.String(),
-                AvroSerdes.forType(HistoryState.class));
+                InternalSchemas.serde(HistoryState.class));
     }
 
     public static StoreBuilder<KeyValueStore<String, PendingInteractions>> userPending() {
         return Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(USER_PENDING),
                 Serdes.String(),
-                AvroSerdes.forType(PendingInteractions.class));
+                InternalSchemas.serde(PendingInteractions.class));
     }
 
     public static StoreBuilder<KeyValueStore<String, Long>> userRequestDue() {
@@ -74,21 +74,21 @@ public final class IngestStores {
         return Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ITEM_STATE),
                 Serdes.String(),
-                AvroSerdes.forType(ItemState.class));
+                InternalSchemas.serde(ItemState.class));
     }
 
     public static StoreBuilder<KeyValueStore<String, PendingItem>> itemPending() {
         return Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ITEM_PENDING),
                 Serdes.String(),
-                AvroSerdes.forType(PendingItem.class));
+                InternalSchemas.serde(PendingItem.class));
     }
 
     public static StoreBuilder<KeyValueStore<String, PrefixSlots>> prefixSlots() {
         return Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(PREFIX_SLOTS),
                 Serdes.String(),
-                AvroSerdes.forType(PrefixSlots.class));
+                InternalSchemas.serde(PrefixSlots.class));
     }
 
     /** The record key of an SID prefix, e.g. {@code "17.203.5"}. */

@@ -1,13 +1,13 @@
 package io.sidstream.ingest.topology;
 
 import io.sidstream.contracts.Topics;
-import io.sidstream.contracts.serde.AvroSerdes;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.processor.CollisionProcessor;
 import io.sidstream.ingest.processor.IntakeEvent;
 import io.sidstream.ingest.processor.IntakeOutput;
 import io.sidstream.ingest.processor.ItemIntakeProcessor;
 import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.store.InternalSchemas;
 import io.sidstream.ingest.v1.PrefixCommand;
 import io.sidstream.ingest.v1.SidConfirmation;
 import io.sidstream.sid.SemanticEncoder;
@@ -75,7 +75,7 @@ public final class ItemTopology {
                                 settings.confirmationsTopic(),
                                 Consumed.with(
                                                 Serdes.String(),
-                                                AvroSerdes.forType(SidConfirmation.class))
+                                                InternalSchemas.serde(SidConfirmation.class))
                                         .withName("confirmations-source"))
                         .mapValues(
                                 c -> (IntakeEvent) new IntakeEvent.Confirmation(c),
@@ -117,14 +117,15 @@ public final class ItemTopology {
                 .repartition(
                         Repartitioned.<String, PrefixCommand>as("sid-prefix")
                                 .withKeySerde(Serdes.String())
-                                .withValueSerde(AvroSerdes.forType(PrefixCommand.class)))
+                                .withValueSerde(InternalSchemas.serde(PrefixCommand.class)))
                 .process(
                         () -> new CollisionProcessor(assigner.collisionCodes()),
                         Named.as("collision-codes"),
                         IngestStores.PREFIX_SLOTS)
                 .to(
                         settings.confirmationsTopic(),
-                        Produced.with(Serdes.String(), AvroSerdes.forType(SidConfirmation.class))
+                        Produced.with(Serdes.String(), InternalSchemas.serde(SidConfirmation.class))
+                                .withStreamPartitioner(new ReplyPartitioner())
                                 .withName("confirmations-sink"));
     }
 }

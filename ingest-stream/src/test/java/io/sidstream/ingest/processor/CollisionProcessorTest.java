@@ -27,7 +27,7 @@ class CollisionProcessorTest {
                 Stores.keyValueStoreBuilder(
                                 Stores.inMemoryKeyValueStore(IngestStores.PREFIX_SLOTS),
                                 Serdes.String(),
-                                io.sidstream.contracts.serde.AvroSerdes.forType(
+                                io.sidstream.ingest.store.InternalSchemas.serde(
                                         io.sidstream.ingest.v1.PrefixSlots.class))
                         .withLoggingDisabled()
                         .build();
