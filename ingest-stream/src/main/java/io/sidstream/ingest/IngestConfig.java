@@ -1,6 +1,7 @@
 package io.sidstream.ingest;
 
 import io.sidstream.ingest.topology.HistorySettings;
+import io.sidstream.ingest.topology.InputRouting;
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
 import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.schemas.v1.InteractionType;
@@ -25,6 +26,7 @@ public record IngestConfig(
         Path bundleDir,
         Path stateDir,
         String processingGuarantee,
+        InputRouting inputRouting,
         int streamThreads,
         int standbyReplicas,
         int embedBatchSize,
@@ -60,6 +62,7 @@ public record IngestConfig(
                         Path.of(r.string(IngestSetting.BUNDLE_DIR)),
                         Path.of(r.string(IngestSetting.STATE_DIR)),
                         guarantee,
+                        inputRouting(r),
                         r.integer(IngestSetting.STREAM_THREADS, 1, 64),
                         r.integer(IngestSetting.STANDBY_REPLICAS, 0, 8),
                         r.integer(IngestSetting.EMBED_BATCH_SIZE, 1, 4096),
@@ -74,6 +77,20 @@ public record IngestConfig(
         r.throwIfInvalid("ingest-stream");
         r.warnAboutUnknownKeys("ingest-stream", IngestSetting.values());
         return config;
+    }
+
+    private static InputRouting inputRouting(SettingsReader r) {
+        String value = r.string(IngestSetting.INPUT_ROUTING);
+        try {
+            return InputRouting.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            r.problem(
+                    IngestSetting.INPUT_ROUTING.key()
+                            + "="
+                            + value
+                            + " is not REPARTITION or AS_PRODUCED");
+            return InputRouting.REPARTITION;
+        }
     }
 
     private static HistorySettings historySettings(SettingsReader r) {
@@ -98,7 +115,7 @@ public record IngestConfig(
         } catch (IllegalArgumentException e) {
             r.problem(
                     IngestSetting.HISTORY_REQUEST_POLICY.key()
-                            + " must be EVERY_INTERACTION or NEVER");
+                            + " must be EVERY_INTERACTION, DEBOUNCED or NEVER");
         }
         return new HistorySettings(
                 r.string(IngestSetting.APPLICATION_ID),

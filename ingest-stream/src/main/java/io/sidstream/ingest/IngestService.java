@@ -1,10 +1,12 @@
 package io.sidstream.ingest;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
+import io.sidstream.ingest.errors.DeadLetterProductionHandler;
 import io.sidstream.ingest.http.IngestHttpServer;
 import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.topology.ItemTopology;
@@ -12,6 +14,7 @@ import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.SidstreamException;
 import io.sidstream.platform.kafka.TopicAdmin;
+import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.sid.SemanticEncoder;
 import io.sidstream.sid.SidAssigner;
 import org.apache.kafka.clients.admin.Admin;
@@ -30,8 +33,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -39,7 +44,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * its HTTP endpoints. {@link #start} returns once Kafka Streams is RUNNING; {@link #close} stops
  * everything (also from a shutdown hook).
  */
-public final class IngestService implements AutoCloseable {
+public final class IngestService implements ServiceLauncher.Service {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
 
     /** Topics this service reads or writes; all must exist before it starts. */
@@ -58,13 +63,16 @@ public final class IngestService implements AutoCloseable {
     private final IngestHttpServer http;
     private final ItemMetrics metrics;
     private final boolean leaveGroupOnClose;
+    private final CompletableFuture<String> failure;
 
     private IngestService(
             SemanticEncoder assigner,
             KafkaStreams streams,
             IngestHttpServer http,
             ItemMetrics metrics,
-            boolean leaveGroupOnClose) {
+            boolean leaveGroupOnClose,
+            CompletableFuture<String> failure) {
+        this.failure = failure;
         this.leaveGroupOnClose = leaveGroupOnClose;
         this.assigner = assigner;
         this.streams = streams;
@@ -78,8 +86,9 @@ public final class IngestService implements AutoCloseable {
         SidAssigner assigner = SidAssigner.open(bundle, config.modelThreads());
         KafkaStreams streams = null;
         IngestHttpServer http = null;
+        CompletableFuture<String> failure = new CompletableFuture<>();
         try {
-            ensureConfirmationsTopic(config);
+            InputPartitions partitions = ensureConfirmationsTopic(config);
             PrometheusMeterRegistry registry =
                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ItemMetrics metrics =
@@ -93,14 +102,28 @@ public final class IngestService implements AutoCloseable {
             props.put(
                     StreamsConfig.APPLICATION_SERVER_CONFIG,
                     config.advertisedHost() + ":" + http.port());
-            streams = new KafkaStreams(topology(config, assigner, metrics), props);
+            props.put(
+                    StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                    DeadLetterProductionHandler.class.getName());
+            streams = new KafkaStreams(topology(config, assigner, metrics, partitions), props);
             current.set(streams);
             new KafkaStreamsMetrics(streams).bindTo(registry);
+            FunctionCounter.builder(
+                            "sidstream.dlq.dropped",
+                            DeadLetterProductionHandler.DROPPED,
+                            AtomicLong::doubleValue)
+                    .description("Dead letters the broker refused (too large for the topic)")
+                    .register(registry);
+            // Poison input never reaches here: processors dead-letter it. What does is unexpected,
+            // and a replaced thread would re-read the same record and fail again, forever, with
+            // green probes. So the client shuts down, liveness turns DOWN and the process exits
+            // non-zero: Kubernetes restarts it and the restart count shows the problem.
             streams.setUncaughtExceptionHandler(
                     e -> {
-                        LOG.error("stream thread failed; replacing it", e);
+                        LOG.error("stream thread failed; shutting ingest-stream down", e);
+                        failure.complete("stream thread failed: " + e);
                         return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
-                                .REPLACE_THREAD;
+                                .SHUTDOWN_CLIENT;
                     });
             CountDownLatch running = new CountDownLatch(1);
             streams.setStateListener(
@@ -108,6 +131,10 @@ public final class IngestService implements AutoCloseable {
                         LOG.info("kafka streams state {} -> {}", before, now);
                         if (now == KafkaStreams.State.RUNNING) {
                             running.countDown();
+                        }
+                        if (now == KafkaStreams.State.ERROR
+                                || now == KafkaStreams.State.PENDING_ERROR) {
+                            failure.complete("kafka streams is " + now);
                         }
                     });
             http.start();
@@ -125,7 +152,8 @@ public final class IngestService implements AutoCloseable {
                     config.applicationId(),
                     bundle.version(),
                     http.port());
-            return new IngestService(assigner, streams, http, metrics, leavesGroupOnClose(config));
+            return new IngestService(
+                    assigner, streams, http, metrics, leavesGroupOnClose(config), failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closeAll(assigner, streams, http, leavesGroupOnClose(config));
@@ -137,18 +165,36 @@ public final class IngestService implements AutoCloseable {
     }
 
     /** SID assignment and user histories in one Kafka Streams application. */
-    static Topology topology(IngestConfig config, SemanticEncoder assigner, ItemMetrics metrics) {
+    static Topology topology(
+            IngestConfig config,
+            SemanticEncoder assigner,
+            ItemMetrics metrics,
+            InputPartitions partitions) {
         StreamsBuilder builder = new StreamsBuilder();
-        ItemTopology.addTo(builder, config.itemSettings(), assigner, metrics);
-        UserHistoryTopology.addTo(builder, config.history());
+        ItemTopology.addTo(
+                builder,
+                config.itemSettings(),
+                assigner,
+                metrics,
+                config.inputRouting(),
+                partitions.items());
+        UserHistoryTopology.addTo(
+                builder,
+                config.history(),
+                config.inputRouting(),
+                partitions.events(),
+                metrics.registry());
         return builder.build();
     }
+
+    /** Partition counts of the input topics. */
+    record InputPartitions(int items, int events) {}
 
     /**
      * The confirmations topic shares the item-side stores with {@code items.raw.v1}, so it must
      * have the same partition count; it is created so, and a mismatch is fatal.
      */
-    static void ensureConfirmationsTopic(IngestConfig config) {
+    static InputPartitions ensureConfirmationsTopic(IngestConfig config) {
         String topic = config.itemSettings().confirmationsTopic();
         try (Admin admin = Admin.create(adminProps(config))) {
             List<String> missing = new java.util.ArrayList<>();
@@ -181,6 +227,8 @@ public final class IngestService implements AutoCloseable {
                                 + topic
                                 + " to recreate it)");
             }
+            return new InputPartitions(
+                    partitions, TopicAdmin.partitions(admin, Topics.INTERACTIONS.name()));
         }
     }
 
@@ -200,6 +248,11 @@ public final class IngestService implements AutoCloseable {
 
     public ItemMetrics metrics() {
         return metrics;
+    }
+
+    @Override
+    public CompletableFuture<String> failure() {
+        return failure;
     }
 
     @Override

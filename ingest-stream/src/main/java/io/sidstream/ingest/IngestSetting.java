@@ -23,6 +23,11 @@ public enum IngestSetting implements Setting {
             "SIDSTREAM_PROCESSING_GUARANTEE",
             "exactly_once_v2",
             "exactly_once_v2 or at_least_once."),
+    INPUT_ROUTING(
+            "SIDSTREAM_INGEST_INPUT_ROUTING",
+            "REPARTITION",
+            "REPARTITION re-keys items and interactions internally, so any producer partitioner is"
+                    + " correct; AS_PRODUCED trusts producers to use Java's murmur2 (one hop less)."),
     STREAM_THREADS("SIDSTREAM_STREAM_THREADS", "1", "Stream threads per instance."),
     STANDBY_REPLICAS("SIDSTREAM_STANDBY_REPLICAS", "0", "Warm standby copies of each state store."),
     EMBED_BATCH_SIZE("SIDSTREAM_EMBED_BATCH_SIZE", "32", "Items per embedding model call."),

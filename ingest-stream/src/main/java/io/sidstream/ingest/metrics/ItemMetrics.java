@@ -111,6 +111,11 @@ public final class ItemMetrics {
         }
     }
 
+    /** The registry these meters live in, for meters of the same process. */
+    public MeterRegistry registry() {
+        return registry;
+    }
+
     public void orphanedConfirmation() {
         orphaned.increment();
     }

@@ -16,6 +16,7 @@ import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.RetrievalRequest;
 import io.sidstream.schemas.v1.UserHistory;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -54,6 +55,10 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
                     .thenComparing(HistoryItem::getEventId);
 
     private final HistorySettings settings;
+
+    /** Headers of the record being processed; null in punctuations. */
+    private Headers current;
+
     private ProcessorContext<String, HistoryOutput> context;
     private KeyValueStore<String, HistoryState> histories;
     private KeyValueStore<String, PendingInteractions> pending;
@@ -82,6 +87,15 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
 
     @Override
     public void process(Record<String, byte[]> record) {
+        current = record.headers();
+        try {
+            onEvent(record);
+        } finally {
+            current = null;
+        }
+    }
+
+    private void onEvent(Record<String, byte[]> record) {
         String user = record.key();
         byte[] bytes = record.value();
         if (user == null || user.isBlank()) {
@@ -293,7 +307,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
     private void reject(String user, byte[] bytes, RejectReason reason, String explanation) {
         var letter =
                 DeadLetters.of(
-                        SourceProvenance.of(context, Topics.INTERACTIONS.name()),
+                        SourceProvenance.of(context, current, Topics.INTERACTIONS.name()),
                         user,
                         bytes,
                         reason.name(),

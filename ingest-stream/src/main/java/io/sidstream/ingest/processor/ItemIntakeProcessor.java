@@ -18,6 +18,7 @@ import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.sid.ItemContent;
 import io.sidstream.sid.SemanticEncoder;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -63,6 +64,9 @@ public final class ItemIntakeProcessor
     private KeyValueStore<String, PendingItem> pending;
     private long pendingCount;
 
+    /** Headers of the record being processed; null in punctuations. */
+    private Headers current;
+
     public ItemIntakeProcessor(
             SemanticEncoder assigner, ItemAssignmentSettings settings, ItemMetrics metrics) {
         this.assigner = assigner;
@@ -88,10 +92,15 @@ public final class ItemIntakeProcessor
 
     @Override
     public void process(Record<String, IntakeEvent> record) {
-        if (record.value() instanceof IntakeEvent.RawItem raw) {
-            onItem(record.key(), raw.value());
-        } else if (record.value() instanceof IntakeEvent.Confirmation c) {
-            onConfirmation(c.confirmation());
+        current = record.headers();
+        try {
+            if (record.value() instanceof IntakeEvent.RawItem raw) {
+                onItem(record.key(), raw.value());
+            } else if (record.value() instanceof IntakeEvent.Confirmation c) {
+                onConfirmation(c.confirmation());
+            }
+        } finally {
+            current = null;
         }
     }
 
@@ -326,7 +335,7 @@ public final class ItemIntakeProcessor
         metrics.deadLetter(reason);
         var deadLetter =
                 DeadLetters.of(
-                        SourceProvenance.of(context, Topics.ITEMS.name()),
+                        SourceProvenance.of(context, current, Topics.ITEMS.name()),
                         key,
                         bytes,
                         reason.name(),

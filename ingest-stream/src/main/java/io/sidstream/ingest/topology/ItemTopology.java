@@ -47,26 +47,51 @@ public final class ItemTopology {
      */
     public static Topology build(
             ItemAssignmentSettings settings, SemanticEncoder assigner, ItemMetrics metrics) {
+        return build(settings, assigner, metrics, InputRouting.REPARTITION, 0);
+    }
+
+    /** Builds the topology with the given placement of input items. */
+    public static Topology build(
+            ItemAssignmentSettings settings,
+            SemanticEncoder assigner,
+            ItemMetrics metrics,
+            InputRouting routing,
+            int inputPartitions) {
         StreamsBuilder builder = new StreamsBuilder();
-        addTo(builder, settings, assigner, metrics);
+        addTo(builder, settings, assigner, metrics, routing, inputPartitions);
         return builder.build();
     }
 
-    /** Adds the SID assignment sub-topologies to a builder shared with other topologies. */
+    /**
+     * Adds the SID assignment sub-topologies to a builder shared with other topologies.
+     *
+     * @param inputPartitions partitions of {@code items.raw.v1}, for the placement check of {@link
+     *     InputRouting#AS_PRODUCED}; 0 if unknown
+     */
     public static void addTo(
             StreamsBuilder builder,
             ItemAssignmentSettings settings,
             SemanticEncoder assigner,
-            ItemMetrics metrics) {
+            ItemMetrics metrics,
+            InputRouting routing,
+            int inputPartitions) {
         builder.addStateStore(IngestStores.itemState());
         builder.addStateStore(IngestStores.itemPending());
         builder.addStateStore(IngestStores.prefixSlots());
 
-        KStream<String, IntakeEvent> items =
+        KStream<String, byte[]> raw =
                 builder.stream(
+                        Topics.ITEMS.name(),
+                        Consumed.with(Serdes.String(), Serdes.ByteArray())
+                                .withName("items-source"));
+        KStream<String, IntakeEvent> items =
+                InputRoutes.route(
+                                raw,
                                 Topics.ITEMS.name(),
-                                Consumed.with(Serdes.String(), Serdes.ByteArray())
-                                        .withName("items-source"))
+                                "items-by-id",
+                                routing,
+                                inputPartitions,
+                                metrics.registry())
                         .mapValues(
                                 bytes -> (IntakeEvent) new IntakeEvent.RawItem(bytes),
                                 Named.as("wrap-item"));

@@ -1,5 +1,7 @@
 package io.sidstream.ingest.topology;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.processor.HistoryOutput;
 import io.sidstream.ingest.processor.HistoryProcessor;
@@ -27,12 +29,22 @@ public final class UserHistoryTopology {
 
     public static Topology build(HistorySettings settings) {
         StreamsBuilder builder = new StreamsBuilder();
-        addTo(builder, settings);
+        addTo(builder, settings, InputRouting.REPARTITION, 0, new SimpleMeterRegistry());
         return builder.build();
     }
 
-    /** Adds the history sub-topology to a builder shared with other topologies. */
-    public static void addTo(StreamsBuilder builder, HistorySettings settings) {
+    /**
+     * Adds the history sub-topology to a builder shared with other topologies.
+     *
+     * @param inputPartitions partitions of {@code users.events.v1}, for the placement check of
+     *     {@link InputRouting#AS_PRODUCED}; 0 if unknown
+     */
+    public static void addTo(
+            StreamsBuilder builder,
+            HistorySettings settings,
+            InputRouting routing,
+            int inputPartitions,
+            MeterRegistry registry) {
         builder.addStateStore(IngestStores.userHistory());
         builder.addStateStore(IngestStores.userPending());
         builder.addStateStore(IngestStores.userRequestDue());
@@ -42,11 +54,19 @@ public final class UserHistoryTopology {
                 Consumed.with(Serdes.String(), Serdes.ByteArray())
                         .withName("item-sids-global-source"),
                 () -> new ItemSidIndexUpdater(IngestStores.ITEM_SID_INDEX));
-        KStream<String, HistoryOutput> out =
+        KStream<String, byte[]> raw =
                 builder.stream(
+                        Topics.INTERACTIONS.name(),
+                        Consumed.with(Serdes.String(), Serdes.ByteArray())
+                                .withName("interactions-source"));
+        KStream<String, HistoryOutput> out =
+                InputRoutes.route(
+                                raw,
                                 Topics.INTERACTIONS.name(),
-                                Consumed.with(Serdes.String(), Serdes.ByteArray())
-                                        .withName("interactions-source"))
+                                "events-by-user",
+                                routing,
+                                inputPartitions,
+                                registry)
                         .process(
                                 () -> new HistoryProcessor(settings),
                                 Named.as("user-history-builder"),

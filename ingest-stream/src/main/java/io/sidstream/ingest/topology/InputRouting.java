@@ -1,0 +1,21 @@
+package io.sidstream.ingest.topology;
+
+/**
+ * How ingest-stream places input records (items by item id, interactions by user id) on its tasks.
+ * Per-key state (an item's collision claims, a user's history) is correct only if every record of a
+ * key reaches the same task, whichever client produced it.
+ */
+public enum InputRouting {
+    /**
+     * Re-key every input through an internal repartition topic with Kafka Streams' own partitioner,
+     * so a key has one owner whatever partitioner each producer used (librdkafka's default CRC32
+     * and Java's murmur2 disagree on most keys). Costs one more hop per record.
+     */
+    REPARTITION,
+    /**
+     * Trust the partition each record was produced to: correct only while every producer of a key
+     * uses the same partitioner. Records whose partition differs from Java's murmur2 choice are
+     * counted ({@code sidstream.ingest.input.misrouted}) and logged with the fix.
+     */
+    AS_PRODUCED
+}
