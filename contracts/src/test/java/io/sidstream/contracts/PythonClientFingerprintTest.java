@@ -1,0 +1,66 @@
+package io.sidstream.contracts;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Python client kit (clients/python, Debian's python3-avro underneath) computes the same
+ * single-object fingerprint as the Java library for every public schema, so its records are
+ * accepted and ours are readable by it. Debian's python3-avro alone gets timestamp-millis fields
+ * wrong; the kit computes the canonical form per the specification.
+ */
+class PythonClientFingerprintTest {
+    @Test
+    void shouldComputeTheJavaFingerprintOfEverySchema() throws Exception {
+        JsonNode python = pythonFingerprints();
+        for (SpecificRecord sample : SampleRecords.all().values()) {
+            long fingerprint = SchemaNormalization.parsingFingerprint64(sample.getSchema());
+            String hex =
+                    HexFormat.of()
+                            .formatHex(
+                                    ByteBuffer.allocate(8)
+                                            .order(ByteOrder.LITTLE_ENDIAN)
+                                            .putLong(fingerprint)
+                                            .array());
+            assertThat(python.path(sample.getSchema().getName()).asText())
+                    .as("fingerprint of %s", sample.getSchema().getName())
+                    .isEqualTo(hex);
+        }
+    }
+
+    private static JsonNode pythonFingerprints() throws IOException, InterruptedException {
+        Process p =
+                new ProcessBuilder(
+                                "/usr/bin/python3",
+                                "-m",
+                                "sidstream_client",
+                                "fingerprints",
+                                "--schemas",
+                                Path.of("src/main/avro").toAbsolutePath().toString())
+                        .directory(Path.of("..", "clients", "python").toFile())
+                        .redirectErrorStream(true)
+                        .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue())
+                .as(
+                        "python3 -m sidstream_client fingerprints (install python3-avro with"
+                                + " scripts/install-prereqs.sh --clients): %s",
+                        out)
+                .isZero();
+        return new ObjectMapper().readTree(out);
+    }
+}
