@@ -27,6 +27,22 @@ public final class SingleObjectWireFormat<T extends SpecificRecord> implements W
     private final Class<T> type;
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
+    private final SchemaStore.Cache store;
+    private static final int HEADER = 10;
+
+    static {
+        // Avro's own allocation limits, explicitly, in case a record reaches a decoder without
+        // the check below (e.g. another library's path): 16 MiB strings and bytes, 1M items.
+        setIfAbsent("org.apache.avro.limits.string.maxLength", Integer.toString(16 << 20));
+        setIfAbsent("org.apache.avro.limits.bytes.maxLength", Integer.toString(16 << 20));
+        setIfAbsent("org.apache.avro.limits.collectionItems.maxLength", "1000000");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
 
     /**
      * A format for a generated record class of the public contracts; the writer schema is the
@@ -45,7 +61,7 @@ public final class SingleObjectWireFormat<T extends SpecificRecord> implements W
         TrustedPackages.ensureTrusted();
         SpecificData model = SpecificData.getForClass(type);
         Schema current = model.getSchema(type);
-        SchemaStore.Cache store = new SchemaStore.Cache();
+        this.store = new SchemaStore.Cache();
         store.addSchema(current);
         List<Schema> older =
                 released == null
@@ -75,8 +91,29 @@ public final class SingleObjectWireFormat<T extends SpecificRecord> implements W
 
     @Override
     public T decode(byte[] bytes) {
+        if (bytes.length >= HEADER && bytes[0] == (byte) 0xC3 && bytes[1] == (byte) 0x01) {
+            Schema writer = store.findByFingerprint(fingerprintOf(bytes));
+            if (writer != null) {
+                try {
+                    BodyLimits.check(writer, bytes, HEADER);
+                } catch (SerializationException e) {
+                    throw new SerializationException(
+                            "corrupt or truncated "
+                                    + type.getSimpleName()
+                                    + " record ("
+                                    + bytes.length
+                                    + " bytes): "
+                                    + e.getMessage(),
+                            e);
+                }
+            }
+        }
         try {
             return decoder.decode(bytes);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // Not expected after the limits check; never let one record end a thread.
+            throw new SerializationException(
+                    "record of " + bytes.length + " bytes cannot be decoded: " + e, e);
         } catch (MissingSchemaException e) {
             throw new UnknownSchemaException(
                     "no known "
@@ -102,6 +139,14 @@ public final class SingleObjectWireFormat<T extends SpecificRecord> implements W
     public long fingerprint() {
         return SchemaNormalization.parsingFingerprint64(
                 SpecificData.getForClass(type).getSchema(type));
+    }
+
+    private static long fingerprintOf(byte[] bytes) {
+        long fp = 0;
+        for (int i = 9; i >= 2; i--) {
+            fp = (fp << 8) | (bytes[i] & 0xff);
+        }
+        return fp;
     }
 
     private static String fingerprintHex(byte[] bytes) {

@@ -153,6 +153,14 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
             return;
         }
         HistoryItem item = new HistoryItem(event.getItemId(), event.getEventId(), eventTime);
+        // Lateness is judged on arrival, against what was applied before this interaction came:
+        // one that must wait for its item's SID keeps its place, and the newer interactions
+        // applied meanwhile cannot make it late.
+        Long newestNow = newestApplied(state);
+        if (isLate(eventTime, newestNow)) {
+            rejectLate(user, bytes, eventTime, newestNow);
+            return;
+        }
         if (sids.get(event.getItemId()) == null) {
             List<PendingInteraction> events =
                     waiting == null ? new ArrayList<>() : new ArrayList<>(waiting.getEvents());
@@ -162,32 +170,45 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
                             event.getEventId(),
                             eventTime,
                             now,
-                            ByteBuffer.wrap(bytes)));
+                            ByteBuffer.wrap(bytes),
+                            newestNow == null ? Long.MIN_VALUE : newestNow));
             pending.put(user, new PendingInteractions(events));
             return;
         }
-        apply(user, item, bytes);
+        insert(user, item);
     }
 
-    private void apply(String user, HistoryItem item, byte[] raw) {
+    private static Long newestApplied(HistoryState state) {
+        return state == null || state.getEntries().isEmpty()
+                ? null
+                : state.getEntries().get(state.getEntries().size() - 1).getEventTime();
+    }
+
+    private boolean isLate(long eventTime, Long newest) {
+        return newest != null
+                && newest != Long.MIN_VALUE
+                && eventTime < newest - settings.lateness().toMillis();
+    }
+
+    private void rejectLate(String user, byte[] raw, long eventTime, long newest) {
+        reject(
+                user,
+                raw,
+                RejectReason.TOO_LATE,
+                "event time "
+                        + Instant.ofEpochMilli(eventTime)
+                        + " is more than "
+                        + settings.lateness()
+                        + " behind the user's newest event "
+                        + Instant.ofEpochMilli(newest)
+                        + " when it arrived");
+    }
+
+    /** Inserts an accepted interaction in event-time order and emits the new history. */
+    private void insert(String user, HistoryItem item) {
         HistoryState state = histories.get(user);
         List<HistoryItem> entries =
                 state == null ? new ArrayList<>() : new ArrayList<>(state.getEntries());
-        long newest =
-                entries.isEmpty() ? Long.MIN_VALUE : entries.get(entries.size() - 1).getEventTime();
-        if (!entries.isEmpty() && item.getEventTime() < newest - settings.lateness().toMillis()) {
-            reject(
-                    user,
-                    raw,
-                    RejectReason.TOO_LATE,
-                    "event time "
-                            + Instant.ofEpochMilli(item.getEventTime())
-                            + " is more than "
-                            + settings.lateness()
-                            + " behind the user's newest event "
-                            + Instant.ofEpochMilli(newest));
-            return;
-        }
         int at = 0;
         while (at < entries.size() && ORDER.compare(entries.get(at), item) <= 0) {
             at++;
@@ -279,10 +300,18 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
             List<PendingInteraction> still = new ArrayList<>();
             for (PendingInteraction p : kv.value.getEvents()) {
                 if (sids.get(p.getItemId()) != null) {
-                    apply(
-                            kv.key,
-                            new HistoryItem(p.getItemId(), p.getEventId(), p.getEventTime()),
-                            bytes(p.getRaw()));
+                    Long legacyNewest =
+                            p.getNewestAtArrival() == null
+                                    ? newestApplied(histories.get(kv.key))
+                                    : null;
+                    if (isLate(p.getEventTime(), legacyNewest)) {
+                        // Waiting since an older build, which recorded no arrival reference.
+                        rejectLate(kv.key, bytes(p.getRaw()), p.getEventTime(), legacyNewest);
+                    } else {
+                        insert(
+                                kv.key,
+                                new HistoryItem(p.getItemId(), p.getEventId(), p.getEventTime()));
+                    }
                 } else if (now - p.getReceivedAt() > settings.pendingTimeout().toMillis()) {
                     reject(
                             kv.key,

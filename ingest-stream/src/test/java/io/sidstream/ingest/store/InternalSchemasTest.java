@@ -59,7 +59,8 @@ class InternalSchemasTest {
                                         "u1-i2-2000",
                                         2000L,
                                         2500L,
-                                        ByteBuffer.wrap(new byte[] {1, 2, 3})))));
+                                        ByteBuffer.wrap(new byte[] {1, 2, 3}),
+                                        null))));
         all.put(
                 "PendingItem",
                 PendingItem.newBuilder()

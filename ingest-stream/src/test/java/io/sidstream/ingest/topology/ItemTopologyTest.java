@@ -8,6 +8,7 @@ import io.sidstream.ingest.metrics.ItemMetrics;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.ItemState;
 import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.platform.errors.DeadLetters;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
@@ -287,5 +288,53 @@ class ItemTopologyTest {
         assertThat(metrics.deadLetters(RejectReason.TEXT_TOO_LONG)).isEqualTo(1);
 
         assertThat(sids.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("good");
+    }
+
+    /**
+     * Hostile input stops nothing: a 32-byte record claiming a 2 GiB string, and a record just
+     * under the broker's default size limit (1,048,588 bytes), each become a dead letter that fits
+     * the DLQ topic, and the next good item still gets its SID.
+     */
+    @Test
+    void shouldDeadLetterBombsAndOversizedRecordsAndKeepAssigning() {
+        byte[] valid = AvroSerdes.forType(ItemEvent.class).serialize("t", text("b1", "Bomb"));
+        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
+        bomb.write(valid, 0, 10);
+        long claim = (long) (Integer.MAX_VALUE - 8) << 1;
+        while ((claim & ~0x7FL) != 0) {
+            bomb.write((int) ((claim & 0x7F) | 0x80));
+            claim >>>= 7;
+        }
+        bomb.write((int) claim);
+        while (bomb.size() < 32) {
+            bomb.write('A');
+        }
+        items.pipeInput("bomb", bomb.toByteArray());
+        byte[] huge =
+                AvroSerdes.forType(ItemEvent.class)
+                        .serialize("t", text("huge", "x".repeat(1_048_350)));
+        assertThat(huge.length).isBetween(1_048_000, 1_048_588);
+        items.pipeInput("huge", huge);
+        send("good", text("good", "The Third Man (1949)", "Film-Noir"));
+        flush();
+
+        List<DeadLetter> letters = dlq.readValuesToList();
+        assertThat(letters)
+                .extracting(DeadLetter::getErrorClass)
+                .containsExactly(
+                        RejectReason.UNDECODABLE.name(), RejectReason.TEXT_TOO_LONG.name());
+        DeadLetter bombLetter = letters.get(0);
+        assertThat(bombLetter.getReason()).contains("claims 2147483639 bytes");
+        assertThat(bombLetter.getValueSize()).isEqualTo(32);
+        DeadLetter hugeLetter = letters.get(1);
+        assertThat(hugeLetter.getValueTruncated()).isTrue();
+        assertThat(hugeLetter.getValueSize()).isEqualTo(huge.length);
+        assertThat(hugeLetter.getValueSha256()).isEqualTo(DeadLetters.sha256(huge));
+        assertThat(hugeLetter.getOffset()).isEqualTo(1L);
+        byte[] letterBytes = Topics.ITEMS_DLQ.valueSerde().serializer().serialize("t", hugeLetter);
+        assertThat(letterBytes.length)
+                .as("the letter fits the broker's default 1 MiB record limit")
+                .isLessThan(100_000);
+        assertThat(sids.readKeyValuesToMap()).containsKey("good");
     }
 }

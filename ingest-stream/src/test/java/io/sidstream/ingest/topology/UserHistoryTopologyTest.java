@@ -271,4 +271,94 @@ class UserHistoryTopologyTest {
                 .containsExactly("UNDECODABLE", "MISSING_ITEM_ID", "FUTURE_EVENT", "KEY_MISMATCH");
         assertThat(lastHistoryItems()).containsExactly("m4");
     }
+
+    /**
+     * The control sequence of the report: e1 (3 h old; its item not listed yet) and then e2 (1 h
+     * old; its item listed) arrive in that order, then e1's item is listed. e1 reached Kafka first
+     * and was not late when it arrived, so it is applied in its place, before e2, not rejected
+     * against e2 (the lateness bound here is 1 h).
+     */
+    @Test
+    void shouldJudgeAWaitingInteractionByWhatWasAppliedWhenItArrived() {
+        interact("u1", "e0", "m1", NOW.minus(Duration.ofHours(3)).minusSeconds(60));
+        interact("u1", "e1", "late-listed", NOW.minus(Duration.ofHours(3)));
+        interact("u1", "e2", "m2", NOW.minus(Duration.ofMinutes(30)));
+        listItem("late-listed", List.of(7, 7, 7, 0));
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+
+        assertThat(dlq.readValuesToList()).as("nothing dead-lettered").isEmpty();
+        assertThat(lastHistoryItems()).containsExactly("m1", "late-listed", "m2");
+    }
+
+    /**
+     * A replay whose SIDs arrive late: many users' interactions, in event-time order per user,
+     * reach ingest before any of their items is listed; once the items are listed every history is
+     * the last N of the user's interactions in time order, and nothing is TOO_LATE.
+     */
+    @Test
+    void shouldLoseNothingWhenSidsArriveAfterTheirInteractions() {
+        java.util.Random random = new java.util.Random(3);
+        java.util.Map<String, java.util.List<String>> oracle = new java.util.LinkedHashMap<>();
+        for (int e = 0; e < 8; e++) {
+            for (int u = 0; u < 20; u++) {
+                String user = "r" + u;
+                boolean late = random.nextInt(3) == 0;
+                String item = late ? "new-" + random.nextInt(6) : "m" + random.nextInt(10);
+                // Up to 8 events a user, spread over 6 hours: beyond the 1 h lateness bound.
+                interact(user, user + "-" + e, item, NOW.minus(Duration.ofHours(8 - e)));
+                oracle.computeIfAbsent(user, k -> new java.util.ArrayList<>()).add(item);
+            }
+        }
+        for (int i = 0; i < 6; i++) {
+            listItem("new-" + i, List.of(20 + i, 1, 1, 0));
+        }
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+
+        assertThat(dlq.readValuesToList()).as("nothing dead-lettered").isEmpty();
+        java.util.Map<String, UserHistory> latest = histories.readKeyValuesToMap();
+        for (var e : oracle.entrySet()) {
+            java.util.List<String> all = e.getValue();
+            assertThat(latest.get(e.getKey()).getEntries())
+                    .extracting(HistoryEntry::getItemId)
+                    .as("history of %s", e.getKey())
+                    .containsExactlyElementsOf(
+                            all.subList(Math.max(0, all.size() - 3), all.size()));
+        }
+    }
+
+    /** A 32-byte event claiming a 2 GiB string is dead-lettered; the next event still applies. */
+    @Test
+    void shouldDeadLetterTheStringLengthBombAndKeepApplying() {
+        byte[] valid =
+                Topics.INTERACTIONS
+                        .valueSerde()
+                        .serializer()
+                        .serialize(
+                                "t",
+                                InteractionEvent.newBuilder()
+                                        .setEventId("x")
+                                        .setUserId("u9")
+                                        .setItemId("m1")
+                                        .setEventType(InteractionType.RATING)
+                                        .setEventTime(NOW)
+                                        .build());
+        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
+        bomb.write(valid, 0, 10);
+        long claim = (long) (Integer.MAX_VALUE - 8) << 1;
+        while ((claim & ~0x7FL) != 0) {
+            bomb.write((int) ((claim & 0x7F) | 0x80));
+            claim >>>= 7;
+        }
+        bomb.write((int) claim);
+        while (bomb.size() < 32) {
+            bomb.write('A');
+        }
+        events.pipeInput("u9", bomb.toByteArray());
+        interact("u9", "ok", "m3", NOW);
+
+        List<DeadLetter> letters = dlq.readValuesToList();
+        assertThat(letters).extracting(DeadLetter::getErrorClass).containsExactly("UNDECODABLE");
+        assertThat(letters.get(0).getReason()).contains("claims 2147483639 bytes");
+        assertThat(lastHistoryItems()).containsExactly("m3");
+    }
 }
