@@ -42,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * 10,000 catalog items through two instances on a 4-partition topic; one instance (a separate JVM)
  * is killed with SIGKILL mid-run and restarted on its state directory. Afterwards every item has
- * exactly one SID, full SIDs are unique, and prefixes match the trainer's codes.
+ * exactly one SID, full SIDs are unique, prefixes match the trainer's codes, and both instances own
+ * part of the work (asserted on where the state is, not on counters that redone work inflates).
  */
 @Tag("integration")
 @Timeout(600)
@@ -89,12 +90,13 @@ class ItemAssignmentIT {
                 b = ChildInstance.start(child, logs.resolve("ingest-b-restarted.log"));
                 ChildInstance.awaitRunning(b, logs.resolve("ingest-b-restarted.log"));
                 readUntil(sids, seen, ITEMS, Duration.ofMinutes(6));
+                // While both run, the work is shared: the in-process instance holds some items'
+                // state and not others'. (A counter of assignments would also count work redone
+                // after the crash.)
+                assertLocalSidEndpoint(a, seen);
             } finally {
                 b.destroyForcibly().waitFor();
             }
-            // The in-process instance must not have done all the work alone.
-            assertThat(a.metrics().assignedCount()).isLessThan(ITEMS);
-            assertLocalSidEndpoint(a, seen);
         }
 
         assertThat(seen).hasSize(ITEMS);
@@ -127,6 +129,7 @@ class ItemAssignmentIT {
             IngestService a, Map<String, List<List<Integer>>> seen) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         int found = 0;
+        int elsewhere = 0;
         for (String id : seen.keySet().stream().sorted().limit(40).toList()) {
             HttpResponse<String> response =
                     http.send(
@@ -140,6 +143,9 @@ class ItemAssignmentIT {
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).isIn(200, 404);
+            if (response.statusCode() == 404) {
+                elsewhere++;
+            }
             if (response.statusCode() == 200) {
                 found++;
                 assertThat(response.body().replace(" ", ""))
@@ -147,6 +153,7 @@ class ItemAssignmentIT {
             }
         }
         assertThat(found).as("items owned by the in-process instance").isPositive();
+        assertThat(elsewhere).as("items owned by the other instance").isPositive();
     }
 
     private static void produce(KafkaCluster cluster, List<CatalogItem> catalog) throws Exception {
