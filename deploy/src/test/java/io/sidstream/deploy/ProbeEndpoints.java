@@ -54,7 +54,18 @@ final class ProbeEndpoints {
     static boolean retrievalServes(String path) throws IOException, InterruptedException {
         RetrievalHttpServer server =
                 new RetrievalHttpServer(
-                        0, null, null, null, "probe-check", () -> false, () -> "", null, null);
+                        0,
+                        null,
+                        null,
+                        null,
+                        "probe-check",
+                        () -> false,
+                        () -> "",
+                        null,
+                        null,
+                        1 << 20,
+                        java.time.Duration.ofSeconds(1),
+                        () -> true);
         server.start();
         try {
             return status(server.port(), path) != 404;

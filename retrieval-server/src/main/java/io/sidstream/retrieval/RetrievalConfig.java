@@ -24,6 +24,8 @@ public record RetrievalConfig(
         Duration freshItemWindow,
         int httpPort,
         String ingestUrl,
+        int maxBodyBytes,
+        Duration requestDeadline,
         Map<String, String> kafkaOverrides) {
 
     public RetrievalConfig {
@@ -64,6 +66,9 @@ public record RetrievalConfig(
                                 r.integer(RetrievalSetting.FRESH_ITEM_WINDOW_S, 0, 365 * 86_400)),
                         r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
                         r.string(RetrievalSetting.INGEST_URL),
+                        r.integer(RetrievalSetting.MAX_BODY_BYTES, 1024, 64 << 20),
+                        Duration.ofMillis(
+                                r.integer(RetrievalSetting.REQUEST_DEADLINE_MS, 1, 600_000)),
                         r.kafkaOverrides());
         r.throwIfInvalid("retrieval-server");
         r.warnAboutUnknownKeys("retrieval-server", RetrievalSetting.values());

@@ -1,5 +1,6 @@
 package io.sidstream.retrieval;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -22,6 +23,8 @@ public final class RetrievalMetrics {
     private final Timer searchLatency;
     private final Timer encodeLatency;
     private final Timer stepLatency;
+    private final Counter retried;
+    private final Counter duplicates;
 
     public RetrievalMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -33,6 +36,26 @@ public final class RetrievalMetrics {
         this.searchLatency = timer("sidstream.retrieval.search.latency", null);
         this.encodeLatency = timer("sidstream.retrieval.model.latency", "encode");
         this.stepLatency = timer("sidstream.retrieval.model.latency", "step");
+        this.retried =
+                Counter.builder("sidstream.retrieval.requests.retried")
+                        .description(
+                                "Request batches read again after a transient failure (history"
+                                        + " lookup, result write); nothing was committed")
+                        .register(registry);
+        this.duplicates =
+                Counter.builder("sidstream.retrieval.requests.duplicate")
+                        .description("Requests re-sent with a request id already answered")
+                        .register(registry);
+    }
+
+    /** A batch will be read again after a transient failure. */
+    public void retried() {
+        retried.increment();
+    }
+
+    /** A request with an already answered request id was skipped. */
+    public void duplicate() {
+        duplicates.increment();
     }
 
     private Timer timer(String name, String call) {

@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.SidTrie;
@@ -19,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One running retrieval-server: model bundle and decoder (CUDA or CPU), live SID index fed from
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Metrics: {@code sidstream.retrieval.index.items}, {@code .index.version}, and {@code
  * sidstream.retrieval.cuda} (1 when the decoder runs on CUDA).
  */
-public final class RetrievalService implements AutoCloseable {
+public final class RetrievalService implements ServiceLauncher.Service {
     private static final Logger LOG = LoggerFactory.getLogger(RetrievalService.class);
 
     private final DecoderSession session;
@@ -108,7 +109,7 @@ public final class RetrievalService implements AutoCloseable {
                         translator,
                         bundle.version(),
                         metrics);
-        AtomicBoolean caughtUp = new AtomicBoolean();
+
         RetrievalHttpServer http =
                 new RetrievalHttpServer(
                         config.httpPort(),
@@ -116,15 +117,21 @@ public final class RetrievalService implements AutoCloseable {
                         translator,
                         trie,
                         bundle.version(),
-                        caughtUp::get,
+                        feed::caughtUp,
                         registry::scrape,
                         loop::publish,
-                        metrics);
+                        metrics,
+                        config.maxBodyBytes(),
+                        config.requestDeadline(),
+                        () -> loop.alive() && feed.alive());
         http.start();
         if (!feed.awaitCaughtUp(indexTimeout)) {
-            LOG.warn("SID index still loading after {}; serving anyway", indexTimeout);
+            // Readiness stays DOWN until it has: a partial index would recommend a partial
+            // catalog and call it the answer.
+            LOG.warn(
+                    "SID index still loading after {}; not ready until it has caught up",
+                    indexTimeout);
         }
-        caughtUp.set(true);
         loop.start();
         LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
         return new RetrievalService(session, feed, batcher, loop, http, trie, bundle.version());
@@ -145,6 +152,14 @@ public final class RetrievalService implements AutoCloseable {
 
     public String executionProvider() {
         return session.executionProvider();
+    }
+
+    @Override
+    public CompletableFuture<String> failure() {
+        CompletableFuture<String> any = new CompletableFuture<>();
+        loop.failure().thenAccept(any::complete);
+        feed.failure().thenAccept(any::complete);
+        return any;
     }
 
     @Override

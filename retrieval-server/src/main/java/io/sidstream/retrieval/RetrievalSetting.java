@@ -39,6 +39,14 @@ public enum RetrievalSetting implements Setting {
             "SIDSTREAM_INGEST_URL",
             "http://localhost:8081",
             "Base URL of ingest-stream's HTTP API, for requests that name a user instead of a history."),
+    MAX_BODY_BYTES(
+            "SIDSTREAM_RETRIEVAL_MAX_BODY_BYTES",
+            "1048576",
+            "Largest POST /recommendations body accepted; larger ones get 413."),
+    REQUEST_DEADLINE_MS(
+            "SIDSTREAM_RETRIEVAL_REQUEST_DEADLINE_MS",
+            "10000",
+            "An HTTP request not answered (searched and published) within this gets 503 (ms)."),
     HTTP_PORT(
             "SIDSTREAM_RETRIEVAL_HTTP_PORT",
             "8082",

@@ -108,10 +108,10 @@ class LocalDemoIT {
             // print as a raw 7-digit id instead.
             List<String> ranked =
                     stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
-            assertThat(stdout).contains("by id only (stored history from ingest-stream)");
             assertThat(ranked).hasSize(40).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
 
             assertEveryListedItemHasASidAndEveryRecommendationIsLive(cluster);
+            assertRecommendationsByUserIdUseTheStoredHistory(stdout);
             browseTheDashboard(dashboard);
             scriptAgainstTheRunningDemo(cluster, stdout);
         } finally {
@@ -247,6 +247,88 @@ class LocalDemoIT {
                                 .path("candidates")
                                 .size())
                 .isEqualTo(5);
+    }
+
+    /**
+     * {@code POST /recommendations {"userId"}} decodes from the history ingest-stream stored: it
+     * equals the answer for the same history sent explicitly, two users with different histories
+     * get different lists, an unknown user is a 404 unless a cold-start answer is asked for, and
+     * malformed requests are refused in the API's own terms.
+     */
+    private static void assertRecommendationsByUserIdUseTheStoredHistory(String demoOutput)
+            throws Exception {
+        Matcher urls =
+                Pattern.compile("ingest-stream:\\s+(http://localhost:\\d+)/").matcher(demoOutput);
+        assertThat(urls.find()).isTrue();
+        String ingest = urls.group(1);
+        Matcher r =
+                Pattern.compile("retrieval-server: POST (http://localhost:\\d+)/")
+                        .matcher(demoOutput);
+        assertThat(r.find()).isTrue();
+        io.sidstream.retrieval.http.RetrievalClient client =
+                new io.sidstream.retrieval.http.RetrievalClient(r.group(1));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Matcher users = Pattern.compile("(?m)^user (\\S+): last watched").matcher(demoOutput);
+        List<List<String>> lists = new java.util.ArrayList<>();
+        while (users.find()) {
+            String user = users.group(1);
+            var stored =
+                    java.net.http.HttpClient.newHttpClient()
+                            .send(
+                                    java.net.http.HttpRequest.newBuilder(
+                                                    java.net.URI.create(
+                                                            ingest + "/users/" + user + "/history"))
+                                            .build(),
+                                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+            List<String> history =
+                    json.readTree(stored.body()).path("entries").findValuesAsText("itemId");
+            assertThat(history).isNotEmpty();
+            var byId =
+                    client.recommend(
+                            io.sidstream.retrieval.http.RetrievalClient.Query.forUser(user, 10));
+            assertThat(byId.status()).as(byId.raw()).isEqualTo(200);
+            assertThat(byId.body().path("historySource").asText()).isEqualTo("stored");
+            assertThat(byId.body().path("historyLength").asInt()).isEqualTo(history.size());
+            var explicit =
+                    client.recommend(
+                            io.sidstream.retrieval.http.RetrievalClient.Query.forItems(
+                                    user, history, 10));
+            assertThat(byId.itemIds())
+                    .as("by id equals the same history sent explicitly, for %s", user)
+                    .isEqualTo(explicit.itemIds())
+                    .doesNotContainAnyElementsOf(history);
+            lists.add(byId.itemIds());
+        }
+        assertThat(lists).hasSize(3);
+        assertThat(lists.get(0)).as("two users, two lists").isNotEqualTo(lists.get(1));
+
+        var unknown =
+                client.recommend(
+                        io.sidstream.retrieval.http.RetrievalClient.Query.forUser("nobody-xyz", 5));
+        assertThat(unknown.status()).isEqualTo(404);
+        var cold = client.post("{\"userId\":\"nobody-xyz\",\"k\":5,\"coldStart\":true}");
+        assertThat(cold.status()).as(cold.raw()).isEqualTo(200);
+        assertThat(cold.itemIds()).hasSize(5);
+
+        assertThat(client.post("").status()).isEqualTo(400);
+        assertThat(client.post("[1,2,3]").error()).contains("must be a JSON object");
+        assertThat(client.post("5").status()).isEqualTo(400);
+        assertThat(client.post("{\"userId\":\"u\",\"k\":\"ten\"}").error())
+                .contains("k must be an integer");
+        assertThat(client.post("{\"userId\":\"u\",\"beamWidth\":1.5}").error())
+                .contains("beamWidth must be an integer");
+        assertThat(client.post("{\"userId\":\"u\",\"beam\":8}").error())
+                .contains("unknown field(s) [beam]");
+        StringBuilder many = new StringBuilder("{\"userId\":\"u\",\"items\":[");
+        for (int i = 0; i < 5_000; i++) {
+            many.append(i == 0 ? "" : ",").append("\"id-").append(i).append('"');
+        }
+        var tooMany = client.post(many.append("]}").toString());
+        assertThat(tooMany.status()).isEqualTo(400);
+        assertThat(tooMany.raw().length()).as("errors do not echo the input").isLessThan(500);
+        assertThat(client.post("{\"userId\":\"" + "x".repeat(2 << 20) + "\"}").status())
+                .isEqualTo(413);
     }
 
     private static String mostActiveUserOf(String demoOutput) {

@@ -3,7 +3,8 @@ package io.sidstream.retrieval.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sidstream.platform.SidstreamException;
-import io.sidstream.retrieval.request.InvalidRequestException;
+import io.sidstream.platform.TransientException;
+import io.sidstream.retrieval.request.UnknownUserException;
 
 import java.io.IOException;
 import java.net.URI;
@@ -49,17 +50,17 @@ public final class IngestHistoryClient {
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new SidstreamException(
+            throw new TransientException(
                     "ingest-stream at " + baseUrl + " unreachable: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SidstreamException("interrupted while fetching the history of " + userId, e);
         }
         if (response.statusCode() == 404) {
-            throw new InvalidRequestException("user " + userId + " has no stored history");
+            throw new UnknownUserException(userId);
         }
         if (response.statusCode() != 200) {
-            throw new SidstreamException(
+            throw new TransientException(
                     "history lookup of "
                             + userId
                             + " failed: HTTP "

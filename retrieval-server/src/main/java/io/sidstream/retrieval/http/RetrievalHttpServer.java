@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.sidstream.platform.TransientException;
 import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.retrieval.RetrievalMetrics;
@@ -13,19 +14,25 @@ import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.retrieval.request.HttpQuery;
 import io.sidstream.retrieval.request.InvalidRequestException;
 import io.sidstream.retrieval.request.RequestTranslator;
+import io.sidstream.retrieval.request.UnknownUserException;
 import io.sidstream.schemas.v1.Recommendations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import java.util.function.BiConsumer;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +51,14 @@ import java.util.function.Supplier;
  */
 public final class RetrievalHttpServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(RetrievalHttpServer.class);
+    private static final int DEFAULT_K = 10;
+
+    /** Publishes a result; the future completes once the broker has it. */
+    @FunctionalInterface
+    public interface ResultPublisher {
+        Future<?> publish(String userId, Recommendations recommendations);
+    }
 
     private final JsonHttpServer server;
     private final MicroBatcher batcher;
@@ -51,7 +66,9 @@ public final class RetrievalHttpServer implements AutoCloseable {
     private final SidTrie trie;
     private final String modelVersion;
     private final Supplier<Boolean> ready;
-    private final BiConsumer<String, Recommendations> publisher;
+    private final ResultPublisher publisher;
+    private final int maxBodyBytes;
+    private final Duration deadline;
     private final RetrievalMetrics metrics;
 
     public RetrievalHttpServer(
@@ -62,8 +79,13 @@ public final class RetrievalHttpServer implements AutoCloseable {
             String modelVersion,
             Supplier<Boolean> ready,
             Supplier<String> scrape,
-            BiConsumer<String, Recommendations> publisher,
-            RetrievalMetrics metrics) {
+            ResultPublisher publisher,
+            RetrievalMetrics metrics,
+            int maxBodyBytes,
+            Duration deadline,
+            Supplier<Boolean> alive) {
+        this.maxBodyBytes = maxBodyBytes;
+        this.deadline = deadline;
         this.metrics = metrics;
         this.batcher = batcher;
         this.translator = translator;
@@ -73,7 +95,8 @@ public final class RetrievalHttpServer implements AutoCloseable {
         this.publisher = publisher;
         server = new JsonHttpServer("retrieval", port, 8, 64);
         // /health/ready (the Kubernetes readiness probe) and /health: ready once the SID index has
-        // caught up; /health/live: alive while this answers.
+        // caught up; /health/live: DOWN once the request loop or the index feed died, so that
+        // Kubernetes restarts a pod whose workers are gone.
         HttpHandler readiness =
                 ex ->
                         HttpResponses.respond(
@@ -83,7 +106,14 @@ public final class RetrievalHttpServer implements AutoCloseable {
                                 ready.get() ? "UP" : "LOADING INDEX");
         server.probe("/health", readiness);
         server.probe("/health/ready", readiness);
-        server.probe("/health/live", ex -> HttpResponses.respond(ex, 200, "text/plain", "UP"));
+        server.probe(
+                "/health/live",
+                ex ->
+                        HttpResponses.respond(
+                                ex,
+                                alive.get() ? 200 : 503,
+                                "text/plain",
+                                alive.get() ? "UP" : "DOWN"));
         server.probe(
                 "/metrics",
                 ex -> HttpResponses.respond(ex, 200, "text/plain; version=0.0.4", scrape.get()));
@@ -92,52 +122,92 @@ public final class RetrievalHttpServer implements AutoCloseable {
 
     private void recommend(HttpExchange ex) throws IOException {
         if (!"POST".equals(ex.getRequestMethod())) {
-            HttpResponses.respond(ex, 405, "text/plain", "use POST");
+            JsonHttpServer.error(ex, 405, "use POST");
             return;
         }
         if (!ready.get()) {
-            HttpResponses.respond(ex, 503, "text/plain", "SID index is loading");
+            ex.getResponseHeaders().set("Retry-After", "5");
+            JsonHttpServer.error(ex, 503, "SID index is loading");
             return;
         }
         Instant received = Instant.now();
+        byte[] raw = ex.getRequestBody().readNBytes(maxBodyBytes + 1);
+        if (raw.length > maxBodyBytes) {
+            JsonHttpServer.error(ex, 413, "request body larger than " + maxBodyBytes + " bytes");
+            return;
+        }
         JsonNode body;
         try {
-            body = JSON.readTree(ex.getRequestBody());
+            body = raw.length == 0 ? null : JSON.readTree(raw);
         } catch (IOException e) {
-            HttpResponses.respond(
-                    ex, 400, "application/json", error("body is not JSON: " + e.getMessage()));
+            JsonHttpServer.error(ex, 400, "the body is not JSON");
             return;
         }
         try {
-            String userId = body.path("userId").asText("anonymous");
-            List<String> itemIds = new ArrayList<>();
-            body.path("items").forEach(n -> itemIds.add(n.asText()));
-            List<int[]> history =
-                    body.has("history")
-                            ? arrays(body.path("history"))
-                            : translator.historyOfItems(itemIds, trie);
-            Set<String> exclude =
-                    body.path("excludeSeen").asBoolean(true) ? new HashSet<>(itemIds) : Set.of();
+            HttpQuery query = HttpQuery.parse(body, trie.levels(), trie.codebookSize());
+            String source;
+            List<int[]> history;
+            Set<String> seen;
+            if (query.history() != null) {
+                source = "history";
+                history = query.history();
+                seen = Set.of();
+            } else if (query.items() != null) {
+                source = "items";
+                history = translator.historyOfItems(query.items(), trie);
+                seen = new HashSet<>(query.items());
+            } else {
+                source = "stored";
+                IngestHistoryClient.History stored;
+                try {
+                    stored = translator.storedHistory(query.userId());
+                } catch (UnknownUserException e) {
+                    if (!query.coldStart()) {
+                        JsonHttpServer.error(
+                                ex,
+                                404,
+                                e.getMessage()
+                                        + "; send \"coldStart\": true for recommendations"
+                                        + " without one");
+                        return;
+                    }
+                    stored = new IngestHistoryClient.History(List.of(), List.of());
+                    source = "cold-start";
+                }
+                history = stored.sids();
+                seen = new HashSet<>(stored.itemIds());
+            }
             BeamRequest request =
                     translator.build(
                             history,
-                            body.has("beamWidth") ? body.path("beamWidth").asInt() : null,
-                            body.path("k").asInt(10),
-                            exclude,
-                            arrays(body.path("includePrefixes")),
-                            arrays(body.path("excludePrefixes")));
+                            query.beamWidth(),
+                            query.k() == null ? DEFAULT_K : query.k(),
+                            query.excludeSeen() ? seen : Set.of(),
+                            query.includePrefixes(),
+                            query.excludePrefixes());
             metrics.request("http");
-            BeamResult result = batcher.submit(request).get();
+            BeamResult result =
+                    batcher.submit(request).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
             String requestId = UUID.randomUUID().toString();
-            publisher.accept(
-                    userId,
-                    RequestTranslator.toRecord(
-                            requestId, userId, result, modelVersion, received, received));
+            // Answered only once the result is on recs.results.v1: a 200 is never a lost result.
+            publisher
+                    .publish(
+                            query.userId(),
+                            RequestTranslator.toRecord(
+                                    requestId,
+                                    query.userId(),
+                                    result,
+                                    modelVersion,
+                                    received,
+                                    received))
+                    .get(deadline.toMillis(), TimeUnit.MILLISECONDS);
             ObjectNode out = JSON.createObjectNode();
             out.put("requestId", requestId);
-            out.put("userId", userId);
+            out.put("userId", query.userId());
             out.put("modelVersion", modelVersion);
             out.put("indexVersion", result.indexVersion());
+            out.put("historySource", source);
+            out.put("historyLength", history.size());
             out.put("exhausted", result.exhausted());
             ArrayNode candidates = out.putArray("candidates");
             for (BeamResult.Candidate c : result.candidates()) {
@@ -147,36 +217,24 @@ public final class RetrievalHttpServer implements AutoCloseable {
                 c.sid().forEach(sid::add);
                 n.put("score", c.score());
             }
-            HttpResponses.respond(ex, 200, "application/json", JSON.writeValueAsString(out));
+            JsonHttpServer.json(ex, 200, out);
         } catch (InvalidRequestException e) {
-            HttpResponses.respond(ex, 400, "application/json", error(e.getMessage()));
-        } catch (io.sidstream.platform.SidstreamException e) {
-            HttpResponses.respond(ex, 503, "application/json", error(e.getMessage()));
+            JsonHttpServer.error(ex, 400, e.getMessage());
+        } catch (TransientException | TimeoutException e) {
+            ex.getResponseHeaders().set("Retry-After", "1");
+            JsonHttpServer.error(ex, 503, "temporarily unavailable, retry: " + shortMessage(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            HttpResponses.respond(ex, 503, "application/json", error("interrupted"));
+            JsonHttpServer.error(ex, 503, "interrupted");
         } catch (ExecutionException e) {
-            HttpResponses.respond(
-                    ex, 500, "application/json", error("search failed: " + e.getCause()));
+            LOG.error("search or publication failed", e.getCause());
+            JsonHttpServer.error(ex, 500, "search failed: " + shortMessage(e.getCause()));
         }
     }
 
-    private static List<int[]> arrays(JsonNode node) {
-        List<int[]> out = new ArrayList<>();
-        for (JsonNode row : node) {
-            if (!row.isArray()) {
-                throw new InvalidRequestException("expected arrays of integer codes, got " + row);
-            }
-            int[] codes = new int[row.size()];
-            for (int i = 0; i < codes.length; i++) {
-                if (!row.get(i).canConvertToInt()) {
-                    throw new InvalidRequestException("code " + row.get(i) + " is not an integer");
-                }
-                codes[i] = row.get(i).asInt();
-            }
-            out.add(codes);
-        }
-        return out;
+    private static String shortMessage(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.length() <= 200 ? m : m.substring(0, 200) + "...";
     }
 
     private static String error(String message) {

@@ -35,6 +35,14 @@ public final class SidIndexFeed implements AutoCloseable {
     private final Thread thread;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private volatile boolean failed;
+    private final java.util.concurrent.CompletableFuture<String> failure =
+            new java.util.concurrent.CompletableFuture<>();
+
+    /** Completes with the reason when the feed stopped by itself. */
+    public java.util.concurrent.CompletableFuture<String> failure() {
+        return failure;
+    }
 
     public SidIndexFeed(Properties kafka, SidTrie trie) {
         this.trie = trie;
@@ -54,6 +62,16 @@ public final class SidIndexFeed implements AutoCloseable {
     }
 
     /** Waits until the records present at start are applied; false on timeout. */
+    /** Whether the index has read every SID that existed when it started. */
+    public boolean caughtUp() {
+        return caughtUp.getCount() == 0;
+    }
+
+    /** False once the feed stopped by itself: the index no longer follows the catalog. */
+    public boolean alive() {
+        return !failed;
+    }
+
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
         return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -84,6 +102,8 @@ public final class SidIndexFeed implements AutoCloseable {
             // close() woke us up.
         } catch (RuntimeException e) {
             LOG.error("SID index feed stopped", e);
+            failed = true;
+            failure.complete("SID index feed stopped: " + e);
         } finally {
             consumer.close();
         }
