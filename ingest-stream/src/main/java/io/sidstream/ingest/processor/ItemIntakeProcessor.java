@@ -30,9 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The single writer of {@code items.sid.v1} for the items of its partition (keyed by item id).
@@ -55,6 +58,9 @@ public final class ItemIntakeProcessor
     private static final RecordDecoder<ItemEvent> ITEM_DECODER = RecordDecoder.of(Topics.ITEMS);
     private static final Logger LOG = LoggerFactory.getLogger(ItemIntakeProcessor.class);
 
+    /** Model time one flush may take before the thread goes back to polling and committing. */
+    private static final long FLUSH_BUDGET_NANOS = 250_000_000L;
+
     private final SemanticEncoder assigner;
     private final ItemAssignmentSettings settings;
     private final ItemMetrics metrics;
@@ -66,6 +72,9 @@ public final class ItemIntakeProcessor
 
     /** Headers of the record being processed; null in punctuations. */
     private Headers current;
+
+    /** Ids accepted recently, newest last: they go first into the next batch. Not persisted. */
+    private final ArrayDeque<String> recent = new ArrayDeque<>();
 
     public ItemIntakeProcessor(
             SemanticEncoder assigner, ItemAssignmentSettings settings, ItemMetrics metrics) {
@@ -158,6 +167,10 @@ public final class ItemIntakeProcessor
                         .setEventTime(event.getEventTime().toEpochMilli())
                         .setReceivedAt(System.currentTimeMillis())
                         .build());
+        recent.addLast(key);
+        if (recent.size() > 4 * settings.embedBatchSize()) {
+            recent.removeFirst();
+        }
         if (pendingCount >= settings.embedBatchSize()) {
             flushPending();
         }
@@ -185,23 +198,50 @@ public final class ItemIntakeProcessor
                 new Record<>(key, new IntakeOutput.Assigned(null), context.currentSystemTimeMs()));
     }
 
-    /** Embeds and encodes pending items in bounded batches, oldest store order first. */
+    /**
+     * Embeds and encodes pending items in bounded batches, within a time budget, so the stream
+     * thread gets back to polling, committing and answering (collision codes, confirmations) while
+     * a backlog drains. Each batch first takes the items accepted most recently (up to half the
+     * batch), then the rest of the store: an item listed during a bulk load gets its SID in about
+     * one batch time, and the backlog still drains at the model's rate.
+     */
     void flushPending() {
+        long deadline = System.nanoTime() + FLUSH_BUDGET_NANOS;
         for (int round = 0;
                 round < settings.maxBatchesPerPunctuation() && pendingCount > 0;
                 round++) {
-            List<KeyValue<String, PendingItem>> batch = new ArrayList<>();
-            try (KeyValueIterator<String, PendingItem> it = pending.all()) {
-                while (it.hasNext() && batch.size() < settings.embedBatchSize()) {
-                    batch.add(it.next());
-                }
-            }
+            List<KeyValue<String, PendingItem>> batch = nextBatch();
             if (batch.isEmpty()) {
                 pendingCount = 0;
+                recent.clear();
                 return;
             }
             encodeAndClaim(batch);
+            if (System.nanoTime() > deadline) {
+                return;
+            }
         }
+    }
+
+    private List<KeyValue<String, PendingItem>> nextBatch() {
+        int size = settings.embedBatchSize();
+        Map<String, PendingItem> batch = new LinkedHashMap<>();
+        while (!recent.isEmpty() && batch.size() < Math.max(1, size / 2)) {
+            String id = recent.pollLast();
+            PendingItem item = pending.get(id);
+            if (item != null) {
+                batch.put(id, item);
+            }
+        }
+        try (KeyValueIterator<String, PendingItem> it = pending.all()) {
+            while (it.hasNext() && batch.size() < size) {
+                KeyValue<String, PendingItem> kv = it.next();
+                batch.putIfAbsent(kv.key, kv.value);
+            }
+        }
+        List<KeyValue<String, PendingItem>> out = new ArrayList<>();
+        batch.forEach((k, v) -> out.add(KeyValue.pair(k, v)));
+        return out;
     }
 
     private void encodeAndClaim(List<KeyValue<String, PendingItem>> batch) {
