@@ -35,6 +35,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -64,6 +67,7 @@ public final class IngestService implements ServiceLauncher.Service {
     private final ItemMetrics metrics;
     private final boolean leaveGroupOnClose;
     private final CompletableFuture<String> failure;
+    private final ExecutorService embedder;
 
     private IngestService(
             SemanticEncoder assigner,
@@ -71,8 +75,10 @@ public final class IngestService implements ServiceLauncher.Service {
             IngestHttpServer http,
             ItemMetrics metrics,
             boolean leaveGroupOnClose,
-            CompletableFuture<String> failure) {
+            CompletableFuture<String> failure,
+            ExecutorService embedder) {
         this.failure = failure;
+        this.embedder = embedder;
         this.leaveGroupOnClose = leaveGroupOnClose;
         this.assigner = assigner;
         this.streams = streams;
@@ -87,6 +93,15 @@ public final class IngestService implements ServiceLauncher.Service {
         KafkaStreams streams = null;
         IngestHttpServer http = null;
         CompletableFuture<String> failure = new CompletableFuture<>();
+        // One model thread for all tasks: the model is the bottleneck and uses the cores itself
+        // (SIDSTREAM_MODEL_THREADS); stream threads stay free to poll, commit and answer.
+        ExecutorService embedder =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "sid-embedder");
+                            t.setDaemon(true);
+                            return t;
+                        });
         try {
             InputPartitions partitions = ensureConfirmationsTopic(config);
             PrometheusMeterRegistry registry =
@@ -105,7 +120,9 @@ public final class IngestService implements ServiceLauncher.Service {
             props.put(
                     StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
                     DeadLetterProductionHandler.class.getName());
-            streams = new KafkaStreams(topology(config, assigner, metrics, partitions), props);
+            streams =
+                    new KafkaStreams(
+                            topology(config, assigner, metrics, partitions, embedder), props);
             current.set(streams);
             new KafkaStreamsMetrics(streams).bindTo(registry);
             FunctionCounter.builder(
@@ -153,13 +170,19 @@ public final class IngestService implements ServiceLauncher.Service {
                     bundle.version(),
                     http.port());
             return new IngestService(
-                    assigner, streams, http, metrics, leavesGroupOnClose(config), failure);
+                    assigner,
+                    streams,
+                    http,
+                    metrics,
+                    leavesGroupOnClose(config),
+                    failure,
+                    embedder);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            closeAll(assigner, streams, http, leavesGroupOnClose(config));
+            closeAll(assigner, streams, http, leavesGroupOnClose(config), embedder);
             throw new SidstreamException("interrupted while starting ingest-stream", e);
         } catch (RuntimeException e) {
-            closeAll(assigner, streams, http, leavesGroupOnClose(config));
+            closeAll(assigner, streams, http, leavesGroupOnClose(config), embedder);
             throw e;
         }
     }
@@ -169,7 +192,8 @@ public final class IngestService implements ServiceLauncher.Service {
             IngestConfig config,
             SemanticEncoder assigner,
             ItemMetrics metrics,
-            InputPartitions partitions) {
+            InputPartitions partitions,
+            Executor embedder) {
         StreamsBuilder builder = new StreamsBuilder();
         ItemTopology.addTo(
                 builder,
@@ -177,7 +201,8 @@ public final class IngestService implements ServiceLauncher.Service {
                 assigner,
                 metrics,
                 config.inputRouting(),
-                partitions.items());
+                partitions.items(),
+                embedder);
         UserHistoryTopology.addTo(
                 builder,
                 config.history(),
@@ -257,7 +282,7 @@ public final class IngestService implements ServiceLauncher.Service {
 
     @Override
     public void close() {
-        closeAll(assigner, streams, http, leaveGroupOnClose);
+        closeAll(assigner, streams, http, leaveGroupOnClose, embedder);
     }
 
     /**
@@ -275,7 +300,8 @@ public final class IngestService implements ServiceLauncher.Service {
             SemanticEncoder assigner,
             KafkaStreams streams,
             IngestHttpServer http,
-            boolean leaveGroup) {
+            boolean leaveGroup,
+            ExecutorService embedder) {
         if (http != null) {
             http.close();
         }
@@ -288,6 +314,14 @@ public final class IngestService implements ServiceLauncher.Service {
                                             ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
                                             : CloseOptions.GroupMembershipOperation
                                                     .REMAIN_IN_GROUP));
+        }
+        // After the stream threads are gone nothing waits for the model; let a running batch
+        // finish before the sessions it uses are closed.
+        embedder.shutdown();
+        try {
+            embedder.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         assigner.close();
     }

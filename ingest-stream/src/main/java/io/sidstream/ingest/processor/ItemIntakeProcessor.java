@@ -36,6 +36,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The single writer of {@code items.sid.v1} for the items of its partition (keyed by item id).
@@ -58,10 +60,12 @@ public final class ItemIntakeProcessor
     private static final RecordDecoder<ItemEvent> ITEM_DECODER = RecordDecoder.of(Topics.ITEMS);
     private static final Logger LOG = LoggerFactory.getLogger(ItemIntakeProcessor.class);
 
-    /** Model time one flush may take before the thread goes back to polling and committing. */
-    private static final long FLUSH_BUDGET_NANOS = 250_000_000L;
-
     private final SemanticEncoder assigner;
+    private final Executor embedder;
+
+    /** The batch the model is working on, if any; only the stream thread reads or sets it. */
+    private CompletableFuture<Encoded> inFlight;
+
     private final ItemAssignmentSettings settings;
     private final ItemMetrics metrics;
     private final ItemValidator validator;
@@ -76,8 +80,22 @@ public final class ItemIntakeProcessor
     /** Ids accepted recently, newest last: they go first into the next batch. Not persisted. */
     private final ArrayDeque<String> recent = new ArrayDeque<>();
 
+    /** A processor that runs the model on the calling (stream) thread. */
     public ItemIntakeProcessor(
             SemanticEncoder assigner, ItemAssignmentSettings settings, ItemMetrics metrics) {
+        this(assigner, settings, metrics, Runnable::run);
+    }
+
+    /**
+     * @param embedder where the model runs: off the stream thread, so the input (and the answers
+     *     merged into it) is read at full speed while a backlog is embedded
+     */
+    public ItemIntakeProcessor(
+            SemanticEncoder assigner,
+            ItemAssignmentSettings settings,
+            ItemMetrics metrics,
+            Executor embedder) {
+        this.embedder = embedder;
         this.assigner = assigner;
         this.settings = settings;
         this.metrics = metrics;
@@ -171,9 +189,16 @@ public final class ItemIntakeProcessor
         if (recent.size() > 4 * settings.embedBatchSize()) {
             recent.removeFirst();
         }
-        if (pendingCount >= settings.embedBatchSize()) {
-            flushPending();
-        }
+        // No model work here: a record only joins the pending store, so the input (and the
+        // answers merged into it) is read at full speed even behind a backlog. The wall-clock
+        // punctuation embeds, newest arrivals first, within its budget.
+    }
+
+    @Override
+    public void close() {
+        // A batch still on the model is simply forgotten: its items are still pending and are
+        // encoded again by whichever task owns them next.
+        inFlight = null;
     }
 
     private void delist(String key) {
@@ -199,35 +224,73 @@ public final class ItemIntakeProcessor
     }
 
     /**
-     * Embeds and encodes pending items in bounded batches, within a time budget, so the stream
-     * thread gets back to polling, committing and answering (collision codes, confirmations) while
-     * a backlog drains. Each batch first takes the items accepted most recently (up to half the
-     * batch), then the rest of the store: an item listed during a bulk load gets its SID in about
-     * one batch time, and the backlog still drains at the model's rate.
+     * Moves the model work along; called by the wall-clock punctuation. The model runs on the
+     * embedder, one batch at a time: this collects a finished batch (claims its prefixes) and hands
+     * the model the next one, so the stream thread never waits for the model and keeps polling,
+     * committing and answering while a backlog drains. Each batch first takes the items accepted
+     * most recently (up to half the batch), then the rest of the store: an item listed during a
+     * bulk load gets its SID in about one batch time, and the backlog still drains at the model's
+     * rate. With a direct embedder (tests), batches complete here, at most {@code
+     * maxBatchesPerPunctuation} of them.
      */
     void flushPending() {
-        long deadline = System.nanoTime() + FLUSH_BUDGET_NANOS;
-        for (int round = 0;
-                round < settings.maxBatchesPerPunctuation() && pendingCount > 0;
-                round++) {
+        for (int round = 0; round < settings.maxBatchesPerPunctuation(); round++) {
+            if (inFlight != null) {
+                if (!inFlight.isDone()) {
+                    return;
+                }
+                // A failure other than the model rejecting an item is unexpected: it propagates
+                // and stops the instance rather than dead-lettering a whole batch.
+                claim(inFlight.join());
+                inFlight = null;
+            }
+            if (pendingCount <= 0) {
+                return;
+            }
             List<KeyValue<String, PendingItem>> batch = nextBatch();
             if (batch.isEmpty()) {
                 pendingCount = 0;
                 recent.clear();
                 return;
             }
-            encodeAndClaim(batch);
-            if (System.nanoTime() > deadline) {
-                return;
+            List<ItemContent> contents = batch.stream().map(kv -> contentOf(kv.value)).toList();
+            inFlight = CompletableFuture.supplyAsync(() -> encode(batch, contents), embedder);
+        }
+    }
+
+    /** A batch and the model's answer for each item: codes, or why the model failed on it. */
+    private record Encoded(
+            List<KeyValue<String, PendingItem>> batch, int[][] codes, String[] failures) {}
+
+    /** Runs on the embedder: no store access here. */
+    private Encoded encode(List<KeyValue<String, PendingItem>> batch, List<ItemContent> contents) {
+        int[][] codes = new int[batch.size()][];
+        String[] failures = new String[batch.size()];
+        try {
+            int[][] all = assigner.semanticCodes(contents);
+            System.arraycopy(all, 0, codes, 0, all.length);
+        } catch (ModelException | IllegalArgumentException e) {
+            // Isolate the bad record: a failure on one item must not poison its batch-mates.
+            for (int i = 0; i < batch.size(); i++) {
+                try {
+                    codes[i] = assigner.semanticCodes(List.of(contents.get(i)))[0];
+                } catch (ModelException | IllegalArgumentException single) {
+                    failures[i] = String.valueOf(single.getMessage());
+                }
             }
         }
+        return new Encoded(batch, codes, failures);
     }
 
     private List<KeyValue<String, PendingItem>> nextBatch() {
         int size = settings.embedBatchSize();
+        // The newest arrivals, claimed in the order they arrived.
+        List<String> newest = new ArrayList<>();
+        while (!recent.isEmpty() && newest.size() < Math.max(1, size / 2)) {
+            newest.add(0, recent.pollLast());
+        }
         Map<String, PendingItem> batch = new LinkedHashMap<>();
-        while (!recent.isEmpty() && batch.size() < Math.max(1, size / 2)) {
-            String id = recent.pollLast();
+        for (String id : newest) {
             PendingItem item = pending.get(id);
             if (item != null) {
                 batch.put(id, item);
@@ -244,33 +307,26 @@ public final class ItemIntakeProcessor
         return out;
     }
 
-    private void encodeAndClaim(List<KeyValue<String, PendingItem>> batch) {
-        List<ItemContent> contents = batch.stream().map(kv -> contentOf(kv.value)).toList();
-        int[][] codes;
-        try {
-            codes = assigner.semanticCodes(contents);
-        } catch (ModelException | IllegalArgumentException e) {
-            if (batch.size() == 1) {
-                KeyValue<String, PendingItem> only = batch.get(0);
-                LOG.warn("model failed on item {}: {}", only.key, e.getMessage());
-                removePending(only.key);
-                reject(only.key, null, RejectReason.MODEL_FAILURE, String.valueOf(e.getMessage()));
-                return;
-            }
-            // Isolate the bad record: a failure on one item must not poison its batch-mates.
-            for (KeyValue<String, PendingItem> single : batch) {
-                encodeAndClaim(List.of(single));
-            }
-            return;
-        }
+    /** On the stream thread: claims the prefixes of an encoded batch. */
+    private void claim(Encoded encoded) {
+        List<KeyValue<String, PendingItem>> batch = encoded.batch();
+        int[][] codes = encoded.codes();
         metrics.embedBatch(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             String id = batch.get(i).key;
             PendingItem item = batch.get(i).value;
-            removePending(id);
+            PendingItem now = pending.get(id);
+            if (now != null && now.getSeq() == item.getSeq()) {
+                removePending(id);
+            }
             ItemState state = items.get(id);
             if (state == null || state.getSeq() != item.getSeq()) {
-                continue; // delisted or changed again while waiting: that newer event decides
+                continue; // delisted or changed while encoding: that newer event decides
+            }
+            if (codes[i] == null) {
+                LOG.warn("model failed on item {}: {}", id, encoded.failures()[i]);
+                reject(id, null, RejectReason.MODEL_FAILURE, encoded.failures()[i]);
+                continue;
             }
             List<Integer> prefix = Arrays.stream(codes[i]).boxed().toList();
             // A superseded claim that was never published is freed at once (P -> Q -> R frees Q);

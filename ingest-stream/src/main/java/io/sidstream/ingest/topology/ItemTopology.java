@@ -22,6 +22,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 /**
  * Real-time SID assignment for listed items.
@@ -47,7 +48,7 @@ public final class ItemTopology {
      */
     public static Topology build(
             ItemAssignmentSettings settings, SemanticEncoder assigner, ItemMetrics metrics) {
-        return build(settings, assigner, metrics, InputRouting.REPARTITION, 0);
+        return build(settings, assigner, metrics, InputRouting.REPARTITION, 0, Runnable::run);
     }
 
     /** Builds the topology with the given placement of input items. */
@@ -56,9 +57,10 @@ public final class ItemTopology {
             SemanticEncoder assigner,
             ItemMetrics metrics,
             InputRouting routing,
-            int inputPartitions) {
+            int inputPartitions,
+            Executor embedder) {
         StreamsBuilder builder = new StreamsBuilder();
-        addTo(builder, settings, assigner, metrics, routing, inputPartitions);
+        addTo(builder, settings, assigner, metrics, routing, inputPartitions, embedder);
         return builder.build();
     }
 
@@ -67,6 +69,7 @@ public final class ItemTopology {
      *
      * @param inputPartitions partitions of {@code items.raw.v1}, for the placement check of {@link
      *     InputRouting#AS_PRODUCED}; 0 if unknown
+     * @param embedder where the model runs (off the stream threads in production)
      */
     public static void addTo(
             StreamsBuilder builder,
@@ -74,7 +77,8 @@ public final class ItemTopology {
             SemanticEncoder assigner,
             ItemMetrics metrics,
             InputRouting routing,
-            int inputPartitions) {
+            int inputPartitions,
+            Executor embedder) {
         builder.addStateStore(IngestStores.itemState());
         builder.addStateStore(IngestStores.itemPending());
         builder.addStateStore(IngestStores.prefixSlots());
@@ -109,7 +113,9 @@ public final class ItemTopology {
         KStream<String, IntakeOutput> intake =
                 items.merge(confirmations, Named.as("intake-merge"))
                         .process(
-                                () -> new ItemIntakeProcessor(assigner, settings, metrics),
+                                () ->
+                                        new ItemIntakeProcessor(
+                                                assigner, settings, metrics, embedder),
                                 Named.as("item-intake"),
                                 IngestStores.ITEM_STATE,
                                 IngestStores.ITEM_PENDING);

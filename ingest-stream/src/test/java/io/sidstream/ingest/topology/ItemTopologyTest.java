@@ -161,10 +161,13 @@ class ItemTopologyTest {
     }
 
     @Test
-    void shouldEmbedAFullBatchWithoutWaiting() {
+    void shouldEmbedAFullBatchWithinTheMaxWait() {
         for (int i = 0; i < BATCH; i++) {
             send("m" + i, text("m" + i, "Movie number " + i + " (2013)", "Drama"));
         }
+        // Records only join the pending store; the next punctuation embeds them.
+        assertThat(sids.readKeyValuesToList()).isEmpty();
+        driver.advanceWallClockTime(MAX_WAIT);
         assertThat(sids.readKeyValuesToList()).hasSize(BATCH);
         assertThat(metrics.assignedCount()).isEqualTo(BATCH);
     }
