@@ -5,6 +5,7 @@
 #     (without -p bundle: the default bundle and the reference shape d=256, 4 layers, 50 history
 #      items, derived from it with random weights by training/shape_bundle.py)
 #   scripts/bench.sh user-history [events=20000] [latencyEvents=1000]
+#   scripts/bench.sh backlog-freshness [backlog=10000] [trickleMs=100]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet --no-python
@@ -26,7 +27,8 @@ case "$name" in
       set -- -p "bundle=models/default,$shape" "$@"
     fi ;;
   user-history) main=io.sidstream.bench.HistoryBench ;;
-  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history)" >&2; exit 2 ;;
+  backlog-freshness) main=io.sidstream.bench.BacklogFreshnessBench ;;
+  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness)" >&2; exit 2 ;;
 esac
 # ONNX Runtime 1.29 crashes in processes whose command line exceeds ~4 KB, and JMH forks its
 # benchmark JVMs with the full classpath spelled out: so hand it a one-entry pathing jar.
