@@ -89,7 +89,12 @@ public final class IngestService implements ServiceLauncher.Service {
     /** Validates the bundle and topics (fail fast), then starts and waits for RUNNING. */
     public static IngestService start(IngestConfig config, Duration startTimeout) {
         ModelBundle bundle = ModelBundle.load(config.bundleDir());
-        SidAssigner assigner = SidAssigner.open(bundle, config.modelThreads());
+        return start(config, startTimeout, SidAssigner.open(bundle, config.modelThreads()));
+    }
+
+    /** Starts with a given encoder (tests inject failing or fake models); closes it on stop. */
+    static IngestService start(
+            IngestConfig config, Duration startTimeout, SemanticEncoder assigner) {
         KafkaStreams streams = null;
         IngestHttpServer http = null;
         CompletableFuture<String> failure = new CompletableFuture<>();
@@ -138,7 +143,11 @@ public final class IngestService implements ServiceLauncher.Service {
             streams.setUncaughtExceptionHandler(
                     e -> {
                         LOG.error("stream thread failed; shutting ingest-stream down", e);
-                        failure.complete("stream thread failed: " + e);
+                        Throwable root = e;
+                        while (root.getCause() != null && root.getCause() != root) {
+                            root = root.getCause();
+                        }
+                        failure.complete("stream thread failed: " + root);
                         return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                                 .SHUTDOWN_CLIENT;
                     });
@@ -167,7 +176,7 @@ public final class IngestService implements ServiceLauncher.Service {
             LOG.info(
                     "ingest-stream running application={} bundle={} http={}",
                     config.applicationId(),
-                    bundle.version(),
+                    assigner.modelVersion(),
                     http.port());
             return new IngestService(
                     assigner,
