@@ -48,6 +48,23 @@ public final class RetrievalMetrics {
                         .register(registry);
     }
 
+    /** A request refused because its lane was full. */
+    public void refused(String lane) {
+        Counter.builder("sidstream.retrieval.requests.refused")
+                .description("Requests refused at once because the search queue was full")
+                .tag("lane", lane)
+                .register(registry)
+                .increment();
+    }
+
+    /** Reports the search queue's depth. */
+    public void queueDepth(java.util.function.Supplier<Integer> depth) {
+        io.micrometer.core.instrument.Gauge.builder(
+                        "sidstream.retrieval.queue.depth", () -> depth.get())
+                .description("Requests waiting for the beam search, both lanes")
+                .register(registry);
+    }
+
     /** A batch will be read again after a transient failure. */
     public void retried() {
         retried.increment();

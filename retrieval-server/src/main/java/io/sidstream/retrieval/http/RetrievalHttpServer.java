@@ -11,6 +11,7 @@ import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.retrieval.RetrievalMetrics;
 import io.sidstream.retrieval.batch.MicroBatcher;
+import io.sidstream.retrieval.batch.OverloadedException;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.SidTrie;
@@ -187,7 +188,8 @@ public final class RetrievalHttpServer implements AutoCloseable {
                             query.excludePrefixes());
             metrics.request("http");
             BeamResult result =
-                    batcher.submit(request).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+                    batcher.submit(request, MicroBatcher.Lane.INTERACTIVE)
+                            .get(deadline.toMillis(), TimeUnit.MILLISECONDS);
             String requestId = UUID.randomUUID().toString();
             // Answered only once the result is on recs.results.v1: a 200 is never a lost result.
             publisher
@@ -227,6 +229,11 @@ public final class RetrievalHttpServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             JsonHttpServer.error(ex, 503, "interrupted");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof OverloadedException) {
+                ex.getResponseHeaders().set("Retry-After", "1");
+                JsonHttpServer.error(ex, 429, "too many requests: " + e.getCause().getMessage());
+                return;
+            }
             LOG.error("search or publication failed", e.getCause());
             JsonHttpServer.error(ex, 500, "search failed: " + shortMessage(e.getCause()));
         }

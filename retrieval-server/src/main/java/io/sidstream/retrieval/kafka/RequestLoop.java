@@ -7,6 +7,7 @@ import io.sidstream.platform.errors.Provenance;
 import io.sidstream.platform.errors.RecordDecoder;
 import io.sidstream.retrieval.RetrievalMetrics;
 import io.sidstream.retrieval.batch.MicroBatcher;
+import io.sidstream.retrieval.batch.OverloadedException;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.request.InvalidRequestException;
 import io.sidstream.retrieval.request.RequestTranslator;
@@ -238,8 +239,15 @@ public final class RequestLoop implements AutoCloseable {
         for (int i = 0; i < futures.size(); i++) {
             RetrievalRequest request = requests.get(i);
             // A failed search is the model failing, not the request: fatal, never a dead letter.
-            BeamResult result =
-                    futures.get(i).get(SEARCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            BeamResult result;
+            try {
+                result = futures.get(i).get(SEARCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof OverloadedException overloaded) {
+                    throw overloaded; // back-pressure: this batch is read again after a pause
+                }
+                throw e;
+            }
             out.add(
                     new ProducerRecord<>(
                             Topics.RECOMMENDATIONS.name(),
