@@ -119,7 +119,10 @@ class RetrievalIT {
             assertThat(http.path("candidates")).hasSize(10);
             http.path("candidates")
                     .forEach(c -> assertThat(sids).containsKey(c.path("itemId").asText()));
-            assertThat(post(service, "{\"items\":[\"no-such-item\"]}").path("error").asText())
+            assertThat(
+                            post(service, "{\"userId\":\"u3\",\"items\":[\"no-such-item\"]}")
+                                    .path("error")
+                                    .asText())
                     .contains("no-such-item");
 
             // A freshly listed item under the best prefix becomes retrievable without a restart.
