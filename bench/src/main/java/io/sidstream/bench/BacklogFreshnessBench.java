@@ -11,19 +11,15 @@ import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -57,12 +53,14 @@ public final class BacklogFreshnessBench {
             env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
             try (IngestService ingest =
                             IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
-                    KafkaProducer<String, ItemEvent> producer = producer(cluster);
+                    KafkaProducer<String, ItemEvent> producer =
+                            ItemAssignmentBench.producer(cluster);
                     KafkaConsumer<String, ItemSid> consumer =
                             Arrivals.consumer(cluster, "bench-backlog-reader", Topics.ITEM_SIDS)) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < backlog; i++) {
-                    producer.send(record("b" + i, catalog.get(i % catalog.size())));
+                    producer.send(
+                            ItemAssignmentBench.record("b" + i, catalog.get(i % catalog.size())));
                 }
                 producer.flush();
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -77,7 +75,9 @@ public final class BacklogFreshnessBench {
                     if (backlogSeen < backlog && System.nanoTime() >= nextSend) {
                         String id = "t" + sent;
                         sentAt.put(id, System.nanoTime());
-                        producer.send(record(id, catalog.get((backlog + sent) % catalog.size())));
+                        producer.send(
+                                ItemAssignmentBench.record(
+                                        id, catalog.get((backlog + sent) % catalog.size())));
                         producer.flush();
                         sent++;
                         nextSend += trickleMs * 1_000_000L;
@@ -109,26 +109,5 @@ public final class BacklogFreshnessBench {
                         Arrivals.percentileMs(latencies, 1.0));
             }
         }
-    }
-
-    private static ProducerRecord<String, ItemEvent> record(String id, CatalogItem item) {
-        return new ProducerRecord<>(
-                Topics.ITEMS.name(),
-                id,
-                ItemEvent.newBuilder()
-                        .setItemId(id)
-                        .setTitle(item.title())
-                        .setCategories(item.categories())
-                        .setEventTime(Instant.now())
-                        .build());
-    }
-
-    private static KafkaProducer<String, ItemEvent> producer(EmbeddedKraftCluster cluster) {
-        Properties props = cluster.clientProperties();
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        return new KafkaProducer<>(
-                props,
-                Topics.ITEMS.keySerde().serializer(),
-                Topics.ITEMS.valueSerde().serializer());
     }
 }

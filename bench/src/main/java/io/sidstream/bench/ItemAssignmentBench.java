@@ -138,7 +138,7 @@ public final class ItemAssignmentBench {
         }
     }
 
-    private static ProducerRecord<String, ItemEvent> record(String id, CatalogItem item) {
+    static ProducerRecord<String, ItemEvent> record(String id, CatalogItem item) {
         return new ProducerRecord<>(
                 Topics.ITEMS.name(),
                 id,
@@ -150,7 +150,7 @@ public final class ItemAssignmentBench {
                         .build());
     }
 
-    private static KafkaProducer<String, ItemEvent> producer(EmbeddedKraftCluster cluster) {
+    static KafkaProducer<String, ItemEvent> producer(EmbeddedKraftCluster cluster) {
         Properties props = cluster.clientProperties();
         props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         return new KafkaProducer<>(

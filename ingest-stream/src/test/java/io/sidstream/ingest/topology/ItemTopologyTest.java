@@ -301,18 +301,8 @@ class ItemTopologyTest {
     @Test
     void shouldDeadLetterBombsAndOversizedRecordsAndKeepAssigning() {
         byte[] valid = AvroSerdes.forType(ItemEvent.class).serialize("t", text("b1", "Bomb"));
-        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
-        bomb.write(valid, 0, 10);
-        long claim = (long) (Integer.MAX_VALUE - 8) << 1;
-        while ((claim & ~0x7FL) != 0) {
-            bomb.write((int) ((claim & 0x7F) | 0x80));
-            claim >>>= 7;
-        }
-        bomb.write((int) claim);
-        while (bomb.size() < 32) {
-            bomb.write('A');
-        }
-        items.pipeInput("bomb", bomb.toByteArray());
+        byte[] bomb = HostileRecords.stringLengthBomb(valid);
+        items.pipeInput("bomb", bomb);
         byte[] huge =
                 AvroSerdes.forType(ItemEvent.class)
                         .serialize("t", text("huge", "x".repeat(1_048_350)));

@@ -342,18 +342,8 @@ class UserHistoryTopologyTest {
                                         .setEventType(InteractionType.RATING)
                                         .setEventTime(NOW)
                                         .build());
-        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
-        bomb.write(valid, 0, 10);
-        long claim = (long) (Integer.MAX_VALUE - 8) << 1;
-        while ((claim & ~0x7FL) != 0) {
-            bomb.write((int) ((claim & 0x7F) | 0x80));
-            claim >>>= 7;
-        }
-        bomb.write((int) claim);
-        while (bomb.size() < 32) {
-            bomb.write('A');
-        }
-        events.pipeInput("u9", bomb.toByteArray());
+        byte[] bomb = HostileRecords.stringLengthBomb(valid);
+        events.pipeInput("u9", bomb);
         interact("u9", "ok", "m3", NOW);
 
         List<DeadLetter> letters = dlq.readValuesToList();

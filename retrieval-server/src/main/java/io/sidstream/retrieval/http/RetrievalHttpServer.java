@@ -244,10 +244,6 @@ public final class RetrievalHttpServer implements AutoCloseable {
         return m.length() <= 200 ? m : m.substring(0, 200) + "...";
     }
 
-    private static String error(String message) {
-        return JSON.createObjectNode().put("error", message).toString();
-    }
-
     public void start() {
         server.start();
     }
