@@ -25,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PythonClientFingerprintTest {
     @Test
     void shouldComputeTheJavaFingerprintOfEverySchema() throws Exception {
+        String readme = java.nio.file.Files.readString(Path.of("..", "README.md"));
         JsonNode python = pythonFingerprints();
         for (SpecificRecord sample : SampleRecords.all().values()) {
             long fingerprint = SchemaNormalization.parsingFingerprint64(sample.getSchema());
@@ -38,6 +39,9 @@ class PythonClientFingerprintTest {
             assertThat(python.path(sample.getSchema().getName()).asText())
                     .as("fingerprint of %s", sample.getSchema().getName())
                     .isEqualTo(hex);
+            assertThat(readme)
+                    .as("README fingerprint table row of %s", sample.getSchema().getName())
+                    .contains("| `" + sample.getSchema().getName() + "` | `" + hex + "` |");
         }
     }
 
