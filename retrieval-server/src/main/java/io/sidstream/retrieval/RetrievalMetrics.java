@@ -29,13 +29,30 @@ public final class RetrievalMetrics {
     public RetrievalMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.batchSize =
-                DistributionSummary.builder("sidstream.retrieval.batch.size").register(registry);
+                DistributionSummary.builder("sidstream.retrieval.batch.size")
+                        .description("Requests per batched beam search")
+                        .register(registry);
         this.beamWidth =
-                DistributionSummary.builder("sidstream.retrieval.beam.width").register(registry);
-        this.requestLatency = timer("sidstream.retrieval.request.latency", null);
-        this.searchLatency = timer("sidstream.retrieval.search.latency", null);
-        this.encodeLatency = timer("sidstream.retrieval.model.latency", "encode");
-        this.stepLatency = timer("sidstream.retrieval.model.latency", "step");
+                DistributionSummary.builder("sidstream.retrieval.beam.width")
+                        .description("Beam width of each request searched")
+                        .register(registry);
+        this.requestLatency =
+                timer(
+                        "sidstream.retrieval.request.latency",
+                        null,
+                        "Time from a request entering the search queue to its result");
+        this.searchLatency =
+                timer("sidstream.retrieval.search.latency", null, "Time of one batched search");
+        this.encodeLatency =
+                timer(
+                        "sidstream.retrieval.model.latency",
+                        "encode",
+                        "Time of one decoder call (encode: histories, step: one SID level)");
+        this.stepLatency =
+                timer(
+                        "sidstream.retrieval.model.latency",
+                        "step",
+                        "Time of one decoder call (encode: histories, step: one SID level)");
         this.retried =
                 Counter.builder("sidstream.retrieval.requests.retried")
                         .description(
@@ -75,9 +92,12 @@ public final class RetrievalMetrics {
         duplicates.increment();
     }
 
-    private Timer timer(String name, String call) {
+    private Timer timer(String name, String call, String help) {
         Timer.Builder b =
-                Timer.builder(name).publishPercentiles(0.5, 0.99).publishPercentileHistogram();
+                Timer.builder(name)
+                        .description(help)
+                        .publishPercentiles(0.5, 0.99)
+                        .publishPercentileHistogram();
         if (call != null) {
             b.tag("call", call);
         }
@@ -101,11 +121,19 @@ public final class RetrievalMetrics {
     }
 
     public void request(String source) {
-        registry.counter("sidstream.retrieval.requests", "source", source).increment();
+        Counter.builder("sidstream.retrieval.requests")
+                .description("Requests accepted for search, by source (http, kafka)")
+                .tag("source", source)
+                .register(registry)
+                .increment();
     }
 
     public void deadLetter(String reason) {
-        registry.counter("sidstream.retrieval.dlq", "reason", reason).increment();
+        Counter.builder("sidstream.retrieval.dlq")
+                .description("Requests sent to retrieval.requests.v1.dlq, by reason")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
     }
 
     /** Wraps a model so every encode and step call is timed. */

@@ -1,5 +1,9 @@
 package io.sidstream.retrieval;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.model.bundle.BundleManifest;
@@ -75,12 +79,21 @@ public final class RetrievalService implements ServiceLauncher.Service {
         TokenLayout layout = DecoderLogits.layoutOf(m);
         SidTrie trie = new SidTrie(layout.levels(), m.sid().codebookSize());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        registry.gauge("sidstream.retrieval.index.items", trie, SidTrie::size);
-        registry.gauge("sidstream.retrieval.index.version", trie, SidTrie::version);
-        registry.gauge(
-                "sidstream.retrieval.cuda",
-                session,
-                s -> s.executionProvider().equals("cuda") ? 1 : 0);
+        Gauge.builder("sidstream.retrieval.index.items", trie, SidTrie::size)
+                .description("Items in the live SID index")
+                .register(registry);
+        Gauge.builder("sidstream.retrieval.index.version", trie, SidTrie::version)
+                .description("Updates applied to the live SID index")
+                .register(registry);
+        Gauge.builder(
+                        "sidstream.retrieval.cuda",
+                        session,
+                        s -> s.executionProvider().equals("cuda") ? 1 : 0)
+                .description("1 when the decoder runs on CUDA, 0 on the CPU")
+                .register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
         SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
         feed.start();
         RetrievalMetrics metrics = new RetrievalMetrics(registry);

@@ -238,13 +238,19 @@ class RetrievalIT {
                                     HttpResponse.BodyHandlers.ofString())
                             .body();
             assertThat(metrics)
-                    // Present, not exact: a batch read again after a transient failure counts again.
+                    // Present, not exact: a batch read again after a transient failure counts
+                    // again.
                     .contains("sidstream_retrieval_requests_total{source=\"kafka\"}")
                     .contains("sidstream_retrieval_dlq_total{reason=\"INVALID_REQUEST\"}")
                     .contains("sidstream_retrieval_dlq_total{reason=\"UNDECODABLE\"}")
                     .contains("sidstream_retrieval_batch_size_count")
                     .contains("sidstream_retrieval_model_latency_seconds_count{call=\"step\"}")
-                    .contains("sidstream_retrieval_index_items " + (sids.size() + 1) + ".0");
+                    .contains("sidstream_retrieval_index_items " + (sids.size() + 1) + ".0")
+                    .contains("jvm_memory_used_bytes");
+            assertThat(metrics.lines().filter(l -> l.startsWith("# HELP sidstream_")))
+                    .as("every sidstream metric has help text")
+                    .isNotEmpty()
+                    .allMatch(l -> l.split(" ", 4).length == 4 && !l.split(" ", 4)[3].isBlank());
         }
     }
 

@@ -2,6 +2,7 @@ package io.sidstream.ingest.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -44,9 +45,18 @@ public final class ItemMetrics {
 
     public ItemMetrics(MeterRegistry registry, int levels, int codebookSize) {
         this.registry = registry;
-        this.assigned = registry.counter("sidstream.items.assigned");
-        this.unchanged = registry.counter("sidstream.items.unchanged");
-        this.delisted = registry.counter("sidstream.items.delisted");
+        this.assigned =
+                Counter.builder("sidstream.items.assigned")
+                        .description("SIDs published on items.sid.v1")
+                        .register(registry);
+        this.unchanged =
+                Counter.builder("sidstream.items.unchanged")
+                        .description("Re-listings with unchanged content, which keep their SID")
+                        .register(registry);
+        this.delisted =
+                Counter.builder("sidstream.items.delisted")
+                        .description("Items delisted (tombstones on items.raw.v1)")
+                        .register(registry);
         this.orphaned =
                 Counter.builder("sidstream.items.confirmations.orphaned")
                         .description(
@@ -61,36 +71,47 @@ public final class ItemMetrics {
                         .register(registry);
         this.latency =
                 Timer.builder("sidstream.items.assign.latency")
+                        .description("Time from an item event accepted to its SID published")
                         .publishPercentiles(0.5, 0.99)
                         .publishPercentileHistogram()
                         .register(registry);
-        this.batch = DistributionSummary.builder("sidstream.items.embed.batch").register(registry);
+        this.batch =
+                DistributionSummary.builder("sidstream.items.embed.batch")
+                        .description("Items per embedding model call")
+                        .register(registry);
         this.collision =
                 DistributionSummary.builder("sidstream.items.collision.depth")
+                        .description("Collision code + 1 of each SID assigned")
                         .serviceLevelObjectives(1, 2, 3, 4, 8, 16, 64, 256)
                         .register(registry);
         this.codesSeen = new BitSet[levels];
         for (int l = 0; l < levels; l++) {
             BitSet seen = new BitSet(codebookSize);
             codesSeen[l] = seen;
-            registry.gauge(
-                    "sidstream.sid.level.usage",
-                    List.of(io.micrometer.core.instrument.Tag.of("level", Integer.toString(l))),
-                    seen,
-                    s -> {
-                        synchronized (s) {
-                            return s.cardinality() / (double) codebookSize;
-                        }
-                    });
+            Gauge.builder(
+                            "sidstream.sid.level.usage",
+                            seen,
+                            s -> {
+                                synchronized (s) {
+                                    return s.cardinality() / (double) codebookSize;
+                                }
+                            })
+                    .description("Share of the level's codebook seen in SIDs since start")
+                    .tag("level", Integer.toString(l))
+                    .register(registry);
         }
-        registry.gauge("sidstream.sid.prefixes.seen", prefixesSeen);
-        registry.gauge(
-                "sidstream.sid.diversity",
-                this,
-                m ->
-                        m.assigned.count() == 0
-                                ? 1.0
-                                : Math.min(1.0, m.prefixesSeen.get() / m.assigned.count()));
+        Gauge.builder("sidstream.sid.prefixes.seen", prefixesSeen, AtomicLong::doubleValue)
+                .description("Distinct SID prefixes seen since start")
+                .register(registry);
+        Gauge.builder(
+                        "sidstream.sid.diversity",
+                        this,
+                        m ->
+                                m.assigned.count() == 0
+                                        ? 1.0
+                                        : Math.min(1.0, m.prefixesSeen.get() / m.assigned.count()))
+                .description("Distinct prefixes per SID assigned since start (1 = no sharing)")
+                .register(registry);
     }
 
     public void assigned(List<Integer> sid, long acceptedAtMillis, long nowMillis) {
@@ -140,10 +161,12 @@ public final class ItemMetrics {
         dlq.computeIfAbsent(
                         reason.name(),
                         r ->
-                                registry.counter(
-                                        "sidstream.items.dlq",
-                                        "reason",
-                                        r.toLowerCase(Locale.ROOT)))
+                                Counter.builder("sidstream.items.dlq")
+                                        .description(
+                                                "Item events and claims sent to items.raw.v1.dlq,"
+                                                        + " by reason")
+                                        .tag("reason", r.toLowerCase(Locale.ROOT))
+                                        .register(registry))
                 .increment();
     }
 
