@@ -6,6 +6,7 @@
 #      items, derived from it with random weights by training/shape_bundle.py)
 #   scripts/bench.sh user-history [events=20000] [latencyEvents=1000]
 #   scripts/bench.sh backlog-freshness [backlog=10000] [trickleMs=100]
+#   scripts/bench.sh recommend-load [stepSeconds=15]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet --no-python
@@ -28,7 +29,8 @@ case "$name" in
     fi ;;
   user-history) main=io.sidstream.bench.HistoryBench ;;
   backlog-freshness) main=io.sidstream.bench.BacklogFreshnessBench ;;
-  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness)" >&2; exit 2 ;;
+  recommend-load) main=io.sidstream.bench.RecommendLoadBench ;;
+  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness, recommend-load)" >&2; exit 2 ;;
 esac
 # ONNX Runtime 1.29 crashes in processes whose command line exceeds ~4 KB, and JMH forks its
 # benchmark JVMs with the full classpath spelled out: so hand it a one-entry pathing jar.

@@ -53,26 +53,7 @@ public final class HistoryBench {
                                     .map(t -> t.toNewTopic(2, (short) 1))
                                     .toList());
                 }
-                try (var producer =
-                        new KafkaProducer<>(
-                                cluster.clientProperties(),
-                                Topics.ITEM_SIDS.keySerde().serializer(),
-                                Topics.ITEM_SIDS.valueSerde().serializer())) {
-                    for (Map.Entry<String, List<Integer>> e : bundle.trainerItemSids().entrySet()) {
-                        producer.send(
-                                new ProducerRecord<>(
-                                        Topics.ITEM_SIDS.name(),
-                                        e.getKey(),
-                                        ItemSid.newBuilder()
-                                                .setItemId(e.getKey())
-                                                .setSid(e.getValue())
-                                                .setModelVersion("bench")
-                                                .setContentHash("c")
-                                                .setItemEventTime(Instant.EPOCH)
-                                                .setAssignedAt(Instant.EPOCH)
-                                                .build()));
-                    }
-                }
+                preloadTrainerSids(cluster, bundle);
                 Map<String, String> env = new HashMap<>();
                 env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
                 env.put("SIDSTREAM_INGEST_APPLICATION_ID", "bench-history");
@@ -159,5 +140,29 @@ public final class HistoryBench {
                         .setEventType(InteractionType.RATING)
                         .setEventTime(Instant.ofEpochMilli(e.timestampMillis()))
                         .build());
+    }
+
+    /** Publishes the bundle's trainer SIDs on items.sid.v1, as if ingest had assigned them. */
+    static void preloadTrainerSids(EmbeddedKraftCluster cluster, ModelBundle bundle) {
+        try (var producer =
+                new KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.ITEM_SIDS.keySerde().serializer(),
+                        Topics.ITEM_SIDS.valueSerde().serializer())) {
+            for (Map.Entry<String, List<Integer>> e : bundle.trainerItemSids().entrySet()) {
+                producer.send(
+                        new ProducerRecord<>(
+                                Topics.ITEM_SIDS.name(),
+                                e.getKey(),
+                                ItemSid.newBuilder()
+                                        .setItemId(e.getKey())
+                                        .setSid(e.getValue())
+                                        .setModelVersion("bench")
+                                        .setContentHash("c")
+                                        .setItemEventTime(Instant.EPOCH)
+                                        .setAssignedAt(Instant.EPOCH)
+                                        .build()));
+            }
+        }
     }
 }

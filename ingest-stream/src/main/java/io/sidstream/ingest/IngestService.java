@@ -13,6 +13,7 @@ import io.sidstream.ingest.topology.ItemTopology;
 import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.SidstreamException;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.kafka.TopicAdmin;
 import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.sid.SemanticEncoder;
@@ -117,7 +118,12 @@ public final class IngestService implements ServiceLauncher.Service {
             AtomicReference<KafkaStreams> current = new AtomicReference<>();
             http =
                     new IngestHttpServer(
-                            config.httpPort(), current::get, registry, config.advertisedHost());
+                            config.httpBindAddress(),
+                            config.httpPort(),
+                            BearerTokens.fromFile(config.httpTokensFile()),
+                            current::get,
+                            registry,
+                            config.advertisedHost());
             Properties props = config.streamsProperties();
             props.put(
                     StreamsConfig.APPLICATION_SERVER_CONFIG,

@@ -81,6 +81,15 @@ public enum IngestSetting implements Setting {
             "SIDSTREAM_INGEST_ADVERTISED_HOST",
             "localhost",
             "Host name other instances use to reach this one's HTTP port (pod DNS name on Kubernetes)."),
+    HTTP_BIND_ADDRESS(
+            "SIDSTREAM_INGEST_HTTP_BIND_ADDRESS",
+            "",
+            "Address the HTTP port listens on (e.g. 127.0.0.1); blank: every interface."),
+    HTTP_TOKENS_FILE(
+            "SIDSTREAM_INGEST_HTTP_TOKENS_FILE",
+            "",
+            "File of bearer tokens (one per line, a mounted secret) required on /items and /users;"
+                    + " blank: no authentication. Probes and /metrics stay open."),
     HTTP_PORT(
             "SIDSTREAM_INGEST_HTTP_PORT",
             "8081",

@@ -1,6 +1,7 @@
 package io.sidstream.retrieval;
 
 import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.settings.SettingsReader;
 
 import java.nio.file.Path;
@@ -23,7 +24,10 @@ public record RetrievalConfig(
         int freshItemPercent,
         Duration freshItemWindow,
         int httpPort,
+        String httpBindAddress,
+        String httpTokensFile,
         String ingestUrl,
+        String ingestTokenFile,
         int maxBodyBytes,
         Duration requestDeadline,
         Map<String, String> kafkaOverrides) {
@@ -65,7 +69,10 @@ public record RetrievalConfig(
                         Duration.ofSeconds(
                                 r.integer(RetrievalSetting.FRESH_ITEM_WINDOW_S, 0, 365 * 86_400)),
                         r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
+                        r.string(RetrievalSetting.HTTP_BIND_ADDRESS),
+                        tokensFile(r, RetrievalSetting.HTTP_TOKENS_FILE),
                         r.string(RetrievalSetting.INGEST_URL),
+                        tokensFile(r, RetrievalSetting.INGEST_TOKEN_FILE),
                         r.integer(RetrievalSetting.MAX_BODY_BYTES, 1024, 64 << 20),
                         Duration.ofMillis(
                                 r.integer(RetrievalSetting.REQUEST_DEADLINE_MS, 1, 600_000)),
@@ -73,6 +80,16 @@ public record RetrievalConfig(
         r.throwIfInvalid("retrieval-server");
         r.warnAboutUnknownKeys("retrieval-server", RetrievalSetting.values());
         return config;
+    }
+
+    private static String tokensFile(SettingsReader r, RetrievalSetting setting) {
+        String path = r.string(setting);
+        try {
+            BearerTokens.fromFile(path);
+        } catch (IllegalArgumentException e) {
+            r.problem(setting.key() + ": " + e.getMessage());
+        }
+        return path;
     }
 
     /** Kafka client properties: bootstrap servers, then pass-through overrides. */

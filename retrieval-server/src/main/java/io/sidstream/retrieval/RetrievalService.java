@@ -8,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamSearch;
@@ -113,7 +114,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         config.defaultBeam(),
                         config.maxBeam(),
                         config.maxK(),
-                        new IngestHistoryClient(config.ingestUrl()));
+                        new IngestHistoryClient(
+                                config.ingestUrl(),
+                                BearerTokens.firstToken(config.ingestTokenFile())));
         RequestLoop loop =
                 new RequestLoop(
                         config.kafkaProperties(),
@@ -125,7 +128,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
 
         RetrievalHttpServer http =
                 new RetrievalHttpServer(
+                        config.httpBindAddress(),
                         config.httpPort(),
+                        BearerTokens.fromFile(config.httpTokensFile()),
                         batcher,
                         translator,
                         trie,

@@ -47,6 +47,20 @@ public enum RetrievalSetting implements Setting {
             "SIDSTREAM_RETRIEVAL_REQUEST_DEADLINE_MS",
             "10000",
             "An HTTP request not answered (searched and published) within this gets 503 (ms)."),
+    HTTP_BIND_ADDRESS(
+            "SIDSTREAM_RETRIEVAL_HTTP_BIND_ADDRESS",
+            "",
+            "Address the HTTP port listens on (e.g. 127.0.0.1); blank: every interface."),
+    HTTP_TOKENS_FILE(
+            "SIDSTREAM_RETRIEVAL_HTTP_TOKENS_FILE",
+            "",
+            "File of bearer tokens (one per line, a mounted secret) required on /recommendations;"
+                    + " blank: no authentication. Probes and /metrics stay open."),
+    INGEST_TOKEN_FILE(
+            "SIDSTREAM_INGEST_TOKEN_FILE",
+            "",
+            "File whose first line is the bearer token sent to ingest-stream's history API; blank:"
+                    + " none."),
     HTTP_PORT(
             "SIDSTREAM_RETRIEVAL_HTTP_PORT",
             "8082",

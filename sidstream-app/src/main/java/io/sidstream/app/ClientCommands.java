@@ -5,6 +5,7 @@ import io.sidstream.contracts.Topics;
 import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.Interaction;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.InteractionEvent;
 import org.apache.avro.io.EncoderFactory;
@@ -228,11 +229,19 @@ final class ClientCommands {
     static int recommend(List<String> args, PrintStream out)
             throws IOException, InterruptedException {
         Map<String, String> opts =
-                options(args, List.of("--url", "--k", "--beam", "--include", "--exclude"));
+                options(
+                        args,
+                        List.of(
+                                "--url",
+                                "--k",
+                                "--beam",
+                                "--include",
+                                "--exclude",
+                                "--token-file"));
         List<String> positional = positional(args);
         if (positional.size() != 1) {
             throw new IllegalArgumentException(
-                    "usage: sidstream recommend USER [--k N] [--beam N] [--include 12,200] [--exclude 7] [--url URL]");
+                    "usage: sidstream recommend USER [--k N] [--beam N] [--include 12,200] [--exclude 7] [--url URL] [--token-file FILE]");
         }
         String url = endpoint(opts.get("--url"), "SIDSTREAM_RETRIEVAL_URL", "retrieval");
         RetrievalClient.Query query =
@@ -245,7 +254,12 @@ final class ClientCommands {
                 query.steered(
                         prefixesOption(opts.get("--include")),
                         prefixesOption(opts.get("--exclude")));
-        RetrievalClient.Answer answer = new RetrievalClient(url).recommend(query);
+        RetrievalClient.Answer answer =
+                new RetrievalClient(
+                                url,
+                                java.time.Duration.ofSeconds(30),
+                                BearerTokens.firstToken(opts.get("--token-file")))
+                        .recommend(query);
         out.println(answer.raw());
         return answer.ok() ? 0 : 1;
     }

@@ -7,6 +7,7 @@ import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.v1.HistoryItem;
 import io.sidstream.ingest.v1.HistoryState;
 import io.sidstream.ingest.v1.ItemState;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.schemas.v1.ItemSid;
@@ -53,8 +54,22 @@ public final class IngestHttpServer implements AutoCloseable {
             Supplier<KafkaStreams> streams,
             PrometheusMeterRegistry registry,
             String advertisedHost) {
+        this("", port, BearerTokens.NONE, streams, registry, advertisedHost);
+    }
+
+    /**
+     * @param bindAddress where to listen; blank for every interface
+     * @param tokens bearer tokens required on the API (not on probes and metrics)
+     */
+    public IngestHttpServer(
+            String bindAddress,
+            int port,
+            BearerTokens tokens,
+            Supplier<KafkaStreams> streams,
+            PrometheusMeterRegistry registry,
+            String advertisedHost) {
         this.advertisedHost = advertisedHost;
-        server = new JsonHttpServer("ingest", port, 4, 64);
+        server = new JsonHttpServer("ingest", bindAddress, port, 4, 64).requireTokens(tokens);
         // /health/ready and /health/live are the Kubernetes probes: restoring state (REBALANCING)
         // is alive but not ready, and only a Streams instance that failed or stopped is dead.
         // /health (running or rebalancing) is kept for existing callers.
@@ -172,6 +187,7 @@ public final class IngestHttpServer implements AutoCloseable {
                                                                 + owner.activeHost().port()
                                                                 + path))
                                         .header("X-Sidstream-Forwarded", "1")
+                                        .headers(authorization(ex))
                                         .timeout(java.time.Duration.ofSeconds(5))
                                         .build(),
                                 HttpResponse.BodyHandlers.ofString());
@@ -249,6 +265,12 @@ public final class IngestHttpServer implements AutoCloseable {
             }
         }
         return out.append('"').toString();
+    }
+
+    /** The caller's credentials, passed on to the owner of the user's partition. */
+    private static String[] authorization(HttpExchange ex) {
+        String value = ex.getRequestHeaders().getFirst("Authorization");
+        return value == null ? new String[0] : new String[] {"Authorization", value};
     }
 
     public void start() {

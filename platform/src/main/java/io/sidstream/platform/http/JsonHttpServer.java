@@ -38,6 +38,7 @@ public final class JsonHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService dispatch;
     private final ThreadPoolExecutor workers;
+    private volatile BearerTokens tokens = BearerTokens.NONE;
 
     /**
      * @param name thread-name prefix
@@ -70,6 +71,27 @@ public final class JsonHttpServer implements AutoCloseable {
         this(name, new InetSocketAddress(port), workerThreads, queueCapacity);
     }
 
+    /** Listens on {@code host} (an address or name; blank for every interface) at {@code port}. */
+    public JsonHttpServer(
+            String name, String host, int port, int workerThreads, int queueCapacity) {
+        this(
+                name,
+                host == null || host.isBlank()
+                        ? new InetSocketAddress(port)
+                        : new InetSocketAddress(host, port),
+                workerThreads,
+                queueCapacity);
+    }
+
+    /**
+     * Requires a bearer token on every {@link #route} (the API); probes and metrics stay open, so
+     * Kubernetes and Prometheus need no secret.
+     */
+    public JsonHttpServer requireTokens(BearerTokens tokens) {
+        this.tokens = tokens;
+        return this;
+    }
+
     /** A quick, non-blocking handler for exactly {@code path}, on the dispatch threads. */
     public void probe(String path, HttpHandler handler) {
         HttpResponses.exact(server, path, handler);
@@ -90,6 +112,11 @@ public final class JsonHttpServer implements AutoCloseable {
 
     private HttpHandler offloaded(HttpHandler handler) {
         return ex -> {
+            if (!tokens.accepts(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                error(ex, 401, "a valid bearer token is required");
+                return;
+            }
             try {
                 workers.execute(() -> handle(handler, ex));
             } catch (RejectedExecutionException e) {

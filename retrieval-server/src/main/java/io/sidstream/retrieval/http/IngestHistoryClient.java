@@ -29,8 +29,18 @@ public final class IngestHistoryClient {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    private final String token;
+
     public IngestHistoryClient(String baseUrl) {
+        this(baseUrl, null);
+    }
+
+    /**
+     * @param token bearer token for ingest-stream's API, or null
+     */
+    public IngestHistoryClient(String baseUrl, String token) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token;
     }
 
     /** The user's item ids and SIDs, oldest first. */
@@ -47,6 +57,12 @@ public final class IngestHistoryClient {
                                                                     userId, StandardCharsets.UTF_8)
                                                             + "/history"))
                                     .timeout(Duration.ofSeconds(5))
+                                    .headers(
+                                            token == null
+                                                    ? new String[0]
+                                                    : new String[] {
+                                                        "Authorization", "Bearer " + token
+                                                    })
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -58,6 +74,14 @@ public final class IngestHistoryClient {
         }
         if (response.statusCode() == 404) {
             throw new UnknownUserException(userId);
+        }
+        if (response.statusCode() == 401) {
+            // Our own credentials are wrong: no retry fixes that.
+            throw new SidstreamException(
+                    "ingest-stream at "
+                            + baseUrl
+                            + " refused our token (401): check "
+                            + "SIDSTREAM_INGEST_TOKEN_FILE");
         }
         if (response.statusCode() != 200) {
             throw new TransientException(

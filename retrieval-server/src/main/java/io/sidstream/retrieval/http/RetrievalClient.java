@@ -24,13 +24,22 @@ public final class RetrievalClient {
     private final String baseUrl;
     private final Duration timeout;
     private final HttpClient http = HttpClient.newHttpClient();
+    private final String token;
 
     /**
      * @param baseUrl e.g. {@code http://localhost:8081}
      */
     public RetrievalClient(String baseUrl, Duration timeout) {
+        this(baseUrl, timeout, null);
+    }
+
+    /**
+     * @param token bearer token for the API, or null
+     */
+    public RetrievalClient(String baseUrl, Duration timeout, String token) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.timeout = timeout;
+        this.token = token;
     }
 
     public RetrievalClient(String baseUrl) {
@@ -130,6 +139,12 @@ public final class RetrievalClient {
                             HttpRequest.newBuilder(URI.create(baseUrl + "/recommendations"))
                                     .timeout(timeout)
                                     .header("Content-Type", "application/json")
+                                    .headers(
+                                            token == null
+                                                    ? new String[0]
+                                                    : new String[] {
+                                                        "Authorization", "Bearer " + token
+                                                    })
                                     .POST(HttpRequest.BodyPublishers.ofString(body))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());

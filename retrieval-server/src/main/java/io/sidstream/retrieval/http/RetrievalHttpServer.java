@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.sidstream.platform.TransientException;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.retrieval.RetrievalMetrics;
@@ -85,6 +86,42 @@ public final class RetrievalHttpServer implements AutoCloseable {
             int maxBodyBytes,
             Duration deadline,
             Supplier<Boolean> alive) {
+        this(
+                "",
+                port,
+                BearerTokens.NONE,
+                batcher,
+                translator,
+                trie,
+                modelVersion,
+                ready,
+                scrape,
+                publisher,
+                metrics,
+                maxBodyBytes,
+                deadline,
+                alive);
+    }
+
+    /**
+     * @param bindAddress where to listen; blank for every interface
+     * @param tokens bearer tokens required on /recommendations (not on probes and metrics)
+     */
+    public RetrievalHttpServer(
+            String bindAddress,
+            int port,
+            BearerTokens tokens,
+            MicroBatcher batcher,
+            RequestTranslator translator,
+            SidTrie trie,
+            String modelVersion,
+            Supplier<Boolean> ready,
+            Supplier<String> scrape,
+            ResultPublisher publisher,
+            RetrievalMetrics metrics,
+            int maxBodyBytes,
+            Duration deadline,
+            Supplier<Boolean> alive) {
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = deadline;
         this.metrics = metrics;
@@ -94,7 +131,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
         this.modelVersion = modelVersion;
         this.ready = ready;
         this.publisher = publisher;
-        server = new JsonHttpServer("retrieval", port, 8, 64);
+        server = new JsonHttpServer("retrieval", bindAddress, port, 8, 64).requireTokens(tokens);
         // /health/ready (the Kubernetes readiness probe) and /health: ready once the SID index has
         // caught up; /health/live: DOWN once the request loop or the index feed died, so that
         // Kubernetes restarts a pod whose workers are gone.
