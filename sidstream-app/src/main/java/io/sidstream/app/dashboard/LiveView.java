@@ -14,7 +14,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +65,14 @@ public final class LiveView implements AutoCloseable {
     private final Samples listedToSid = new Samples(MAX_SAMPLES);
     private volatile long coldStartFrom = Long.MAX_VALUE;
 
+    private final Map<String, org.apache.kafka.common.serialization.Deserializer<?>> deserializers =
+            new java.util.HashMap<>();
+    private final Map<String, Long> undecodable = new java.util.HashMap<>();
+
     LiveView(String bootstrapServers, int levels, int codebookSize) {
+        for (TopicSpec<?, ?> spec : Topics.all()) {
+            deserializers.put(spec.name(), spec.valueSerde().deserializer());
+        }
         this.levels = levels;
         this.codebookSize = codebookSize;
         this.codeUsage = new long[levels][codebookSize];
@@ -106,24 +112,10 @@ public final class LiveView implements AutoCloseable {
     }
 
     private void run() {
-        Map<String, Deserializer<?>> deserializers = new HashMap<>();
-        for (TopicSpec<?, ?> spec : Topics.all()) {
-            deserializers.put(spec.name(), spec.valueSerde().deserializer());
-        }
         try {
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    String key =
-                            r.key() == null
-                                    ? null
-                                    : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
-                    Object value =
-                            r.value() == null
-                                    ? null
-                                    : deserializers
-                                            .get(r.topic())
-                                            .deserialize(r.topic(), r.value());
-                    apply(r.topic(), key, value, r.timestamp());
+                    handle(r.topic(), r.key(), r.value(), r.timestamp());
                 }
             }
         } catch (WakeupException e) {
@@ -133,6 +125,35 @@ public final class LiveView implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
+    }
+
+    /**
+     * Decodes and applies one record. A record that does not decode (a foreign producer, a poison
+     * record) is counted for its topic and skipped: one bad record must not freeze the view.
+     */
+    void handle(String topic, byte[] rawKey, byte[] rawValue, long timestamp) {
+        String key =
+                rawKey == null ? null : new String(rawKey, java.nio.charset.StandardCharsets.UTF_8);
+        Object value;
+        try {
+            var deserializer = deserializers.get(topic);
+            value =
+                    rawValue == null || deserializer == null
+                            ? null
+                            : deserializer.deserialize(topic, rawValue);
+        } catch (org.apache.kafka.common.errors.SerializationException e) {
+            synchronized (this) {
+                counts.merge(topic, 1L, Long::sum);
+                undecodable.merge(topic, 1L, Long::sum);
+            }
+            return;
+        }
+        apply(topic, key, value, timestamp);
+    }
+
+    /** Records per topic that could not be decoded (and were skipped). */
+    public synchronized Map<String, Long> undecodable() {
+        return Map.copyOf(undecodable);
     }
 
     synchronized void apply(String topic, String key, Object value, long timestamp) {

@@ -150,4 +150,25 @@ class LiveViewTest {
         assertThat(cold.get(0).firstRecommendedAt()).isNull();
         assertThat(view.title("new")).isEqualTo("New");
     }
+
+    /** One undecodable record on a topic is counted and skipped; the view keeps counting. */
+    @Test
+    void shouldKeepCountingAfterAnUndecodableRecord() {
+        view.handle(Topics.ITEMS.name(), "junk".getBytes(), "not avro".getBytes(), 1);
+        byte[] good =
+                Topics.ITEMS
+                        .valueSerde()
+                        .serializer()
+                        .serialize(
+                                "t",
+                                ItemEvent.newBuilder()
+                                        .setItemId("i1")
+                                        .setTitle("Good (2013)")
+                                        .setCategories(List.of())
+                                        .setEventTime(Instant.ofEpochMilli(2))
+                                        .build());
+        view.handle(Topics.ITEMS.name(), "i1".getBytes(), good, 2);
+        assertThat(view.counts().get(Topics.ITEMS.name())).isEqualTo(2);
+        assertThat(view.undecodable()).containsEntry(Topics.ITEMS.name(), 1L);
+    }
 }
