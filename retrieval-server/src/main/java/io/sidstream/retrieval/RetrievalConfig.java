@@ -24,6 +24,8 @@ public record RetrievalConfig(
         int freshItemPercent,
         Duration freshItemWindow,
         int httpPort,
+        int httpWorkers,
+        int httpQueue,
         String httpBindAddress,
         String httpTokensFile,
         String ingestUrl,
@@ -69,6 +71,8 @@ public record RetrievalConfig(
                         Duration.ofSeconds(
                                 r.integer(RetrievalSetting.FRESH_ITEM_WINDOW_S, 0, 365 * 86_400)),
                         r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
+                        r.integer(RetrievalSetting.HTTP_WORKERS, 1, 1024),
+                        r.integer(RetrievalSetting.HTTP_QUEUE, 0, 100_000),
                         r.string(RetrievalSetting.HTTP_BIND_ADDRESS),
                         tokensFile(r, RetrievalSetting.HTTP_TOKENS_FILE),
                         r.string(RetrievalSetting.INGEST_URL),

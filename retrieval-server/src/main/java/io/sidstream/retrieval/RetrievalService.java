@@ -130,6 +130,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 new RetrievalHttpServer(
                         config.httpBindAddress(),
                         config.httpPort(),
+                        config.httpWorkers(),
+                        config.httpQueue(),
                         BearerTokens.fromFile(config.httpTokensFile()),
                         batcher,
                         translator,

@@ -61,6 +61,15 @@ public enum RetrievalSetting implements Setting {
             "",
             "File whose first line is the bearer token sent to ingest-stream's history API; blank:"
                     + " none."),
+    HTTP_WORKERS(
+            "SIDSTREAM_RETRIEVAL_HTTP_WORKERS",
+            "8",
+            "Requests to /recommendations searched at once (their searches share batches)."),
+    HTTP_QUEUE(
+            "SIDSTREAM_RETRIEVAL_HTTP_QUEUE",
+            "4",
+            "Requests that may wait for a worker; more are refused at once with 503 + Retry-After,"
+                    + " which keeps the latency of accepted requests bounded under overload."),
     HTTP_PORT(
             "SIDSTREAM_RETRIEVAL_HTTP_PORT",
             "8082",

@@ -61,7 +61,9 @@ public final class JsonHttpServer implements AutoCloseable {
                         workerThreads,
                         0,
                         TimeUnit.MILLISECONDS,
-                        new ArrayBlockingQueue<>(Math.max(1, queueCapacity)),
+                        queueCapacity <= 0
+                                ? new java.util.concurrent.SynchronousQueue<>()
+                                : new ArrayBlockingQueue<>(queueCapacity),
                         threads(name + "-worker"),
                         new ThreadPoolExecutor.AbortPolicy());
     }

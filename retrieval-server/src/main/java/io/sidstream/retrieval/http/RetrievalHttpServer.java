@@ -89,6 +89,8 @@ public final class RetrievalHttpServer implements AutoCloseable {
         this(
                 "",
                 port,
+                8,
+                4,
                 BearerTokens.NONE,
                 batcher,
                 translator,
@@ -110,6 +112,8 @@ public final class RetrievalHttpServer implements AutoCloseable {
     public RetrievalHttpServer(
             String bindAddress,
             int port,
+            int workers,
+            int queue,
             BearerTokens tokens,
             MicroBatcher batcher,
             RequestTranslator translator,
@@ -131,7 +135,9 @@ public final class RetrievalHttpServer implements AutoCloseable {
         this.modelVersion = modelVersion;
         this.ready = ready;
         this.publisher = publisher;
-        server = new JsonHttpServer("retrieval", bindAddress, port, 8, 64).requireTokens(tokens);
+        server =
+                new JsonHttpServer("retrieval", bindAddress, port, workers, queue)
+                        .requireTokens(tokens);
         // /health/ready (the Kubernetes readiness probe) and /health: ready once the SID index has
         // caught up; /health/live: DOWN once the request loop or the index feed died, so that
         // Kubernetes restarts a pod whose workers are gone.
