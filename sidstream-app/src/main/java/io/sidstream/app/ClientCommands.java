@@ -78,14 +78,14 @@ final class ClientCommands {
                             bootstrap,
                             Topics.ITEMS,
                             items.stream()
-                                    .map(i -> Map.entry(i.itemId(), LocalDemo.itemEvent(i)))
+                                    .map(i -> Map.entry(i.itemId(), DemoRecords.itemEvent(i)))
                                     .toList());
         } else {
             List<Interaction> interactions = Datasets.readInteractions(file);
             List<Map.Entry<String, InteractionEvent>> records = new ArrayList<>();
             for (int i = 0; i < interactions.size(); i++) {
                 Interaction e = interactions.get(i);
-                records.add(Map.entry(e.userId(), LocalDemo.interactionEvent(e, i)));
+                records.add(Map.entry(e.userId(), DemoRecords.interactionEvent(e, i)));
             }
             sent = produceAll(bootstrap, Topics.INTERACTIONS, records);
         }
@@ -101,7 +101,7 @@ final class ClientCommands {
     private static <V> long produceAll(
             String bootstrap, TopicSpec<String, V> spec, List<Map.Entry<String, V>> records) {
         List<Future<?>> acks = new ArrayList<>();
-        try (KafkaProducer<String, V> producer = LocalDemo.producer(bootstrap, spec)) {
+        try (KafkaProducer<String, V> producer = DemoKafka.producer(bootstrap, spec)) {
             for (Map.Entry<String, V> r : records) {
                 acks.add(
                         producer.send(new ProducerRecord<>(spec.name(), r.getKey(), r.getValue())));

@@ -2,7 +2,6 @@ package io.sidstream.app;
 
 import io.sidstream.app.dashboard.DashboardServer;
 import io.sidstream.app.dashboard.LiveView;
-import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
 import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
@@ -12,7 +11,6 @@ import io.sidstream.ingest.IngestService;
 import io.sidstream.ingest.IngestSetting;
 import io.sidstream.localkafka.EmbeddedKraftCluster;
 import io.sidstream.localkafka.KafkaCluster;
-import io.sidstream.platform.kafka.TopicAdmin;
 import io.sidstream.platform.settings.Setting;
 import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.retrieval.RetrievalConfig;
@@ -20,13 +18,8 @@ import io.sidstream.retrieval.RetrievalService;
 import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.InteractionEvent;
-import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemEvent;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,7 +32,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +107,7 @@ final class LocalDemo {
                 bootstrap = embedded.bootstrapServers();
             }
             out.println("broker: " + bootstrap);
-            createTopics(bootstrap, embedded != null, out);
+            DemoKafka.createTopics(bootstrap, embedded != null, out);
             return runServices(options, out, work, bootstrap, progress, stopping, t0);
         } finally {
             if (embedded != null) {
@@ -182,9 +174,10 @@ final class LocalDemo {
                                 status,
                                 "http://localhost:" + ingest.httpPort(),
                                 "http://localhost:" + retrieval.httpPort());
-                KafkaProducer<String, ItemEvent> items = producer(bootstrap, Topics.ITEMS);
+                KafkaProducer<String, ItemEvent> items =
+                        DemoKafka.producer(bootstrap, Topics.ITEMS);
                 KafkaProducer<String, InteractionEvent> events =
-                        producer(bootstrap, Topics.INTERACTIONS)) {
+                        DemoKafka.producer(bootstrap, Topics.INTERACTIONS)) {
             ClientCommands.writeDemoEndpoints(
                     work,
                     Map.of(
@@ -219,11 +212,11 @@ final class LocalDemo {
                         stopping,
                         status,
                         i ->
-                                send(
+                                DemoKafka.send(
                                         items,
                                         Topics.ITEMS,
                                         initial.get(i).itemId(),
-                                        itemEvent(initial.get(i), catalogListedAt)));
+                                        DemoRecords.itemEvent(initial.get(i), catalogListedAt)));
                 items.flush();
                 if (!stopping.get()) {
                     progress.initialListed = true;
@@ -262,10 +255,15 @@ final class LocalDemo {
                 }
                 String newItem = listAt.get(i);
                 if (newItem != null) {
-                    send(items, Topics.ITEMS, newItem, itemEvent(byId.get(newItem)));
+                    DemoKafka.send(
+                            items, Topics.ITEMS, newItem, DemoRecords.itemEvent(byId.get(newItem)));
                     listedLate++;
                 }
-                send(events, Topics.INTERACTIONS, e.userId(), interactionEvent(e, i));
+                DemoKafka.send(
+                        events,
+                        Topics.INTERACTIONS,
+                        e.userId(),
+                        DemoRecords.interactionEvent(e, i));
                 bar.step();
                 status.done = i + 1;
                 if ((i + 1) % 5_000 == 0) {
@@ -406,28 +404,6 @@ final class LocalDemo {
         progress.done();
     }
 
-    private static void createTopics(String bootstrap, boolean local, PrintStream out) {
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            int created =
-                    TopicAdmin.createMissing(
-                            admin,
-                            Topics.all().stream()
-                                    // Two partitions locally: real parallelism and repartitioning
-                                    // without the
-                                    // overhead of the production partition count on a laptop.
-                                    .map(
-                                            t ->
-                                                    local
-                                                            ? t.toNewTopic(
-                                                                    Math.min(2, t.partitions()),
-                                                                    (short) 1)
-                                                            : t.toNewTopic((short) -1))
-                                    .toList());
-            out.println("topics: " + Topics.all().size() + " catalogued, " + created + " created");
-        }
-    }
-
     private static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
@@ -437,30 +413,6 @@ final class LocalDemo {
                 Files.deleteIfExists(p);
             }
         }
-    }
-
-    /** An idempotent producer for a catalogued topic; gives up within 15 s without a broker. */
-    static <V> KafkaProducer<String, V> producer(String bootstrap, TopicSpec<String, V> spec) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        return new KafkaProducer<>(
-                props, spec.keySerde().serializer(), spec.valueSerde().serializer());
-    }
-
-    private static <V> void send(
-            KafkaProducer<String, V> producer, TopicSpec<String, V> spec, String key, V value) {
-        producer.send(
-                new ProducerRecord<>(spec.name(), key, value),
-                (meta, error) -> {
-                    if (error != null) {
-                        throw new IllegalStateException(
-                                "send to " + spec.name() + " failed", error);
-                    }
-                });
     }
 
     private static void replay(
@@ -477,44 +429,5 @@ final class LocalDemo {
             status.done = i + 1;
         }
         progress.done();
-    }
-
-    /** An item listed now. */
-    static ItemEvent itemEvent(CatalogItem item) {
-        return itemEvent(item, Instant.now());
-    }
-
-    /** An item listed at {@code listedAt} (its event time). */
-    static ItemEvent itemEvent(CatalogItem item, Instant listedAt) {
-        return ItemEvent.newBuilder()
-                .setItemId(item.itemId())
-                .setTitle(item.title())
-                .setDescription(item.description())
-                .setCategories(item.categories())
-                .setBrand(item.brand())
-                .setEventTime(listedAt)
-                .build();
-    }
-
-    static InteractionEvent interactionEvent(Interaction interaction, long sequence) {
-        InteractionType type;
-        try {
-            type = InteractionType.valueOf(interaction.eventType());
-        } catch (IllegalArgumentException e) {
-            type = InteractionType.OTHER;
-        }
-        return InteractionEvent.newBuilder()
-                .setEventId(
-                        interaction.userId()
-                                + "-"
-                                + interaction.itemId()
-                                + "-"
-                                + interaction.timestampMillis())
-                .setUserId(interaction.userId())
-                .setItemId(interaction.itemId())
-                .setEventType(type)
-                .setValue(Double.isNaN(interaction.value()) ? null : interaction.value())
-                .setEventTime(Instant.ofEpochMilli(interaction.timestampMillis()))
-                .build();
     }
 }
