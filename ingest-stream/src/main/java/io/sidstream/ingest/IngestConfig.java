@@ -3,7 +3,6 @@ package io.sidstream.ingest;
 import io.sidstream.ingest.topology.HistorySettings;
 import io.sidstream.ingest.topology.InputRouting;
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
-import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.schemas.v1.InteractionType;
 import org.apache.kafka.streams.StreamsConfig;
@@ -75,24 +74,13 @@ public record IngestConfig(
                         r.integer(IngestSetting.MAX_TEXT_CHARS, 1, 1_000_000),
                         r.integer(IngestSetting.HTTP_PORT, 0, 65535),
                         r.string(IngestSetting.HTTP_BIND_ADDRESS),
-                        tokensFile(r, IngestSetting.HTTP_TOKENS_FILE),
+                        r.tokenFile(IngestSetting.HTTP_TOKENS_FILE),
                         r.string(IngestSetting.ADVERTISED_HOST),
                         historySettings(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("ingest-stream");
         r.warnAboutUnknownKeys("ingest-stream", IngestSetting.values());
         return config;
-    }
-
-    /** A token file that exists and holds a token, or blank; a problem otherwise. */
-    static String tokensFile(SettingsReader r, IngestSetting setting) {
-        String path = r.string(setting);
-        try {
-            BearerTokens.fromFile(path);
-        } catch (IllegalArgumentException e) {
-            r.problem(setting.key() + ": " + e.getMessage());
-        }
-        return path;
     }
 
     private static InputRouting inputRouting(SettingsReader r) {

@@ -1,7 +1,6 @@
 package io.sidstream.retrieval;
 
 import io.sidstream.model.onnx.ExecutionProvider;
-import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.settings.SettingsReader;
 
 import java.nio.file.Path;
@@ -74,9 +73,9 @@ public record RetrievalConfig(
                         r.integer(RetrievalSetting.HTTP_WORKERS, 1, 1024),
                         r.integer(RetrievalSetting.HTTP_QUEUE, 0, 100_000),
                         r.string(RetrievalSetting.HTTP_BIND_ADDRESS),
-                        tokensFile(r, RetrievalSetting.HTTP_TOKENS_FILE),
+                        r.tokenFile(RetrievalSetting.HTTP_TOKENS_FILE),
                         r.string(RetrievalSetting.INGEST_URL),
-                        tokensFile(r, RetrievalSetting.INGEST_TOKEN_FILE),
+                        r.tokenFile(RetrievalSetting.INGEST_TOKEN_FILE),
                         r.integer(RetrievalSetting.MAX_BODY_BYTES, 1024, 64 << 20),
                         Duration.ofMillis(
                                 r.integer(RetrievalSetting.REQUEST_DEADLINE_MS, 1, 600_000)),
@@ -84,16 +83,6 @@ public record RetrievalConfig(
         r.throwIfInvalid("retrieval-server");
         r.warnAboutUnknownKeys("retrieval-server", RetrievalSetting.values());
         return config;
-    }
-
-    private static String tokensFile(SettingsReader r, RetrievalSetting setting) {
-        String path = r.string(setting);
-        try {
-            BearerTokens.fromFile(path);
-        } catch (IllegalArgumentException e) {
-            r.problem(setting.key() + ": " + e.getMessage());
-        }
-        return path;
     }
 
     /** Kafka client properties: bootstrap servers, then pass-through overrides. */

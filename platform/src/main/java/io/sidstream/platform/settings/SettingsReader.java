@@ -126,4 +126,18 @@ public final class SettingsReader {
                     "invalid " + app + " configuration:\n  - " + String.join("\n  - ", problems));
         }
     }
+
+    /**
+     * A bearer-token file setting: blank, or a readable file holding at least one token; a problem
+     * is recorded otherwise.
+     */
+    public String tokenFile(Setting setting) {
+        String path = string(setting);
+        try {
+            io.sidstream.platform.http.BearerTokens.fromFile(path);
+        } catch (IllegalArgumentException e) {
+            problem(setting.key() + ": " + e.getMessage());
+        }
+        return path;
+    }
 }
