@@ -179,16 +179,19 @@ public final class IngestHttpServer implements AutoCloseable {
             try {
                 HttpResponse<String> relayed =
                         client.send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://"
-                                                                + owner.activeHost().host()
-                                                                + ":"
-                                                                + owner.activeHost().port()
-                                                                + path))
-                                        .header("X-Sidstream-Forwarded", "1")
-                                        .headers(authorization(ex))
-                                        .timeout(java.time.Duration.ofSeconds(5))
+                                BearerTokens.withAuthorization(
+                                                HttpRequest.newBuilder(
+                                                                URI.create(
+                                                                        "http://"
+                                                                                + owner.activeHost()
+                                                                                        .host()
+                                                                                + ":"
+                                                                                + owner.activeHost()
+                                                                                        .port()
+                                                                                + path))
+                                                        .header("X-Sidstream-Forwarded", "1")
+                                                        .timeout(java.time.Duration.ofSeconds(5)),
+                                                ex.getRequestHeaders().getFirst("Authorization"))
                                         .build(),
                                 HttpResponse.BodyHandlers.ofString());
                 HttpResponses.respond(ex, relayed.statusCode(), "application/json", relayed.body());
@@ -265,12 +268,6 @@ public final class IngestHttpServer implements AutoCloseable {
             }
         }
         return out.append('"').toString();
-    }
-
-    /** The caller's credentials, passed on to the owner of the user's partition. */
-    private static String[] authorization(HttpExchange ex) {
-        String value = ex.getRequestHeaders().getFirst("Authorization");
-        return value == null ? new String[0] : new String[] {"Authorization", value};
     }
 
     public void start() {

@@ -57,6 +57,18 @@ public final class BearerTokens {
                 : new String(tokens.tokens.get(0), StandardCharsets.UTF_8);
     }
 
+    /** The request with {@code Authorization: Bearer token}, or unchanged for a null token. */
+    public static java.net.http.HttpRequest.Builder withToken(
+            java.net.http.HttpRequest.Builder request, String token) {
+        return token == null ? request : request.header("Authorization", "Bearer " + token);
+    }
+
+    /** The request with an {@code Authorization} header passed on, or unchanged for null. */
+    public static java.net.http.HttpRequest.Builder withAuthorization(
+            java.net.http.HttpRequest.Builder request, String authorization) {
+        return authorization == null ? request : request.header("Authorization", authorization);
+    }
+
     public boolean enabled() {
         return !tokens.isEmpty();
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sidstream.platform.SidstreamException;
 import io.sidstream.platform.TransientException;
+import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.retrieval.request.UnknownUserException;
 
 import java.io.IOException;
@@ -49,20 +50,18 @@ public final class IngestHistoryClient {
         try {
             response =
                     http.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(
-                                                    baseUrl
-                                                            + "/users/"
-                                                            + URLEncoder.encode(
-                                                                    userId, StandardCharsets.UTF_8)
-                                                            + "/history"))
-                                    .timeout(Duration.ofSeconds(5))
-                                    .headers(
-                                            token == null
-                                                    ? new String[0]
-                                                    : new String[] {
-                                                        "Authorization", "Bearer " + token
-                                                    })
+                            BearerTokens.withToken(
+                                            HttpRequest.newBuilder(
+                                                            URI.create(
+                                                                    baseUrl
+                                                                            + "/users/"
+                                                                            + URLEncoder.encode(
+                                                                                    userId,
+                                                                                    StandardCharsets
+                                                                                            .UTF_8)
+                                                                            + "/history"))
+                                                    .timeout(Duration.ofSeconds(5)),
+                                            token)
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sidstream.platform.http.BearerTokens;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -136,16 +137,16 @@ public final class RetrievalClient {
         try {
             response =
                     http.send(
-                            HttpRequest.newBuilder(URI.create(baseUrl + "/recommendations"))
-                                    .timeout(timeout)
-                                    .header("Content-Type", "application/json")
-                                    .headers(
-                                            token == null
-                                                    ? new String[0]
-                                                    : new String[] {
-                                                        "Authorization", "Bearer " + token
-                                                    })
-                                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                            BearerTokens.withToken(
+                                            HttpRequest.newBuilder(
+                                                            URI.create(
+                                                                    baseUrl + "/recommendations"))
+                                                    .timeout(timeout)
+                                                    .header("Content-Type", "application/json")
+                                                    .POST(
+                                                            HttpRequest.BodyPublishers.ofString(
+                                                                    body)),
+                                            token)
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
