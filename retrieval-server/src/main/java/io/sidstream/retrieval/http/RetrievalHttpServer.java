@@ -55,6 +55,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(RetrievalHttpServer.class);
     private static final int DEFAULT_K = 10;
+    private static final long DRAIN_LIMIT_BYTES = 64L << 20;
 
     /** Publishes a result; the future completes once the broker has it. */
     @FunctionalInterface
@@ -177,6 +178,15 @@ public final class RetrievalHttpServer implements AutoCloseable {
         Instant received = Instant.now();
         byte[] raw = ex.getRequestBody().readNBytes(maxBodyBytes + 1);
         if (raw.length > maxBodyBytes) {
+            // Read and drop what the client is still sending (up to a bound), so that it sees
+            // the 413 instead of a connection reset mid-upload.
+            byte[] sink = new byte[64 * 1024];
+            long dropped = 0;
+            int n;
+            while (dropped < DRAIN_LIMIT_BYTES && (n = ex.getRequestBody().read(sink)) >= 0) {
+                dropped += n;
+            }
+            ex.getResponseHeaders().set("Connection", "close");
             JsonHttpServer.error(ex, 413, "request body larger than " + maxBodyBytes + " bytes");
             return;
         }
