@@ -30,14 +30,8 @@ class DecoderFuzzTest {
 
     /** The 32-byte record of the report: ItemEvent whose itemId claims 2^31 - 9 bytes. */
     static byte[] stringLengthBomb(SpecificRecord sample) {
-        byte[] valid = serde(sample).serialize("t", sample);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(valid, 0, 10);
-        writeVarint(out, zigzag(Integer.MAX_VALUE - 8));
-        while (out.size() < 32) {
-            out.write('A');
-        }
-        return out.toByteArray();
+        return io.sidstream.testkit.HostileRecords.stringLengthBomb(
+                serde(sample).serialize("t", sample));
     }
 
     @Test

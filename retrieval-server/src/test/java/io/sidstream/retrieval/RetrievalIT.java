@@ -117,17 +117,7 @@ class RetrievalIT {
                             .valueSerde()
                             .serializer()
                             .serialize("t", request("r-valid", history, sids, 64));
-            java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
-            bomb.write(valid, 0, 10);
-            long claim = (long) (Integer.MAX_VALUE - 8) << 1;
-            while ((claim & ~0x7FL) != 0) {
-                bomb.write((int) ((claim & 0x7F) | 0x80));
-                claim >>>= 7;
-            }
-            bomb.write((int) claim);
-            while (bomb.size() < 32) {
-                bomb.write('A');
-            }
+            byte[] bomb = io.sidstream.testkit.HostileRecords.stringLengthBomb(valid);
             byte[] huge = java.util.Arrays.copyOf(valid, 1_040_000);
             java.util.Arrays.fill(huge, valid.length, huge.length, (byte) 'x');
             try (var raw =
@@ -141,10 +131,7 @@ class RetrievalIT {
                                     cluster.clientProperties(),
                                     Topics.RETRIEVAL_REQUESTS.keySerde().serializer(),
                                     Topics.RETRIEVAL_REQUESTS.valueSerde().serializer())) {
-                raw.send(
-                                new ProducerRecord<>(
-                                        Topics.RETRIEVAL_REQUESTS.name(), "u9", bomb.toByteArray()))
-                        .get();
+                raw.send(new ProducerRecord<>(Topics.RETRIEVAL_REQUESTS.name(), "u9", bomb)).get();
                 raw.send(new ProducerRecord<>(Topics.RETRIEVAL_REQUESTS.name(), "u9", huge)).get();
                 producer.send(
                                 new ProducerRecord<>(

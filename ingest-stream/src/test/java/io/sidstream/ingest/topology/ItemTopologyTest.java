@@ -13,6 +13,7 @@ import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.sid.SidAssigner;
+import io.sidstream.testkit.HostileRecords;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;

@@ -8,6 +8,7 @@ import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.RetrievalRequest;
 import io.sidstream.schemas.v1.UserHistory;
+import io.sidstream.testkit.HostileRecords;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;

@@ -1,16 +1,16 @@
-package io.sidstream.ingest.topology;
+package io.sidstream.testkit;
 
 import java.io.ByteArrayOutputStream;
 
-/** Hostile records for the topology tests. */
-final class HostileRecords {
+/** Hostile records for the decoder, topology and service tests. */
+public final class HostileRecords {
     private HostileRecords() {}
 
     /**
      * The 32-byte record of the report: the header of a valid record, then a first string whose
      * length varint claims 2^31 - 9 bytes, then padding.
      */
-    static byte[] stringLengthBomb(byte[] validRecord) {
+    public static byte[] stringLengthBomb(byte[] validRecord) {
         ByteArrayOutputStream bomb = new ByteArrayOutputStream();
         bomb.write(validRecord, 0, 10);
         long claim = (long) (Integer.MAX_VALUE - 8) << 1;
