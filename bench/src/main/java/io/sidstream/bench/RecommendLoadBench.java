@@ -37,7 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request's result is looked up on {@code recs.results.v1}: exactly one each. Default bundle,
  * server default beam (128), histories of 10 random live items. Prints one JSON line per step.
  *
- * <p>Usage: {@code RecommendLoadBench [stepSeconds=15]}.
+ * <p>Usage: {@code RecommendLoadBench [stepSeconds=15]}; the server's batching and admission
+ * settings ({@code SIDSTREAM_RETRIEVAL_MAX_QUEUE_WAIT_MS}, {@code SIDSTREAM_MAX_BATCH}, ...) are
+ * taken from the environment.
  */
 public final class RecommendLoadBench {
     private RecommendLoadBench() {}
@@ -61,6 +63,18 @@ public final class RecommendLoadBench {
             env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
             env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", "bench-load");
             env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
+            // Server settings under test (e.g. SIDSTREAM_RETRIEVAL_MAX_QUEUE_WAIT_MS) come from
+            // the bench's own environment.
+            System.getenv()
+                    .forEach(
+                            (key, value) -> {
+                                if (key.startsWith("SIDSTREAM_RETRIEVAL_MAX_")
+                                        || key.startsWith("SIDSTREAM_RETRIEVAL_HTTP_W")
+                                        || key.equals("SIDSTREAM_MAX_BATCH")
+                                        || key.equals("SIDSTREAM_MAX_WAIT_MS")) {
+                                    env.put(key, value);
+                                }
+                            });
             try (RetrievalService service =
                     RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(2))) {
                 URI uri = URI.create("http://localhost:" + service.httpPort() + "/recommendations");

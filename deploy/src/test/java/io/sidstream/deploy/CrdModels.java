@@ -50,7 +50,52 @@ final class CrdModels {
 
     record KafkaUser(String apiVersion, String kind, Metadata metadata, KafkaUserSpec spec) {}
 
-    record KafkaUserSpec(Authentication authentication) {}
+    record KafkaUserSpec(Authentication authentication, Authorization authorization) {}
+
+    /** Strimzi's {@code simple} authorization: Kafka ACLs for this user. */
+    record Authorization(String type, List<Acl> acls) {
+        Authorization {
+            if (!"simple".equals(type)) {
+                throw new IllegalArgumentException("unknown KafkaUser authorization " + type);
+            }
+        }
+    }
+
+    record Acl(AclResource resource, List<String> operations) {
+        static final List<String> OPERATIONS =
+                List.of(
+                        "Read",
+                        "Write",
+                        "Create",
+                        "Delete",
+                        "Alter",
+                        "Describe",
+                        "ClusterAction",
+                        "AlterConfigs",
+                        "DescribeConfigs",
+                        "IdempotentWrite",
+                        "All");
+
+        Acl {
+            Objects.requireNonNull(resource, "acl resource");
+            for (String op : operations) {
+                if (!OPERATIONS.contains(op)) {
+                    throw new IllegalArgumentException("unknown ACL operation " + op);
+                }
+            }
+        }
+    }
+
+    record AclResource(String type, String name, String patternType) {
+        AclResource {
+            if (!List.of("topic", "group", "cluster", "transactionalId").contains(type)) {
+                throw new IllegalArgumentException("unknown ACL resource type " + type);
+            }
+            if (patternType != null && !List.of("literal", "prefix").contains(patternType)) {
+                throw new IllegalArgumentException("unknown ACL pattern type " + patternType);
+            }
+        }
+    }
 
     record Authentication(String type) {
         Authentication {

@@ -303,6 +303,30 @@ class ManifestsTest {
                         .isEqualTo("/opt/sidstream/models/default");
                 values.put(
                         IngestSetting.BUNDLE_DIR.key(), REPO.resolve("models/default").toString());
+                // The APIs require bearer tokens in every overlay.
+                assertThat(
+                                values.get(
+                                        main.equals(INGEST_MAIN)
+                                                ? IngestSetting.HTTP_TOKENS_FILE.key()
+                                                : RetrievalSetting.HTTP_TOKENS_FILE.key()))
+                        .as("%s authenticates its HTTP API", w.getKey())
+                        .isNotBlank();
+                // Token files are keys of a Secret mounted in this pod; here they are local files.
+                for (Setting tokens :
+                        List.of(
+                                IngestSetting.HTTP_TOKENS_FILE,
+                                RetrievalSetting.HTTP_TOKENS_FILE,
+                                RetrievalSetting.INGEST_TOKEN_FILE)) {
+                    String path = values.get(tokens.key());
+                    if (path != null && !path.isBlank()) {
+                        assertThat(secretKeyMountedAt(w.getValue(), c, path))
+                                .as(
+                                        "%s=%s in %s is a key of a mounted Secret",
+                                        tokens.key(), path, w.getKey())
+                                .isTrue();
+                        values.put(tokens.key(), localTokenFile().toString());
+                    }
+                }
                 if (main.equals(INGEST_MAIN)) {
                     IngestConfig config = IngestConfig.fromEnv(values);
                     assertThat(config.kafkaOverrides()).containsKey("sasl.jaas.config");
@@ -555,6 +579,42 @@ class ManifestsTest {
 
     static String name(HasMetadata resource) {
         return resource.getMetadata().getName();
+    }
+
+    /** Whether {@code path} is an item of a Secret volume mounted in container {@code c}. */
+    static boolean secretKeyMountedAt(PodTemplateSpec pod, Container c, String path) {
+        for (var mount : c.getVolumeMounts()) {
+            String dir =
+                    mount.getMountPath().endsWith("/")
+                            ? mount.getMountPath()
+                            : mount.getMountPath() + "/";
+            if (!path.startsWith(dir)) {
+                continue;
+            }
+            String key = path.substring(dir.length());
+            for (var volume : pod.getSpec().getVolumes()) {
+                if (volume.getName().equals(mount.getName()) && volume.getSecret() != null) {
+                    var items = volume.getSecret().getItems();
+                    if (items == null
+                            || items.isEmpty()
+                            || items.stream().anyMatch(i -> i.getPath().equals(key))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static Path localTokenFile() {
+        try {
+            Path f = Files.createTempFile("sidstream-tokens", ".txt");
+            Files.writeString(f, "manifest-test-token\n");
+            f.toFile().deleteOnExit();
+            return f;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static String mainClass(Container c) {

@@ -169,9 +169,16 @@ public final class IngestService implements ServiceLauncher.Service {
                             failure.complete("kafka streams is " + now);
                         }
                     });
+            // A failure while starting (an ACL missing, say) is final: report it at once.
+            failure.whenComplete((reason, e) -> running.countDown());
             http.start();
             streams.start();
-            if (!running.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            boolean settled = running.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (failure.isDone()) {
+                throw new SidstreamException(
+                        "ingest-stream failed to start: " + failure.getNow("unknown"));
+            }
+            if (!settled) {
                 throw new SidstreamException(
                         "ingest-stream did not reach RUNNING within "
                                 + startTimeout

@@ -17,6 +17,7 @@ public record RetrievalConfig(
         int modelThreads,
         int maxBatch,
         Duration maxWait,
+        Duration maxQueueWait,
         int defaultBeam,
         int maxBeam,
         int maxK,
@@ -63,6 +64,8 @@ public record RetrievalConfig(
                         r.integer(RetrievalSetting.MODEL_THREADS, 0, 256),
                         r.integer(RetrievalSetting.MAX_BATCH, 1, 4096),
                         Duration.ofMillis(r.integer(RetrievalSetting.MAX_WAIT_MS, 0, 10_000)),
+                        Duration.ofMillis(
+                                r.integer(RetrievalSetting.MAX_QUEUE_WAIT_MS, 0, 600_000)),
                         defaultBeam,
                         maxBeam,
                         r.integer(RetrievalSetting.MAX_K, 1, 100_000),

@@ -65,11 +65,26 @@ public final class RetrievalMetrics {
                         .register(registry);
     }
 
-    /** A request refused because its lane was full. */
-    public void refused(String lane) {
+    /**
+     * A request refused at once: {@code reason} queue_full (its lane held its capacity) or
+     * wait_budget (the interactive work ahead of it would exceed the wait budget).
+     */
+    public void refused(String lane, String reason) {
         Counter.builder("sidstream.retrieval.requests.refused")
-                .description("Requests refused at once because the search queue was full")
+                .description(
+                        "Requests refused at once (429) because the search queue was full or the"
+                                + " work ahead would exceed the interactive wait budget")
                 .tag("lane", lane)
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
+    }
+
+    /** A queued request's deadline passed before its search started; it was dropped. */
+    public void expired() {
+        Counter.builder("sidstream.retrieval.requests.expired")
+                .description(
+                        "Queued requests dropped unsearched because their deadline passed (503)")
                 .register(registry)
                 .increment();
     }

@@ -106,7 +106,14 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         .withFreshItems(
                                 config.freshItemWindow(), config.freshItemPercent() / 100.0);
         MicroBatcher batcher =
-                new MicroBatcher(search, trie, config.maxBatch(), config.maxWait(), metrics);
+                new MicroBatcher(
+                        search,
+                        trie,
+                        config.maxBatch(),
+                        config.maxWait(),
+                        4_096,
+                        config.maxQueueWait(),
+                        metrics);
         RequestTranslator translator =
                 new RequestTranslator(
                         layout.levels(),

@@ -24,6 +24,12 @@ public enum RetrievalSetting implements Setting {
     MAX_BATCH("SIDSTREAM_MAX_BATCH", "32", "Requests per batched beam search at most."),
     MAX_WAIT_MS(
             "SIDSTREAM_MAX_WAIT_MS", "5", "Longest a request waits for its batch to fill (ms)."),
+    MAX_QUEUE_WAIT_MS(
+            "SIDSTREAM_RETRIEVAL_MAX_QUEUE_WAIT_MS",
+            "50",
+            "An HTTP request is refused at once (429 + Retry-After) when the interactive search work"
+                    + " ahead of it would keep it waiting longer than this (ms), so that accepted"
+                    + " requests stay fast under overload; 0 = no budget."),
     DEFAULT_BEAM("SIDSTREAM_DEFAULT_BEAM", "128", "Beam width when a request names none."),
     MAX_BEAM("SIDSTREAM_MAX_BEAM", "1024", "Largest beam width a request may ask for."),
     MAX_K("SIDSTREAM_MAX_K", "1000", "Most candidates a request may ask for."),

@@ -241,7 +241,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
                             query.excludePrefixes());
             metrics.request("http");
             BeamResult result =
-                    batcher.submit(request, MicroBatcher.Lane.INTERACTIVE)
+                    batcher.submit(request, MicroBatcher.Lane.INTERACTIVE, received.plus(deadline))
                             .get(deadline.toMillis(), TimeUnit.MILLISECONDS);
             String requestId = UUID.randomUUID().toString();
             // Answered only once the result is on recs.results.v1: a 200 is never a lost result.
@@ -285,6 +285,12 @@ public final class RetrievalHttpServer implements AutoCloseable {
             if (e.getCause() instanceof OverloadedException) {
                 ex.getResponseHeaders().set("Retry-After", "1");
                 JsonHttpServer.error(ex, 429, "too many requests: " + e.getCause().getMessage());
+                return;
+            }
+            if (e.getCause() instanceof TransientException) {
+                ex.getResponseHeaders().set("Retry-After", "1");
+                JsonHttpServer.error(
+                        ex, 503, "temporarily unavailable, retry: " + shortMessage(e.getCause()));
                 return;
             }
             LOG.error("search or publication failed", e.getCause());

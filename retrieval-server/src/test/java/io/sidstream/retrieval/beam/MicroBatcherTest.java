@@ -2,11 +2,13 @@ package io.sidstream.retrieval.beam;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sidstream.retrieval.RetrievalMetrics;
+import io.sidstream.retrieval.batch.DeadlineExceededException;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.batch.OverloadedException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Lanes, beam-width grouping and refusal of the micro-batcher, with a model held on a gate. */
 class MicroBatcherTest {
@@ -58,6 +61,18 @@ class MicroBatcherTest {
         }
     }
 
+    private static MicroBatcher batcher(
+            LogitsFn model, SidTrie trie, Duration maxWait, int capacity, Duration budget) {
+        return new MicroBatcher(
+                new BeamSearch(model, BeamSearchTest.LAYOUT, 50),
+                trie,
+                32,
+                maxWait,
+                capacity,
+                budget,
+                new RetrievalMetrics(new SimpleMeterRegistry()));
+    }
+
     private static BeamRequest request(int width, int seed) {
         return BeamRequest.of(BeamSearchTest.history(seed, seed + 1), width, 5);
     }
@@ -67,13 +82,7 @@ class MicroBatcherTest {
         GatedLogits model = new GatedLogits();
         SidTrie trie = BeamSearchTest.randomTrie(5, 600);
         try (MicroBatcher batcher =
-                new MicroBatcher(
-                        new BeamSearch(model, BeamSearchTest.LAYOUT, 50),
-                        trie,
-                        32,
-                        Duration.ofMillis(20),
-                        1_000,
-                        new RetrievalMetrics(new SimpleMeterRegistry()))) {
+                batcher(model, trie, Duration.ofMillis(20), 1_000, Duration.ZERO)) {
             CompletableFuture<BeamResult> first = batcher.submit(request(8, 1));
             assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
             List<CompletableFuture<BeamResult>> wide =
@@ -108,14 +117,7 @@ class MicroBatcherTest {
     void shouldRefuseAtOnceWhenALaneIsFull() throws Exception {
         GatedLogits model = new GatedLogits();
         SidTrie trie = BeamSearchTest.randomTrie(5, 600);
-        try (MicroBatcher batcher =
-                new MicroBatcher(
-                        new BeamSearch(model, BeamSearchTest.LAYOUT, 50),
-                        trie,
-                        32,
-                        Duration.ofMillis(5),
-                        2,
-                        new RetrievalMetrics(new SimpleMeterRegistry()))) {
+        try (MicroBatcher batcher = batcher(model, trie, Duration.ofMillis(5), 2, Duration.ZERO)) {
             batcher.submit(request(8, 1));
             assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
             batcher.submit(request(8, 2));
@@ -134,5 +136,93 @@ class MicroBatcherTest {
             model.gate.countDown();
             person.get(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** The fake decoder, slowed to a fixed time per batch: a known cost per beam unit. */
+    static final class SlowLogits implements LogitsFn {
+        final FakeLogits fake = new FakeLogits(BeamSearchTest.LAYOUT, BeamSearchTest.K);
+        final long millisPerBatch;
+
+        SlowLogits(long millisPerBatch) {
+            this.millisPerBatch = millisPerBatch;
+        }
+
+        @Override
+        public int codebookSize() {
+            return fake.codebookSize();
+        }
+
+        @Override
+        public Encoded encode(long[][] historyTokens) {
+            try {
+                Thread.sleep(millisPerBatch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return fake.encode(historyTokens);
+        }
+    }
+
+    @Test
+    void shouldRefuseInteractiveRequestsWhoseWaitWouldExceedTheBudgetButNeverBulkOnes()
+            throws Exception {
+        SidTrie trie = BeamSearchTest.randomTrie(5, 600);
+        try (MicroBatcher batcher =
+                batcher(
+                        new SlowLogits(1_000),
+                        trie,
+                        Duration.ofMillis(1),
+                        1_000,
+                        Duration.ofMillis(100))) {
+            // One batch teaches the batcher what a beam unit costs: >= 1 s / 8.
+            batcher.submit(request(8, 1), MicroBatcher.Lane.INTERACTIVE).get(10, TimeUnit.SECONDS);
+            CompletableFuture<BeamResult> admitted =
+                    batcher.submit(request(8, 2), MicroBatcher.Lane.INTERACTIVE);
+            // Queued or searching, most of the admitted request's second is still ahead of this
+            // one.
+            CompletableFuture<BeamResult> refused =
+                    batcher.submit(request(8, 3), MicroBatcher.Lane.INTERACTIVE);
+            CompletableFuture<BeamResult> backlog = batcher.submit(request(8, 4));
+            assertThat(refused).isCompletedExceptionally();
+            assertThatThrownBy(refused::get).hasCauseInstanceOf(OverloadedException.class);
+            assertThat(backlog).isNotCompletedExceptionally();
+            admitted.get(10, TimeUnit.SECONDS);
+            backlog.get(10, TimeUnit.SECONDS);
+            // The queue is empty again: a wide request is admitted whatever its own cost.
+            assertThat(
+                            batcher.submit(request(64, 5), MicroBatcher.Lane.INTERACTIVE)
+                                    .get(10, TimeUnit.SECONDS)
+                                    .candidates())
+                    .isNotEmpty();
+        }
+    }
+
+    @Test
+    void shouldDropARequestWhoseDeadlinePassedWhileItWaitedWithoutSearchingIt() throws Exception {
+        GatedLogits model = new GatedLogits();
+        SidTrie trie = BeamSearchTest.randomTrie(5, 600);
+        try (MicroBatcher batcher =
+                batcher(model, trie, Duration.ofMillis(5), 1_000, Duration.ZERO)) {
+            CompletableFuture<BeamResult> first = batcher.submit(request(8, 1));
+            assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<BeamResult> late =
+                    batcher.submit(
+                            request(8, 2),
+                            MicroBatcher.Lane.INTERACTIVE,
+                            Instant.now().minusMillis(1));
+            CompletableFuture<BeamResult> onTime =
+                    batcher.submit(
+                            request(8, 3),
+                            MicroBatcher.Lane.INTERACTIVE,
+                            Instant.now().plusSeconds(60));
+            model.gate.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            onTime.get(10, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(DeadlineExceededException.class);
+        }
+        // Two searches of one request each: the late request was never searched.
+        assertThat(model.searches).hasSize(2);
+        assertThat(model.searches).allSatisfy(s -> assertThat(s[0]).isEqualTo(1));
     }
 }
