@@ -97,6 +97,16 @@ public final class RetrievalMetrics {
                 .register(registry);
     }
 
+    /** Reports the request loop's consumer lag. */
+    public void requestLag(java.util.function.LongSupplier lag) {
+        io.micrometer.core.instrument.Gauge.builder(
+                        "sidstream.retrieval.requests.lag", () -> (double) lag.getAsLong())
+                .description(
+                        "Requests on retrieval.requests.v1 partitions of this instance not read yet"
+                                + " (consumer lag at the last poll)")
+                .register(registry);
+    }
+
     /** A batch will be read again after a transient failure. */
     public void retried() {
         retried.increment();

@@ -26,7 +26,7 @@ public enum RetrievalSetting implements Setting {
             "SIDSTREAM_MAX_WAIT_MS", "5", "Longest a request waits for its batch to fill (ms)."),
     MAX_QUEUE_WAIT_MS(
             "SIDSTREAM_RETRIEVAL_MAX_QUEUE_WAIT_MS",
-            "50",
+            "30",
             "An HTTP request is refused at once (429 + Retry-After) when the interactive search work"
                     + " ahead of it would keep it waiting longer than this (ms), so that accepted"
                     + " requests stay fast under overload; 0 = no budget."),

@@ -233,6 +233,8 @@ class RetrievalIT {
                     .contains("sidstream_retrieval_batch_size_count")
                     .contains("sidstream_retrieval_model_latency_seconds_count{call=\"step\"}")
                     .contains("sidstream_retrieval_index_items " + (sids.size() + 1) + ".0")
+                    .contains("sidstream_retrieval_requests_lag ")
+                    .contains("sidstream_retrieval_queue_depth ")
                     .contains("jvm_memory_used_bytes");
             assertThat(metrics.lines().filter(l -> l.startsWith("# HELP sidstream_")))
                     .as("every sidstream metric has help text")

@@ -81,6 +81,8 @@ public final class RequestLoop implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final CompletableFuture<String> failure = new CompletableFuture<>();
     private final RetrievalMetrics metrics;
+    private final java.util.concurrent.atomic.AtomicLong lag =
+            new java.util.concurrent.atomic.AtomicLong();
     private final Thread thread;
     private final Map<String, Boolean> answered =
             new LinkedHashMap<>(1024, 0.75f, false) {
@@ -99,6 +101,7 @@ public final class RequestLoop implements AutoCloseable {
             String modelVersion,
             RetrievalMetrics metrics) {
         this.metrics = metrics;
+        metrics.requestLag(lag::get);
         Properties c = new Properties();
         c.putAll(kafka);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -157,10 +160,23 @@ public final class RequestLoop implements AutoCloseable {
                                 .serialize(Topics.RECOMMENDATIONS.name(), recommendations)));
     }
 
+    /**
+     * Records the loop's consumer lag (requests on its partitions not yet read), from the
+     * consumer's last fetch: only this thread may touch the consumer, so the gauge reads a copy.
+     */
+    private void reportLag() {
+        long lag = 0;
+        for (TopicPartition tp : consumer.assignment()) {
+            lag += consumer.currentLag(tp).orElse(0);
+        }
+        this.lag.set(lag);
+    }
+
     private void run() {
         try {
             while (running.get()) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
+                reportLag();
                 if (records.isEmpty()) {
                     continue;
                 }
