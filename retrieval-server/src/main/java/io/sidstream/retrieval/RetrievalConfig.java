@@ -18,6 +18,9 @@ public record RetrievalConfig(
         int maxBatch,
         Duration maxWait,
         Duration maxQueueWait,
+        double priorWeight,
+        Duration priorHalfLife,
+        double priorPseudoCount,
         int defaultBeam,
         int maxBeam,
         int maxK,
@@ -66,6 +69,10 @@ public record RetrievalConfig(
                         Duration.ofMillis(r.integer(RetrievalSetting.MAX_WAIT_MS, 0, 10_000)),
                         Duration.ofMillis(
                                 r.integer(RetrievalSetting.MAX_QUEUE_WAIT_MS, 0, 600_000)),
+                        r.decimal(RetrievalSetting.PRIOR_WEIGHT, 0, 100),
+                        Duration.ofHours(
+                                r.integer(RetrievalSetting.PRIOR_HALF_LIFE_HOURS, 1, 24 * 365)),
+                        r.decimal(RetrievalSetting.PRIOR_PSEUDO_COUNT, 1e-6, 1e6),
                         defaultBeam,
                         maxBeam,
                         r.integer(RetrievalSetting.MAX_K, 1, 100_000),

@@ -12,10 +12,12 @@ import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.PopularityPrior;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.http.IngestHistoryClient;
 import io.sidstream.retrieval.http.RetrievalHttpServer;
+import io.sidstream.retrieval.index.PriorFeed;
 import io.sidstream.retrieval.index.SidIndexFeed;
 import io.sidstream.retrieval.kafka.RequestLoop;
 import io.sidstream.retrieval.onnx.DecoderLogits;
@@ -38,6 +40,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
 
     private final DecoderSession session;
     private final SidIndexFeed feed;
+    private final PriorFeed priorFeed;
     private final MicroBatcher batcher;
     private final RequestLoop loop;
     private final RetrievalHttpServer http;
@@ -47,6 +50,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
     private RetrievalService(
             DecoderSession session,
             SidIndexFeed feed,
+            PriorFeed priorFeed,
             MicroBatcher batcher,
             RequestLoop loop,
             RetrievalHttpServer http,
@@ -55,6 +59,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
         this.session = session;
         this.modelVersion = modelVersion;
         this.feed = feed;
+        this.priorFeed = priorFeed;
         this.batcher = batcher;
         this.loop = loop;
         this.http = http;
@@ -98,13 +103,46 @@ public final class RetrievalService implements ServiceLauncher.Service {
         SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
         feed.start();
         RetrievalMetrics metrics = new RetrievalMetrics(registry);
+        PopularityPrior prior =
+                new PopularityPrior(
+                        layout.levels(),
+                        m.sid().codebookSize(),
+                        config.priorHalfLife(),
+                        config.priorPseudoCount());
+        PriorFeed priorFeed =
+                config.priorWeight() > 0
+                        ? new PriorFeed(
+                                config.kafkaProperties(),
+                                prior,
+                                trie,
+                                config.priorHalfLife().multipliedBy(10))
+                        : null;
+        if (priorFeed != null) {
+            priorFeed.start();
+            Gauge.builder("sidstream.retrieval.prior.events", prior, PopularityPrior::events)
+                    .description("Interactions counted in the live popularity prior")
+                    .register(registry);
+            Gauge.builder(
+                            "sidstream.retrieval.prior.unknown_items",
+                            priorFeed,
+                            PriorFeed::unknownItems)
+                    .description(
+                            "Interactions the popularity prior skipped: their item had no SID in"
+                                    + " this instance's index yet")
+                    .register(registry);
+            Gauge.builder("sidstream.retrieval.prior.refused", priorFeed, PriorFeed::refused)
+                    .description(
+                            "users.events.v1 records the popularity prior refused: undecodable,"
+                                    + " or an event time over a day in the future")
+                    .register(registry);
+        }
         BeamSearch search =
                 new BeamSearch(
                                 metrics.timed(new DecoderLogits(session)),
                                 layout,
                                 m.decoder().maxHistoryItems())
-                        .withFreshItems(
-                                config.freshItemWindow(), config.freshItemPercent() / 100.0);
+                        .withFreshItems(config.freshItemWindow(), config.freshItemPercent() / 100.0)
+                        .withPrior(prior, config.priorWeight());
         MicroBatcher batcher =
                 new MicroBatcher(
                         search,
@@ -150,7 +188,10 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         metrics,
                         config.maxBodyBytes(),
                         config.requestDeadline(),
-                        () -> loop.alive() && feed.alive());
+                        () ->
+                                loop.alive()
+                                        && feed.alive()
+                                        && (priorFeed == null || !priorFeed.failure().isDone()));
         http.start();
         if (!feed.awaitCaughtUp(indexTimeout)) {
             // Readiness stays DOWN until it has: a partial index would recommend a partial
@@ -161,7 +202,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
         }
         loop.start();
         LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
-        return new RetrievalService(session, feed, batcher, loop, http, trie, bundle.version());
+        return new RetrievalService(
+                session, feed, priorFeed, batcher, loop, http, trie, bundle.version());
     }
 
     public int httpPort() {
@@ -186,6 +228,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
         CompletableFuture<String> any = new CompletableFuture<>();
         loop.failure().thenAccept(any::complete);
         feed.failure().thenAccept(any::complete);
+        if (priorFeed != null) {
+            priorFeed.failure().thenAccept(any::complete);
+        }
         return any;
     }
 
@@ -195,6 +240,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
         loop.close();
         batcher.close();
         feed.close();
+        if (priorFeed != null) {
+            priorFeed.close();
+        }
         session.close();
     }
 }

@@ -30,6 +30,21 @@ public enum RetrievalSetting implements Setting {
             "An HTTP request is refused at once (429 + Retry-After) when the interactive search work"
                     + " ahead of it would keep it waiting longer than this (ms), so that accepted"
                     + " requests stay fast under overload; 0 = no budget."),
+    PRIOR_WEIGHT(
+            "SIDSTREAM_PRIOR_WEIGHT",
+            "1",
+            "Weight of the live popularity prior (recent interactions per SID prefix, from"
+                    + " users.events.v1) in the beam score; 0 = decoder alone. Chosen on the"
+                    + " validation split by ./sidstream eval --tune."),
+    PRIOR_HALF_LIFE_HOURS(
+            "SIDSTREAM_PRIOR_HALF_LIFE_HOURS",
+            "24",
+            "After this long an interaction counts half in the popularity prior (hours); the"
+                    + " prior reads ten half-lives of users.events.v1 at start."),
+    PRIOR_PSEUDO_COUNT(
+            "SIDSTREAM_PRIOR_PSEUDO_COUNT",
+            "0.1",
+            "Smoothing of the popularity prior: events added to every code and item."),
     DEFAULT_BEAM("SIDSTREAM_DEFAULT_BEAM", "128", "Beam width when a request names none."),
     MAX_BEAM("SIDSTREAM_MAX_BEAM", "1024", "Largest beam width a request may ask for."),
     MAX_K("SIDSTREAM_MAX_K", "1000", "Most candidates a request may ask for."),

@@ -1,13 +1,21 @@
 package io.sidstream.app;
 
+import io.sidstream.app.eval.EvalCase;
+import io.sidstream.app.eval.ItemKnn;
+import io.sidstream.app.eval.RankMetrics;
+import io.sidstream.app.eval.RecentPopularity;
+import io.sidstream.app.eval.UniformLogits;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.Interaction;
 import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.LogitsFn;
+import io.sidstream.retrieval.beam.PopularityPrior;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.onnx.DecoderLogits;
@@ -15,6 +23,10 @@ import io.sidstream.retrieval.onnx.DecoderSession;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -27,23 +39,74 @@ import java.util.Set;
 
 /**
  * {@code sidstream eval}: the offline evaluation of a bundle through the serving code (Java beam
- * search over the ONNX decoder), with the trainer's protocol: leave-last-out per user with at least
+ * search over the ONNX decoder) with the trainer's protocol: leave-last-out per user with at least
  * 5 interactions, history = all but the last item (the model reads the newest ones), items seen in
- * the history excluded, Recall@10/50/100 and NDCG@10, against a popularity baseline. The figures
- * should match the trainer's test metrics recorded in the bundle's manifest.
+ * the history excluded, Recall@10/50/100 and NDCG@10, overall and on the cold-start slice (targets
+ * first seen in the last tenth of the period, as the trainer defines it).
+ *
+ * <p>The request time of a case is the time of its target interaction. Cases are replayed in time
+ * order, and every time-aware signal counts only events strictly before it: the live popularity
+ * prior the serving code folds into the beam, and the recent-popularity baselines. Beside the
+ * decoder it reports the decoder with the prior, the prior alone (beam search over a uniform
+ * decoder), all-time popularity (over the training sequences), popularity of the 1 and 7 days
+ * before the request, and item-kNN (co-occurrence within 10 positions of the training sequences,
+ * scored from the last 3 history items). {@code --tune} picks the prior's weight and half-life on
+ * the validation split (each user's second-to-last item) first.
  */
 final class EvalCommand {
     private static final int MIN_INTERACTIONS = 5;
     private static final int BATCH = 32;
+    private static final int TOP = 100;
+    private static final double COLD_START_FRACTION = 0.1;
+    private static final long DAY = Duration.ofDays(1).toMillis();
 
     private EvalCommand() {}
+
+    /** The prior's settings: weight 0 is the decoder alone. */
+    record PriorSettings(double weight, Duration halfLife, double pseudoCount) {
+        String json() {
+            return String.format(
+                    Locale.ROOT,
+                    "{\"weight\":%s,\"half_life_hours\":%d,\"pseudo_count\":%s}",
+                    weight,
+                    halfLife.toHours(),
+                    pseudoCount);
+        }
+    }
+
+    /** Everything the evaluation reads, loaded once. */
+    private record Inputs(
+            ModelBundle bundle,
+            TokenLayout layout,
+            SidTrie trie,
+            Map<String, int[]> sids,
+            List<String> eventItems,
+            long[] eventTimes,
+            List<EvalCase> test,
+            List<EvalCase> validation,
+            List<String> popularity,
+            ItemKnn knn,
+            long coldStartAfter) {}
 
     static int run(List<String> args, PrintStream out) {
         Path bundleDir = ModelBundle.DEFAULT_DIRECTORY;
         Path data = Path.of("data", "movietweetings-100k");
         int beam = 128;
         int users = Integer.MAX_VALUE;
+        boolean tune = false;
+        int tuneUsers = Integer.MAX_VALUE;
+        List<Double> tuneWeights = List.of(1.0, 2.0, 4.0);
+        List<Double> tuneHalfLivesHours = List.of(12.0, 24.0, 72.0);
+        // The serving defaults, so that a plain eval measures what retrieval-server runs.
+        double weight = Double.parseDouble(RetrievalSetting.PRIOR_WEIGHT.defaultValue());
+        double halfLifeDays =
+                Integer.parseInt(RetrievalSetting.PRIOR_HALF_LIFE_HOURS.defaultValue()) / 24.0;
+        double pseudoCount = Double.parseDouble(RetrievalSetting.PRIOR_PSEUDO_COUNT.defaultValue());
         for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--tune")) {
+                tune = true;
+                continue;
+            }
             String value = i + 1 < args.size() ? args.get(i + 1) : null;
             if (value == null) {
                 throw new IllegalArgumentException(args.get(i) + " needs a value");
@@ -53,14 +116,271 @@ final class EvalCommand {
                 case "--data-dir" -> data = Path.of(value);
                 case "--beam" -> beam = Integer.parseInt(value);
                 case "--users" -> users = Integer.parseInt(value);
+                case "--tune-users" -> tuneUsers = Integer.parseInt(value);
+                case "--tune-weights" -> tuneWeights = numbers(value);
+                case "--tune-half-lives-hours" -> tuneHalfLivesHours = numbers(value);
+                case "--prior-weight" -> weight = Double.parseDouble(value);
+                case "--half-life-days" -> halfLifeDays = Double.parseDouble(value);
+                case "--pseudo-count" -> pseudoCount = Double.parseDouble(value);
                 default ->
                         throw new IllegalArgumentException(
                                 "unknown option "
                                         + args.get(i)
-                                        + " (eval takes --bundle --data-dir --beam --users)");
+                                        + " (eval takes --bundle --data-dir --beam --users"
+                                        + " --prior-weight --half-life-days --pseudo-count --tune"
+                                        + " --tune-users --tune-weights --tune-half-lives-hours)");
             }
             i++;
         }
+        Inputs in = load(bundleDir, data, users);
+        PriorSettings prior =
+                new PriorSettings(
+                        weight, Duration.ofMinutes((long) (halfLifeDays * 24 * 60)), pseudoCount);
+        try (DecoderSession session = DecoderSession.open(in.bundle(), ExecutionProvider.AUTO, 0)) {
+            DecoderLogits decoder = new DecoderLogits(session);
+            if (tune) {
+                prior =
+                        tune(
+                                in,
+                                decoder,
+                                beam,
+                                tuneUsers,
+                                tuneWeights,
+                                tuneHalfLivesHours,
+                                pseudoCount,
+                                out);
+            }
+            Map<String, RankMetrics[]> methods = new LinkedHashMap<>();
+            evaluate(in, in.test(), decoder, beam, prior, true, methods, out);
+            BundleManifest m = in.bundle().manifest();
+            StringBuilder json = new StringBuilder();
+            methods.forEach(
+                    (name, metrics) ->
+                            json.append(json.length() == 0 ? "" : ",")
+                                    .append('"')
+                                    .append(name)
+                                    .append("\":{\"all\":")
+                                    .append(metrics[0].json())
+                                    .append(",\"cold_start\":")
+                                    .append(metrics[1].json())
+                                    .append('}'));
+            out.println();
+            out.printf(
+                    Locale.ROOT,
+                    "%-28s %6s %6s %6s %6s   (cold-start slice: %d of %d cases, targets first seen"
+                            + " after %s)%n",
+                    "method",
+                    "R@10",
+                    "R@50",
+                    "R@100",
+                    "N@10",
+                    methods.values().iterator().next()[1].cases(),
+                    methods.values().iterator().next()[0].cases(),
+                    Instant.ofEpochMilli(in.coldStartAfter()).atZone(ZoneOffset.UTC).toLocalDate());
+            methods.forEach((name, metrics) -> out.println(metrics[0].row(name)));
+            out.println("cold-start:");
+            methods.forEach((name, metrics) -> out.println(metrics[1].row(name)));
+            out.printf(
+                    Locale.ROOT,
+                    "{\"eval\":\"leave-last-out\",\"bundle\":\"%s\",\"users\":%d,\"beam\":%d,"
+                            + "\"request_time\":\"the target interaction's time; every signal"
+                            + " counts only events before it\",\"prior\":%s,\"methods\":{%s},"
+                            + "\"trainer_reported\":%s}%n",
+                    in.bundle().version(),
+                    in.test().size(),
+                    beam,
+                    prior.json(),
+                    json,
+                    trainerFigures(m));
+        }
+        return 0;
+    }
+
+    private static List<Double> numbers(String csv) {
+        return java.util.Arrays.stream(csv.split(","))
+                .map(String::trim)
+                .map(Double::valueOf)
+                .toList();
+    }
+
+    /**
+     * Grid search of the prior's weight and half-life on the validation split, by the sum of
+     * Recall@10/50/100 and NDCG@10 (the goal is all four, not one).
+     */
+    private static PriorSettings tune(
+            Inputs in,
+            LogitsFn decoder,
+            int beam,
+            int tuneUsers,
+            List<Double> weights,
+            List<Double> halfLivesHours,
+            double pseudoCount,
+            PrintStream out) {
+        List<EvalCase> cases =
+                in.validation().subList(0, Math.min(tuneUsers, in.validation().size()));
+        PriorSettings best = null;
+        double bestScore = -1;
+        for (double halfLifeHours : halfLivesHours) {
+            for (double weight : weights) {
+                PriorSettings candidate =
+                        new PriorSettings(
+                                weight,
+                                Duration.ofMinutes((long) (halfLifeHours * 60)),
+                                pseudoCount);
+                Map<String, RankMetrics[]> methods = new LinkedHashMap<>();
+                evaluate(in, cases, decoder, beam, candidate, false, methods, null);
+                RankMetrics m = methods.get("decoder+prior")[0];
+                double score = m.sumOfAll();
+                out.printf(
+                        Locale.ROOT,
+                        "{\"tune\":\"validation\",\"prior\":%s,\"decoder+prior\":%s}%n",
+                        candidate.json(),
+                        m.json());
+                if (score > bestScore) {
+                    bestScore = score;
+                    best = candidate;
+                }
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Replays {@code cases} in time order, in batches of {@link #BATCH}: before each batch the
+     * prior and the recent windows take in every event before the batch's earliest request time.
+     */
+    private static void evaluate(
+            Inputs in,
+            List<EvalCase> unordered,
+            LogitsFn decoder,
+            int beam,
+            PriorSettings settings,
+            boolean everything,
+            Map<String, RankMetrics[]> methods,
+            PrintStream progress) {
+        List<EvalCase> cases = new ArrayList<>(unordered);
+        cases.sort(Comparator.comparingLong(EvalCase::timeMillis));
+        int levels = in.layout().levels();
+        int maxHistory = in.bundle().manifest().decoder().maxHistoryItems();
+        PopularityPrior prior =
+                new PopularityPrior(
+                        levels,
+                        in.bundle().manifest().sid().codebookSize(),
+                        settings.halfLife(),
+                        settings.pseudoCount());
+        BeamSearch plain = new BeamSearch(decoder, in.layout(), maxHistory);
+        BeamSearch priorOnly =
+                new BeamSearch(
+                        new UniformLogits(in.bundle().manifest().sid().codebookSize()),
+                        in.layout(),
+                        maxHistory);
+        RecentPopularity day = new RecentPopularity(in.eventItems(), in.eventTimes(), DAY);
+        RecentPopularity week = new RecentPopularity(in.eventItems(), in.eventTimes(), 7 * DAY);
+        ProgressBar bar =
+                progress == null ? null : new ProgressBar(progress, "evaluate", cases.size());
+        int fed = 0;
+        for (int start = 0; start < cases.size(); start += BATCH) {
+            List<EvalCase> chunk = cases.subList(start, Math.min(cases.size(), start + BATCH));
+            long now = chunk.get(0).timeMillis();
+            while (fed < in.eventTimes().length && in.eventTimes()[fed] < now) {
+                String item = in.eventItems().get(fed);
+                prior.observe(item, in.sids().get(item), in.eventTimes()[fed]);
+                fed++;
+            }
+            Clock at = Clock.fixed(Instant.ofEpochMilli(now), ZoneOffset.UTC);
+            List<BeamRequest> requests = new ArrayList<>();
+            for (EvalCase c : chunk) {
+                List<String> history = c.history();
+                List<int[]> codes =
+                        history
+                                .subList(Math.max(0, history.size() - maxHistory), history.size())
+                                .stream()
+                                .map(in.sids()::get)
+                                .toList();
+                requests.add(
+                        new BeamRequest(
+                                codes, beam, TOP, new HashSet<>(history), List.of(), List.of()));
+            }
+            record(
+                    methods,
+                    "decoder+prior",
+                    chunk,
+                    plain.withClock(at)
+                            .withPrior(prior, settings.weight())
+                            .search(requests, in.trie()));
+            if (everything) {
+                record(methods, "decoder", chunk, plain.search(requests, in.trie()));
+                record(
+                        methods,
+                        "prior alone",
+                        chunk,
+                        priorOnly.withClock(at).withPrior(prior, 1.0).search(requests, in.trie()));
+                day.advanceTo(now);
+                week.advanceTo(now);
+                List<String> dayRanking = day.ranking();
+                List<String> weekRanking = week.ranking();
+                for (EvalCase c : chunk) {
+                    Set<String> seen = new HashSet<>(c.history());
+                    rank(
+                            methods,
+                            "popularity (all time)",
+                            c,
+                            RecentPopularity.top(in.popularity(), List.of(), seen, TOP));
+                    rank(
+                            methods,
+                            "popularity (1 day before)",
+                            c,
+                            RecentPopularity.top(dayRanking, in.popularity(), seen, TOP));
+                    rank(
+                            methods,
+                            "popularity (7 days before)",
+                            c,
+                            RecentPopularity.top(weekRanking, in.popularity(), seen, TOP));
+                    rank(
+                            methods,
+                            "item-kNN (last 3 items)",
+                            c,
+                            in.knn().rank(c.history(), in.popularity(), seen, TOP));
+                }
+            }
+            if (bar != null) {
+                bar.advance(chunk.size());
+            }
+        }
+        if (bar != null) {
+            bar.done();
+        }
+    }
+
+    private static void record(
+            Map<String, RankMetrics[]> methods,
+            String name,
+            List<EvalCase> chunk,
+            List<BeamResult> results) {
+        for (int i = 0; i < chunk.size(); i++) {
+            rank(
+                    methods,
+                    name,
+                    chunk.get(i),
+                    results.get(i).candidates().stream()
+                            .map(BeamResult.Candidate::itemId)
+                            .toList());
+        }
+    }
+
+    private static void rank(
+            Map<String, RankMetrics[]> methods, String name, EvalCase c, List<String> ranked) {
+        RankMetrics[] m =
+                methods.computeIfAbsent(
+                        name, n -> new RankMetrics[] {new RankMetrics(), new RankMetrics()});
+        int rank = ranked.indexOf(c.target());
+        m[0].add(rank);
+        if (c.coldStart()) {
+            m[1].add(rank);
+        }
+    }
+
+    private static Inputs load(Path bundleDir, Path data, int users) {
         ModelBundle bundle = ModelBundle.load(bundleDir);
         BundleManifest m = bundle.manifest();
         TokenLayout layout = DecoderLogits.layoutOf(m);
@@ -74,129 +394,82 @@ final class EvalCommand {
                             sids.put(item, sid);
                         });
         DemoOptions files = DemoOptions.parse(new String[] {"--data-dir", data.toString()});
-        Map<String, List<String>> byUser = new LinkedHashMap<>();
+        List<Interaction> events = new ArrayList<>();
         for (Interaction e : Datasets.readInteractions(files.interactionsFile())) {
             if (sids.containsKey(e.itemId())) {
-                byUser.computeIfAbsent(e.userId(), u -> new ArrayList<>()).add(e.itemId());
+                events.add(e);
             }
         }
-        // Popularity over what the trainer trains on: all but the last two items of test users.
+        // Per user in file order, as the trainer reads them.
+        Map<String, List<Interaction>> byUser = new LinkedHashMap<>();
+        Map<String, Long> firstSeen = new HashMap<>();
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (Interaction e : events) {
+            byUser.computeIfAbsent(e.userId(), u -> new ArrayList<>()).add(e);
+            firstSeen.merge(e.itemId(), e.timestampMillis(), Math::min);
+            first = Math.min(first, e.timestampMillis());
+            last = Math.max(last, e.timestampMillis());
+        }
+        long coldStartAfter = first + (long) ((1 - COLD_START_FRACTION) * (last - first));
         Map<String, Integer> popularity = new HashMap<>();
-        List<List<String>> cases = new ArrayList<>();
-        for (List<String> seq : byUser.values()) {
-            boolean test = seq.size() >= MIN_INTERACTIONS;
-            seq.subList(0, test ? seq.size() - 2 : seq.size())
-                    .forEach(i -> popularity.merge(i, 1, Integer::sum));
-            if (test && cases.size() < users) {
-                cases.add(seq);
+        List<List<String>> training = new ArrayList<>();
+        List<EvalCase> test = new ArrayList<>();
+        List<EvalCase> validation = new ArrayList<>();
+        for (Map.Entry<String, List<Interaction>> u : byUser.entrySet()) {
+            List<String> seq = u.getValue().stream().map(Interaction::itemId).toList();
+            boolean evaluated = seq.size() >= MIN_INTERACTIONS && test.size() < users;
+            List<String> train =
+                    seq.size() >= MIN_INTERACTIONS ? seq.subList(0, seq.size() - 2) : seq;
+            training.add(train);
+            train.forEach(i -> popularity.merge(i, 1, Integer::sum));
+            if (evaluated) {
+                int n = seq.size();
+                test.add(
+                        new EvalCase(
+                                u.getKey(),
+                                seq.subList(0, n - 1),
+                                seq.get(n - 1),
+                                u.getValue().get(n - 1).timestampMillis(),
+                                firstSeen.get(seq.get(n - 1)) >= coldStartAfter));
+                validation.add(
+                        new EvalCase(
+                                u.getKey(),
+                                seq.subList(0, n - 2),
+                                seq.get(n - 2),
+                                u.getValue().get(n - 2).timestampMillis(),
+                                firstSeen.get(seq.get(n - 2)) >= coldStartAfter));
             }
         }
         List<String> ranking =
                 popularity.entrySet().stream()
                         .sorted(
                                 Map.Entry.<String, Integer>comparingByValue(
-                                        Comparator.reverseOrder()))
+                                                Comparator.reverseOrder())
+                                        .thenComparing(Map.Entry.comparingByKey()))
                         .map(Map.Entry::getKey)
                         .toList();
-        int maxHistory = m.decoder().maxHistoryItems();
-        Metrics model = new Metrics();
-        Metrics popular = new Metrics();
-        ProgressBar bar = new ProgressBar(out, "evaluate", cases.size());
-        try (DecoderSession session = DecoderSession.open(bundle, ExecutionProvider.AUTO, 0)) {
-            BeamSearch search = new BeamSearch(new DecoderLogits(session), layout, maxHistory);
-            for (int start = 0; start < cases.size(); start += BATCH) {
-                List<List<String>> chunk =
-                        cases.subList(start, Math.min(cases.size(), start + BATCH));
-                List<BeamRequest> requests = new ArrayList<>();
-                for (List<String> seq : chunk) {
-                    List<String> history = seq.subList(0, seq.size() - 1);
-                    List<int[]> codes =
-                            history
-                                    .subList(
-                                            Math.max(0, history.size() - maxHistory),
-                                            history.size())
-                                    .stream()
-                                    .map(sids::get)
-                                    .toList();
-                    requests.add(
-                            new BeamRequest(
-                                    codes,
-                                    beam,
-                                    100,
-                                    new HashSet<>(history),
-                                    List.of(),
-                                    List.of()));
-                }
-                List<BeamResult> results = search.search(requests, trie);
-                for (int r = 0; r < chunk.size(); r++) {
-                    List<String> seq = chunk.get(r);
-                    String target = seq.get(seq.size() - 1);
-                    List<String> ranked =
-                            results.get(r).candidates().stream()
-                                    .map(BeamResult.Candidate::itemId)
-                                    .toList();
-                    model.add(ranked.indexOf(target));
-                    Set<String> seen = new HashSet<>(seq.subList(0, seq.size() - 1));
-                    List<String> top = new ArrayList<>();
-                    for (String item : ranking) {
-                        if (top.size() == 100) {
-                            break;
-                        }
-                        if (!seen.contains(item)) {
-                            top.add(item);
-                        }
-                    }
-                    popular.add(top.indexOf(target));
-                }
-                bar.advance(chunk.size());
-            }
-        }
-        bar.done();
-        out.printf(
-                Locale.ROOT,
-                "{\"eval\":\"leave-last-out\",\"bundle\":\"%s\",\"users\":%d,\"beam\":%d,"
-                        + "\"model\":%s,\"popularity\":%s,\"trainer_reported\":%s}%n",
-                bundle.version(),
-                cases.size(),
-                beam,
-                model.json(),
-                popular.json(),
-                trainerFigures(m));
-        return 0;
+        List<Interaction> byTime = new ArrayList<>(events);
+        byTime.sort(Comparator.comparingLong(Interaction::timestampMillis));
+        long[] times = byTime.stream().mapToLong(Interaction::timestampMillis).toArray();
+        List<String> items = byTime.stream().map(Interaction::itemId).toList();
+        return new Inputs(
+                bundle,
+                layout,
+                trie,
+                sids,
+                items,
+                times,
+                test,
+                validation,
+                ranking,
+                new ItemKnn(training, 10, 3),
+                coldStartAfter);
     }
 
     private static String trainerFigures(BundleManifest m) {
         return m.metrics() == null || !m.metrics().has("test")
                 ? "null"
                 : m.metrics().get("test").toString();
-    }
-
-    /** Hit rates at 10/50/100 and NDCG@10 of ranks (-1 = not in the top 100). */
-    private static final class Metrics {
-        private int n;
-        private final int[] hits = new int[3];
-        private double ndcg;
-
-        void add(int rank) {
-            n++;
-            int[] ks = {10, 50, 100};
-            for (int i = 0; i < ks.length; i++) {
-                hits[i] += rank >= 0 && rank < ks[i] ? 1 : 0;
-            }
-            if (rank >= 0 && rank < 10) {
-                ndcg += 1.0 / (Math.log(rank + 2) / Math.log(2));
-            }
-        }
-
-        String json() {
-            double d = Math.max(n, 1);
-            return String.format(
-                    Locale.ROOT,
-                    "{\"recall@10\":%.4f,\"recall@50\":%.4f,\"recall@100\":%.4f,\"ndcg@10\":%.4f}",
-                    hits[0] / d,
-                    hits[1] / d,
-                    hits[2] / d,
-                    ndcg / d);
-        }
     }
 }

@@ -48,6 +48,21 @@ public final class SettingsReader {
         return v == null || v.isBlank() ? s.defaultValue() : v.trim();
     }
 
+    /** A decimal number in [min, max]; a problem (and the default) otherwise. */
+    public double decimal(Setting s, double min, double max) {
+        String v = string(s);
+        try {
+            double value = Double.parseDouble(v);
+            if (!(value >= min && value <= max)) {
+                problem(s.key() + "=" + v + " is outside [" + min + ", " + max + "]");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            problem(s.key() + "=" + v + " is not a number");
+            return Double.parseDouble(s.defaultValue());
+        }
+    }
+
     public int integer(Setting s, int min, int max) {
         String v = string(s);
         try {

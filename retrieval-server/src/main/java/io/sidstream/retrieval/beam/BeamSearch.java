@@ -28,9 +28,11 @@ public final class BeamSearch {
     private final long freshWindowMillis;
     private final double freshShare;
     private final Clock clock;
+    private final PopularityPrior prior;
+    private final double priorWeight;
 
     public BeamSearch(LogitsFn model, TokenLayout layout, int maxHistoryItems) {
-        this(model, layout, maxHistoryItems, 0, 0, Clock.systemUTC());
+        this(model, layout, maxHistoryItems, 0, 0, Clock.systemUTC(), null, 0);
     }
 
     private BeamSearch(
@@ -39,7 +41,9 @@ public final class BeamSearch {
             int maxHistoryItems,
             long freshWindowMillis,
             double freshShare,
-            Clock clock) {
+            Clock clock,
+            PopularityPrior prior,
+            double priorWeight) {
         if (freshShare < 0 || freshShare > 1 || freshWindowMillis < 0) {
             throw new IllegalArgumentException("fresh share must be in [0, 1], window >= 0");
         }
@@ -49,6 +53,11 @@ public final class BeamSearch {
         this.freshWindowMillis = freshWindowMillis;
         this.freshShare = freshShare;
         this.clock = clock;
+        if (prior != null && (prior.levels() != layout.levels() || !(priorWeight >= 0))) {
+            throw new IllegalArgumentException("prior must have the layout's levels, weight >= 0");
+        }
+        this.prior = priorWeight > 0 ? prior : null;
+        this.priorWeight = priorWeight;
     }
 
     /**
@@ -56,12 +65,45 @@ public final class BeamSearch {
      * (none when {@code share} is 0) go to items listed in the last {@code window}.
      */
     public BeamSearch withFreshItems(Duration window, double share) {
-        return new BeamSearch(model, layout, maxHistoryItems, window.toMillis(), share, clock);
+        return new BeamSearch(
+                model,
+                layout,
+                maxHistoryItems,
+                window.toMillis(),
+                share,
+                clock,
+                prior,
+                priorWeight);
+    }
+
+    /**
+     * This search with a live popularity prior: every level's log-probability gets {@code weight x
+     * log P(code | prefix)} added, and the items of a final prefix are ranked by {@code weight x
+     * log P(item | prefix)} instead of collision order; weight 0 turns it off.
+     */
+    public BeamSearch withPrior(PopularityPrior prior, double weight) {
+        return new BeamSearch(
+                model,
+                layout,
+                maxHistoryItems,
+                freshWindowMillis,
+                freshShare,
+                clock,
+                prior,
+                weight);
     }
 
     /** This search reading "now" (for the fresh-item window) from {@code clock}. */
     public BeamSearch withClock(Clock clock) {
-        return new BeamSearch(model, layout, maxHistoryItems, freshWindowMillis, freshShare, clock);
+        return new BeamSearch(
+                model,
+                layout,
+                maxHistoryItems,
+                freshWindowMillis,
+                freshShare,
+                clock,
+                prior,
+                priorWeight);
     }
 
     /** Searches all requests against one trie; results are in request order. */
@@ -70,6 +112,8 @@ public final class BeamSearch {
         int r = requests.size();
         int levels = layout.levels();
         int k = model.codebookSize();
+        double unit = prior == null ? 0 : prior.unitNow();
+        double[] priorRow = prior == null ? null : new double[k];
         List<List<Beam>> beams = new ArrayList<>();
         for (int i = 0; i < r; i++) {
             beams.add(List.of(new Beam(new int[0], 0.0)));
@@ -107,7 +151,9 @@ public final class BeamSearch {
                                     (i * width) * k,
                                     k,
                                     trie,
-                                    allowed));
+                                    allowed,
+                                    unit,
+                                    priorRow));
                 }
                 beams = next;
             }
@@ -119,7 +165,11 @@ public final class BeamSearch {
                         ? trie.listedSince(clock.millis() - freshWindowMillis, trie.size() / 5)
                         : List.of();
         for (int i = 0; i < r; i++) {
-            BeamResult ranked = collect(requests.get(i), beams.get(i), trie, indexVersion);
+            BeamResult ranked =
+                    prior == null
+                            ? collect(requests.get(i), beams.get(i), trie, indexVersion)
+                            : collectByPrior(
+                                    requests.get(i), beams.get(i), trie, indexVersion, unit);
             results.add(
                     recent.isEmpty()
                             ? ranked
@@ -136,7 +186,9 @@ public final class BeamSearch {
             int rowBase,
             int k,
             SidTrie trie,
-            boolean[] allowed) {
+            boolean[] allowed,
+            double unit,
+            double[] priorRow) {
         PriorityQueue<Beam> best = new PriorityQueue<>(BeamSearch::worseFirst);
         int width = request.beamWidth();
         int[] candidate = new int[level + 1];
@@ -147,11 +199,17 @@ public final class BeamSearch {
             }
             System.arraycopy(beam.prefix, 0, candidate, 0, level);
             int row = rowBase + w * k;
+            if (priorRow != null) {
+                prior.logChildren(beam.prefix, level, unit, priorRow);
+            }
             for (int c = 0; c < k; c++) {
                 if (!allowed[c]) {
                     continue;
                 }
-                double score = beam.score + logProbs[row + c];
+                double score =
+                        beam.score
+                                + logProbs[row + c]
+                                + (priorRow == null ? 0 : priorWeight * priorRow[c]);
                 if (best.size() == width && score <= best.peek().score) {
                     continue;
                 }
@@ -189,6 +247,40 @@ public final class BeamSearch {
             }
         }
         return new BeamResult(out, out.size() < request.topK(), version);
+    }
+
+    /**
+     * Like {@link #collect}, but each item scores its final beam's score plus the prior's {@code
+     * weight x log P(item | prefix)}, and the items of all final beams are ranked together.
+     */
+    private BeamResult collectByPrior(
+            BeamRequest request, List<Beam> finals, SidTrie trie, long version, double unit) {
+        List<BeamResult.Candidate> out = new ArrayList<>();
+        for (Beam beam : finals) {
+            List<SidTrie.Item> under = trie.itemsUnder(beam.prefix);
+            for (SidTrie.Item item : under) {
+                if (request.excludeItems().contains(item.itemId())) {
+                    continue;
+                }
+                List<Integer> sid = new ArrayList<>(beam.prefix.length + 1);
+                for (int c : beam.prefix) {
+                    sid.add(c);
+                }
+                sid.add(item.collision());
+                double score =
+                        beam.score
+                                + priorWeight
+                                        * prior.logItem(
+                                                item.itemId(), beam.prefix, under.size(), unit);
+                out.add(new BeamResult.Candidate(item.itemId(), sid, score));
+            }
+        }
+        out.sort((a, b) -> Double.compare(b.score(), a.score()));
+        boolean exhausted = out.size() < request.topK();
+        return new BeamResult(
+                List.copyOf(out.subList(0, Math.min(out.size(), request.topK()))),
+                exhausted,
+                version);
     }
 
     /**

@@ -46,15 +46,22 @@ public final class SidIndexFeed implements AutoCloseable {
 
     public SidIndexFeed(Properties kafka, SidTrie trie) {
         this.trie = trie;
+        this.consumer = wholeTopicConsumer(kafka);
+        this.thread = new Thread(this::run, "sid-index-feed");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * A consumer for reading whole topics into this instance: committed records only, no consumer
+     * group and no offsets (every instance reads everything itself).
+     */
+    static KafkaConsumer<String, byte[]> wholeTopicConsumer(Properties kafka) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        this.consumer =
-                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
-        this.thread = new Thread(this::run, "sid-index-feed");
-        this.thread.setDaemon(true);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     public void start() {

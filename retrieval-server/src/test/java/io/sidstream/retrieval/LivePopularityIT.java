@@ -1,0 +1,158 @@
+package io.sidstream.retrieval;
+
+import io.sidstream.contracts.Topics;
+import io.sidstream.localkafka.EmbeddedKraftCluster;
+import io.sidstream.localkafka.KafkaCluster;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.platform.kafka.TopicAdmin;
+import io.sidstream.retrieval.http.RetrievalClient;
+import io.sidstream.schemas.v1.InteractionEvent;
+import io.sidstream.schemas.v1.InteractionType;
+import io.sidstream.schemas.v1.ItemSid;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The live popularity prior end to end: interactions on {@code users.events.v1} move what the beam
+ * search returns for an unchanged history, within seconds, and a newly listed item that people
+ * start watching enters the top 10 (fresh-item slots off, so only the prior can do it).
+ */
+@Tag("integration")
+@Timeout(300)
+class LivePopularityIT {
+    static final Path BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
+
+    @Test
+    void shouldRaiseWhatPeopleWatchNowIncludingANewlyListedItem() throws Exception {
+        // A broker of its own: its interactions and results must not reach the other ITs of this
+        // module, which share topics of fixed names on the run-wide broker.
+        try (EmbeddedKraftCluster cluster = EmbeddedKraftCluster.start()) {
+            run(cluster);
+        }
+    }
+
+    private static void run(KafkaCluster cluster) throws Exception {
+        try (var admin = cluster.admin()) {
+            TopicAdmin.createMissing(
+                    admin,
+                    List.of(
+                            Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
+                            Topics.INTERACTIONS.toNewTopic(2, (short) 1),
+                            Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
+                            Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
+                            Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
+        }
+        ModelBundle bundle = ModelBundle.load(BUNDLE);
+        Map<String, List<Integer>> sids = new HashMap<>(bundle.trainerItemSids());
+        // A newly listed item in an existing neighbourhood: a free collision code under the
+        // prefix of some catalog item.
+        List<Integer> neighbour = sids.values().iterator().next();
+        Set<Integer> used = new HashSet<>();
+        sids.values().stream()
+                .filter(s -> s.subList(0, 3).equals(neighbour.subList(0, 3)))
+                .forEach(s -> used.add(s.get(3)));
+        int collision = 0;
+        while (used.contains(collision)) {
+            collision++;
+        }
+        List<Integer> freshSid = new ArrayList<>(neighbour.subList(0, 3));
+        freshSid.add(collision);
+        String fresh = "fresh-" + System.nanoTime();
+        Map<String, List<Integer>> catalog = new HashMap<>(sids);
+        catalog.put(fresh, freshSid);
+        try (var producer =
+                new KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.ITEM_SIDS.keySerde().serializer(),
+                        Topics.ITEM_SIDS.valueSerde().serializer())) {
+            catalog.forEach(
+                    (id, sid) ->
+                            producer.send(
+                                    new ProducerRecord<>(
+                                            Topics.ITEM_SIDS.name(),
+                                            id,
+                                            ItemSid.newBuilder()
+                                                    .setItemId(id)
+                                                    .setSid(sid)
+                                                    .setModelVersion("it")
+                                                    .setContentHash("h")
+                                                    .setItemEventTime(Instant.now())
+                                                    .setAssignedAt(Instant.now())
+                                                    .build())));
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
+        env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", KafkaCluster.uniqueName("prior-it"));
+        env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
+        env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
+        env.put("SIDSTREAM_FRESH_ITEM_PERCENT", "0");
+        try (RetrievalService service =
+                RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(1))) {
+            RetrievalClient client = new RetrievalClient("http://localhost:" + service.httpPort());
+            List<String> history = sids.keySet().stream().sorted().limit(5).toList();
+            RetrievalClient.Query query = RetrievalClient.Query.forItems("u-prior", history, 10);
+            List<String> before = client.recommend(query).itemIds();
+            assertThat(before).hasSize(10).doesNotContain(fresh);
+            // An older catalog item the decoder does not put in this user's top 10.
+            String hot =
+                    sids.keySet().stream()
+                            .sorted()
+                            .filter(i -> !before.contains(i) && !history.contains(i))
+                            .skip(100)
+                            .findFirst()
+                            .orElseThrow();
+            watch(cluster, List.of(hot, fresh), 200);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<String> after = before;
+            while (System.nanoTime() < deadline
+                    && !(after.contains(hot) && after.contains(fresh))) {
+                Thread.sleep(200);
+                after = client.recommend(query).itemIds();
+            }
+            assertThat(after).contains(hot, fresh).doesNotContainAnyElementsOf(history);
+            assertThat(after).allSatisfy(i -> assertThat(catalog).containsKey(i));
+        }
+    }
+
+    /** {@code perItem} interactions with each item, by different users, now. */
+    private static void watch(KafkaCluster cluster, List<String> items, int perItem) {
+        try (var producer =
+                new KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.INTERACTIONS.keySerde().serializer(),
+                        Topics.INTERACTIONS.valueSerde().serializer())) {
+            for (String item : items) {
+                for (int i = 0; i < perItem; i++) {
+                    String user = "viewer-" + i;
+                    producer.send(
+                            new ProducerRecord<>(
+                                    Topics.INTERACTIONS.name(),
+                                    user,
+                                    InteractionEvent.newBuilder()
+                                            .setEventId(item + "-" + i)
+                                            .setUserId(user)
+                                            .setItemId(item)
+                                            .setEventType(InteractionType.VIEW)
+                                            .setEventTime(Instant.now())
+                                            .build()));
+                }
+            }
+            producer.flush();
+        }
+    }
+}
