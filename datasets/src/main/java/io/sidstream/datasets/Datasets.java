@@ -44,6 +44,55 @@ public final class Datasets {
         return items;
     }
 
+    /**
+     * A whole file read without stopping at the first bad line: the records of the good lines and
+     * every bad line's problem, so a user fixes them all at once.
+     */
+    public record Parsed<T>(List<T> records, List<DatasetFormatException> problems) {
+        public Parsed {
+            records = List.copyOf(records);
+            problems = List.copyOf(problems);
+        }
+    }
+
+    /** {@link #readCatalog}, collecting every bad line instead of failing on the first. */
+    public static Parsed<CatalogItem> parseCatalog(Path file) {
+        boolean json = isJsonLines(file);
+        List<CatalogItem> items = new ArrayList<>();
+        List<DatasetFormatException> problems = new ArrayList<>();
+        forEachLine(
+                file,
+                (line, n) -> {
+                    try {
+                        items.add(json ? catalogJson(file, n, line) : catalogDat(file, n, line));
+                    } catch (DatasetFormatException e) {
+                        problems.add(e);
+                    }
+                });
+        return new Parsed<>(items, problems);
+    }
+
+    /** {@link #readInteractions}, collecting every bad line instead of failing on the first. */
+    public static Parsed<Interaction> parseInteractions(Path file) {
+        boolean json = isJsonLines(file);
+        List<Interaction> interactions = new ArrayList<>();
+        List<DatasetFormatException> problems = new ArrayList<>();
+        forEachLine(
+                file,
+                (line, n) -> {
+                    try {
+                        interactions.add(
+                                json
+                                        ? interactionJson(file, n, line)
+                                        : interactionDat(file, n, line));
+                    } catch (DatasetFormatException e) {
+                        problems.add(e);
+                    }
+                });
+        interactions.sort(Comparator.comparingLong(Interaction::timestampMillis));
+        return new Parsed<>(interactions, problems);
+    }
+
     /** The interactions sorted by event time (ties keep file order), ready to replay. */
     public static List<Interaction> readInteractions(Path file) {
         boolean json = isJsonLines(file);
@@ -117,6 +166,10 @@ public final class Datasets {
     private static JsonNode parse(Path file, long n, String line) {
         try {
             return JSON.readTree(line);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // The parser's own words, without its location dump (the line number is ours).
+            throw new DatasetFormatException(
+                    file.toString(), n, "invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new DatasetFormatException(file.toString(), n, "invalid JSON: " + e.getMessage());
         }

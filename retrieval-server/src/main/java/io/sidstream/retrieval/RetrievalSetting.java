@@ -50,8 +50,11 @@ public enum RetrievalSetting implements Setting {
     MAX_K("SIDSTREAM_MAX_K", "1000", "Most candidates a request may ask for."),
     FRESH_ITEM_PERCENT(
             "SIDSTREAM_FRESH_ITEM_PERCENT",
-            "10",
-            "Share of K (percent, at least one place) open to newly listed items under the final beams' prefixes; 0 = off."),
+            "0",
+            "Share of K (percent, at least one place) reserved for newly listed items under the final"
+                    + " beams' prefixes, ranked by the popularity prior; 0 = off (the default: the"
+                    + " live prior lets new items in by their activity, and ./sidstream eval measured"
+                    + " slots lowering Recall@10)."),
     FRESH_ITEM_WINDOW_S(
             "SIDSTREAM_FRESH_ITEM_WINDOW_S",
             "86400",

@@ -8,7 +8,6 @@ import io.sidstream.platform.kafka.TopicAdmin;
 import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
-import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Tag;
@@ -75,26 +74,7 @@ class LivePopularityIT {
         String fresh = "fresh-" + System.nanoTime();
         Map<String, List<Integer>> catalog = new HashMap<>(sids);
         catalog.put(fresh, freshSid);
-        try (var producer =
-                new KafkaProducer<>(
-                        cluster.clientProperties(),
-                        Topics.ITEM_SIDS.keySerde().serializer(),
-                        Topics.ITEM_SIDS.valueSerde().serializer())) {
-            catalog.forEach(
-                    (id, sid) ->
-                            producer.send(
-                                    new ProducerRecord<>(
-                                            Topics.ITEM_SIDS.name(),
-                                            id,
-                                            ItemSid.newBuilder()
-                                                    .setItemId(id)
-                                                    .setSid(sid)
-                                                    .setModelVersion("it")
-                                                    .setContentHash("h")
-                                                    .setItemEventTime(Instant.now())
-                                                    .setAssignedAt(Instant.now())
-                                                    .build())));
-        }
+        RetrievalIT.publishSids(cluster, sids);
         Map<String, String> env = new HashMap<>();
         env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
         env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", KafkaCluster.uniqueName("prior-it"));
@@ -116,7 +96,9 @@ class LivePopularityIT {
                             .skip(100)
                             .findFirst()
                             .orElseThrow();
+            // The new item's first viewers come before its SID, as they race its assignment.
             watch(cluster, List.of(hot, fresh), 200);
+            RetrievalIT.publishSids(cluster, Map.of(fresh, freshSid));
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             List<String> after = before;
             while (System.nanoTime() < deadline

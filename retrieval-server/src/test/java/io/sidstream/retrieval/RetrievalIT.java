@@ -53,17 +53,7 @@ class RetrievalIT {
                         Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
         ModelBundle bundle = ModelBundle.load(BUNDLE);
         Map<String, List<Integer>> sids = bundle.trainerItemSids();
-        try (var producer =
-                new KafkaProducer<>(
-                        cluster.clientProperties(),
-                        Topics.ITEM_SIDS.keySerde().serializer(),
-                        Topics.ITEM_SIDS.valueSerde().serializer())) {
-            sids.forEach(
-                    (id, sid) ->
-                            producer.send(
-                                    new ProducerRecord<>(
-                                            Topics.ITEM_SIDS.name(), id, itemSid(id, sid))));
-        }
+        publishSids(cluster, sids);
 
         Map<String, String> env = new HashMap<>();
         env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
@@ -240,6 +230,21 @@ class RetrievalIT {
                     .as("every sidstream metric has help text")
                     .isNotEmpty()
                     .allMatch(l -> l.split(" ", 4).length == 4 && !l.split(" ", 4)[3].isBlank());
+        }
+    }
+
+    /** Publishes these SIDs to {@code items.sid.v1}, as ingest-stream would. */
+    static void publishSids(KafkaCluster cluster, Map<String, List<Integer>> sids) {
+        try (var producer =
+                new KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.ITEM_SIDS.keySerde().serializer(),
+                        Topics.ITEM_SIDS.valueSerde().serializer())) {
+            sids.forEach(
+                    (id, sid) ->
+                            producer.send(
+                                    new ProducerRecord<>(
+                                            Topics.ITEM_SIDS.name(), id, itemSid(id, sid))));
         }
     }
 

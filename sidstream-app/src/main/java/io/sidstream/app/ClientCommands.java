@@ -53,12 +53,12 @@ final class ClientCommands {
 
     /** {@code produce items|interactions FILE}: validates the whole file, then produces it. */
     static int produce(List<String> args, PrintStream out) throws IOException {
-        Map<String, String> opts = options(args, List.of("--bootstrap-servers"));
+        Map<String, String> opts = options(args, List.of("--bootstrap-servers", "--work-dir"));
         List<String> positional = positional(args);
         if (positional.size() != 2
                 || !List.of("items", "interactions").contains(positional.get(0))) {
             throw new IllegalArgumentException(
-                    "usage: sidstream produce items|interactions FILE(.jsonl|.dat) [--bootstrap-servers HOSTS]");
+                    "usage: sidstream produce items|interactions FILE(.jsonl|.dat) [--bootstrap-servers HOSTS] [--work-dir DIR]");
         }
         Path file = Path.of(positional.get(1));
         if (!Files.isRegularFile(file)) {
@@ -68,11 +68,24 @@ final class ClientCommands {
                 endpoint(
                         opts.get("--bootstrap-servers"),
                         "SIDSTREAM_BOOTSTRAP_SERVERS",
-                        "bootstrap");
+                        "bootstrap",
+                        opts.get("--work-dir"));
         long sent;
+        // Parsed in full first: any bad line stops the command before anything is produced, and
+        // every bad line is reported, not only the first.
+        Datasets.Parsed<?> parsed =
+                positional.get(0).equals("items")
+                        ? Datasets.parseCatalog(file)
+                        : Datasets.parseInteractions(file);
+        if (!parsed.problems().isEmpty()) {
+            parsed.problems().forEach(p -> out.println(p.getMessage()));
+            out.printf(
+                    "%d bad line(s) in %s; nothing was produced%n", parsed.problems().size(), file);
+            return 1;
+        }
         if (positional.get(0).equals("items")) {
-            // Parsed in full first: a bad line stops the command before anything is produced.
-            List<CatalogItem> items = Datasets.readCatalog(file);
+            @SuppressWarnings("unchecked")
+            List<CatalogItem> items = (List<CatalogItem>) parsed.records();
             sent =
                     produceAll(
                             bootstrap,
@@ -81,7 +94,8 @@ final class ClientCommands {
                                     .map(i -> Map.entry(i.itemId(), DemoRecords.itemEvent(i)))
                                     .toList());
         } else {
-            List<Interaction> interactions = Datasets.readInteractions(file);
+            @SuppressWarnings("unchecked")
+            List<Interaction> interactions = (List<Interaction>) parsed.records();
             List<Map.Entry<String, InteractionEvent>> records = new ArrayList<>();
             for (int i = 0; i < interactions.size(); i++) {
                 Interaction e = interactions.get(i);
@@ -130,11 +144,11 @@ final class ClientCommands {
      */
     static int tail(List<String> args, PrintStream out) throws IOException {
         Map<String, String> opts =
-                options(args, List.of("--bootstrap-servers", "--max", "--idle-ms"));
+                options(args, List.of("--bootstrap-servers", "--max", "--idle-ms", "--work-dir"));
         List<String> positional = positional(args);
         if (positional.size() != 1) {
             throw new IllegalArgumentException(
-                    "usage: sidstream tail TOPIC [--from-beginning] [--max N] [--idle-ms MS] [--bootstrap-servers HOSTS]");
+                    "usage: sidstream tail TOPIC [--from-beginning] [--max N] [--idle-ms MS] [--bootstrap-servers HOSTS] [--work-dir DIR]");
         }
         TopicSpec<?, ?> spec =
                 Topics.byName(positional.get(0))
@@ -153,7 +167,8 @@ final class ClientCommands {
                 endpoint(
                         opts.get("--bootstrap-servers"),
                         "SIDSTREAM_BOOTSTRAP_SERVERS",
-                        "bootstrap");
+                        "bootstrap",
+                        opts.get("--work-dir"));
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -169,11 +184,18 @@ final class ClientCommands {
                             .map(p -> new TopicPartition(p.topic(), p.partition()))
                             .toList();
             consumer.assign(partitions);
-            if (args.contains("--from-beginning")) {
+            boolean fromBeginning = args.contains("--from-beginning");
+            if (fromBeginning) {
                 consumer.seekToBeginning(partitions);
             } else {
                 consumer.seekToEnd(partitions);
             }
+            // With --from-beginning --max N, a topic holding fewer than N records ends the
+            // command once what it held at start is printed, instead of waiting for more.
+            Map<TopicPartition, Long> ends =
+                    fromBeginning && opts.containsKey("--max")
+                            ? consumer.endOffsets(partitions)
+                            : null;
             long printed = 0;
             long lastRecord = System.currentTimeMillis();
             while (printed < max) {
@@ -183,11 +205,15 @@ final class ClientCommands {
                         && System.currentTimeMillis() - lastRecord > idleMs) {
                     break;
                 }
+                if (records.isEmpty()
+                        && ends != null
+                        && ends.entrySet().stream()
+                                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    break;
+                }
                 for (ConsumerRecord<String, byte[]> r : records) {
                     lastRecord = System.currentTimeMillis();
-                    Object value =
-                            r.value() == null ? null : values.deserialize(r.topic(), r.value());
-                    out.println(line(r, value));
+                    out.println(decoded(r, values));
                     if (++printed >= max) {
                         break;
                     }
@@ -195,6 +221,23 @@ final class ClientCommands {
             }
         }
         return 0;
+    }
+
+    /** The record as a JSON line; one that does not decode says why instead of ending tail. */
+    private static String decoded(ConsumerRecord<String, byte[]> r, Deserializer<?> values)
+            throws IOException {
+        Object value;
+        try {
+            value = r.value() == null ? null : values.deserialize(r.topic(), r.value());
+        } catch (RuntimeException e) {
+            var node = JSON.createObjectNode();
+            node.put("partition", r.partition());
+            node.put("offset", r.offset());
+            node.put("key", r.key());
+            node.put("undecodable", e.getMessage() == null ? "unreadable record" : e.getMessage());
+            return JSON.writeValueAsString(node);
+        }
+        return line(r, value);
     }
 
     private static String line(ConsumerRecord<String, byte[]> r, Object value) throws IOException {
@@ -237,13 +280,20 @@ final class ClientCommands {
                                 "--beam",
                                 "--include",
                                 "--exclude",
-                                "--token-file"));
+                                "--token-file",
+                                "--catalog",
+                                "--work-dir"));
         List<String> positional = positional(args);
         if (positional.size() != 1) {
             throw new IllegalArgumentException(
-                    "usage: sidstream recommend USER [--k N] [--beam N] [--include 12,200] [--exclude 7] [--url URL] [--token-file FILE]");
+                    "usage: sidstream recommend USER [--k N] [--beam N] [--include 12,200] [--exclude 7] [--url URL] [--token-file FILE] [--catalog FILE] [--work-dir DIR]");
         }
-        String url = endpoint(opts.get("--url"), "SIDSTREAM_RETRIEVAL_URL", "retrieval");
+        String url =
+                endpoint(
+                        opts.get("--url"),
+                        "SIDSTREAM_RETRIEVAL_URL",
+                        "retrieval",
+                        opts.get("--work-dir"));
         RetrievalClient.Query query =
                 RetrievalClient.Query.forUser(
                         positional.get(0), Integer.parseInt(opts.getOrDefault("--k", "10")));
@@ -260,8 +310,27 @@ final class ClientCommands {
                                 java.time.Duration.ofSeconds(30),
                                 BearerTokens.firstToken(opts.get("--token-file")))
                         .recommend(query);
-        out.println(answer.raw());
-        return answer.ok() ? 0 : 1;
+        if (!answer.ok()) {
+            out.println(answer.raw());
+            return 1;
+        }
+        Path catalog = catalogOf(opts.get("--catalog"), opts.get("--work-dir"));
+        if (catalog == null) {
+            out.println(answer.raw());
+            return 0;
+        }
+        // Titles from the catalog, so a person can read the answer.
+        Map<String, String> titles = new java.util.HashMap<>();
+        Datasets.parseCatalog(catalog).records().forEach(i -> titles.put(i.itemId(), i.title()));
+        var body = (com.fasterxml.jackson.databind.node.ObjectNode) answer.body().deepCopy();
+        for (var c : body.withArray("candidates")) {
+            String title = titles.get(c.path("itemId").asText());
+            if (title != null) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) c).put("title", title);
+            }
+        }
+        out.println(JSON.writeValueAsString(body));
+        return 0;
     }
 
     /** {@code "12,200;7"} as prefixes [[12, 200], [7]]. */
@@ -296,7 +365,12 @@ final class ClientCommands {
         }
     }
 
-    private static String endpoint(String option, String env, String key) throws IOException {
+    /**
+     * An address: the option, else the environment variable, else the running demo's endpoints file
+     * in {@code workDir} (default {@code state/demo}, as the demo's own {@code --work-dir}).
+     */
+    private static String endpoint(String option, String env, String key, String workDir)
+            throws IOException {
         if (option != null) {
             return option;
         }
@@ -304,17 +378,42 @@ final class ClientCommands {
         if (fromEnv != null && !fromEnv.isBlank()) {
             return fromEnv;
         }
-        if (Files.exists(DEMO_ENDPOINTS)) {
-            Properties p = new Properties();
-            try (Reader in = Files.newBufferedReader(DEMO_ENDPOINTS)) {
-                p.load(in);
-            }
-            if (p.getProperty(key) != null) {
-                return p.getProperty(key);
-            }
+        Path file = endpointsFile(workDir);
+        String found = demoEndpoint(workDir, key);
+        if (found != null) {
+            return found;
         }
         throw new IllegalArgumentException(
-                "no address: pass it as an option, set " + env + ", or start ./sidstream demo");
+                "no "
+                        + key
+                        + " address: pass it as an option, set "
+                        + env
+                        + ", or start ./sidstream demo (looked for "
+                        + file
+                        + (Files.exists(file) ? ", which has no " + key : ", which does not exist")
+                        + "; a demo started with --work-dir DIR is found with --work-dir DIR)");
+    }
+
+    private static Path endpointsFile(String workDir) {
+        return workDir == null ? DEMO_ENDPOINTS : Path.of(workDir, "endpoints.properties");
+    }
+
+    private static String demoEndpoint(String workDir, String key) throws IOException {
+        Path file = endpointsFile(workDir);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(file)) {
+            p.load(in);
+        }
+        return p.getProperty(key);
+    }
+
+    /** The catalog to take titles from: the option, else the running demo's; null when none. */
+    private static Path catalogOf(String option, String workDir) throws IOException {
+        String path = option != null ? option : demoEndpoint(workDir, "catalog");
+        return path != null && Files.isRegularFile(Path.of(path)) ? Path.of(path) : null;
     }
 
     private static Map<String, String> options(List<String> args, List<String> withValue) {

@@ -60,6 +60,9 @@ final class EvalCommand {
     private static final double COLD_START_FRACTION = 0.1;
     private static final long DAY = Duration.ofDays(1).toMillis();
 
+    /** The fresh-item share measured beside the default (slots off): the former default. */
+    private static final double FRESH_SLOTS_COMPARED = 0.10;
+
     private EvalCommand() {}
 
     /** The prior's settings: weight 0 is the decoder alone. */
@@ -269,6 +272,12 @@ final class EvalCommand {
                         settings.halfLife(),
                         settings.pseudoCount());
         BeamSearch plain = new BeamSearch(decoder, in.layout(), maxHistory);
+        BeamSearch slotted =
+                plain.withFreshItems(
+                        Duration.ofSeconds(
+                                Long.parseLong(
+                                        RetrievalSetting.FRESH_ITEM_WINDOW_S.defaultValue())),
+                        FRESH_SLOTS_COMPARED);
         BeamSearch priorOnly =
                 new BeamSearch(
                         new UniformLogits(in.bundle().manifest().sid().codebookSize()),
@@ -309,6 +318,13 @@ final class EvalCommand {
                             .withPrior(prior, settings.weight())
                             .search(requests, in.trie()));
             if (everything) {
+                record(
+                        methods,
+                        "decoder+prior, 10% fresh slots",
+                        chunk,
+                        slotted.withClock(at)
+                                .withPrior(prior, settings.weight())
+                                .search(requests, in.trie()));
                 record(methods, "decoder", chunk, plain.search(requests, in.trie()));
                 record(
                         methods,
@@ -384,15 +400,13 @@ final class EvalCommand {
         ModelBundle bundle = ModelBundle.load(bundleDir);
         BundleManifest m = bundle.manifest();
         TokenLayout layout = DecoderLogits.layoutOf(m);
-        SidTrie trie = new SidTrie(layout.levels(), m.sid().codebookSize());
         Map<String, int[]> sids = new HashMap<>();
         bundle.trainerItemSids()
                 .forEach(
-                        (item, codes) -> {
-                            int[] sid = codes.stream().mapToInt(Integer::intValue).toArray();
-                            trie.put(item, sid);
-                            sids.put(item, sid);
-                        });
+                        (item, codes) ->
+                                sids.put(
+                                        item,
+                                        codes.stream().mapToInt(Integer::intValue).toArray()));
         DemoOptions files = DemoOptions.parse(new String[] {"--data-dir", data.toString()});
         List<Interaction> events = new ArrayList<>();
         for (Interaction e : Datasets.readInteractions(files.interactionsFile())) {
@@ -412,6 +426,9 @@ final class EvalCommand {
             last = Math.max(last, e.timestampMillis());
         }
         long coldStartAfter = first + (long) ((1 - COLD_START_FRACTION) * (last - first));
+        // An item counts as listed at its first interaction: what fresh-item slots go by.
+        SidTrie trie = new SidTrie(layout.levels(), m.sid().codebookSize());
+        sids.forEach((item, sid) -> trie.put(item, sid, firstSeen.getOrDefault(item, 0L)));
         Map<String, Integer> popularity = new HashMap<>();
         List<List<String>> training = new ArrayList<>();
         List<EvalCase> test = new ArrayList<>();

@@ -188,7 +188,9 @@ final class LocalDemo {
                             "retrieval",
                             "http://localhost:" + retrieval.httpPort(),
                             "dashboard",
-                            dashboard.url()));
+                            dashboard.url(),
+                            "catalog",
+                            options.catalogFile().toAbsolutePath().toString()));
             status.bundleVersion = retrieval.modelVersion();
             status.executionProvider = retrieval.executionProvider();
             out.println();

@@ -84,16 +84,21 @@ public final class SidstreamMain {
                          --dashboard-port N         dashboard port (default 8080; 0 = any)
                          --no-serve                 exit after the summary
                   produce items|interactions FILE   produce JSON lines (or .dat) to items.raw.v1 /
-                         users.events.v1; the whole file is validated first  [--bootstrap-servers]
+                         users.events.v1; the whole file is validated first and every bad line
+                         reported  [--bootstrap-servers]
                   tail TOPIC   print a topic's records as JSON lines (Avro JSON encoding)
                          [--from-beginning] [--max N] [--idle-ms MS] [--bootstrap-servers]
+                         (--from-beginning --max N returns once caught up, if the topic holds fewer)
                   recommend USER   recommendations for a user from retrieval-server (history
-                         fetched from ingest-stream)  [--k N] [--beam N] [--include P] [--exclude P]
-                         [--url URL]
-                  eval   offline evaluation of a bundle through the serving code (leave-last-out
-                         Recall@10/50/100, NDCG@10, popularity baseline)
-                         [--bundle DIR] [--data-dir DIR] [--beam N] [--users N]
-                  (produce, tail and recommend find a running demo by itself: state/demo/endpoints.properties)
+                         fetched from ingest-stream), with titles from the demo's catalog
+                         [--k N] [--beam N] [--include P] [--exclude P] [--url URL] [--catalog FILE]
+                  eval   offline evaluation of a bundle through the serving code on a time-ordered
+                         replay (leave-last-out Recall@10/50/100, NDCG@10, overall and cold-start):
+                         the decoder, the live popularity prior, popularity baselines, item-kNN
+                         [--bundle DIR] [--data-dir DIR] [--beam N] [--users N] [--prior-weight W]
+                         [--half-life-days D] [--tune [--tune-weights 1,2] [--tune-half-lives-hours 24,72]]
+                  (produce, tail and recommend find a running demo by itself in
+                   state/demo/endpoints.properties, or in DIR/endpoints.properties with --work-dir DIR)
                   embed  write content embeddings of a catalog for the trainer
                          --catalog FILE --out DIR [--batch N] [--threads N]
                   config-table  print the configuration table of both services (markdown)

@@ -42,6 +42,7 @@ class EvalCommandTest {
         for (String name :
                 new String[] {
                     "decoder+prior",
+                    "decoder+prior, 10% fresh slots",
                     "decoder",
                     "prior alone",
                     "popularity (all time)",

@@ -205,8 +205,9 @@ class LocalDemoIT {
                                         "tail",
                                         "items.sid.v1",
                                         "--from-beginning",
-                                        "--idle-ms",
-                                        "2000",
+                                        // More than the topic holds: returns once caught up.
+                                        "--max",
+                                        "100000000",
                                         "--bootstrap-servers",
                                         bootstrap
                                     },
@@ -235,7 +236,14 @@ class LocalDemoIT {
         assertThat(
                         SidstreamMain.run(
                                 new String[] {
-                                    "recommend", user, "--k", "5", "--url", retrieval.group(1)
+                                    "recommend",
+                                    user,
+                                    "--k",
+                                    "5",
+                                    "--url",
+                                    retrieval.group(1),
+                                    "--work-dir",
+                                    WORK.toString()
                                 },
                                 recsOut,
                                 recsOut))
@@ -247,6 +255,12 @@ class LocalDemoIT {
                                 .path("candidates")
                                 .size())
                 .isEqualTo(5);
+        // Titles from the catalog of the demo found through --work-dir.
+        assertThat(
+                        new com.fasterxml.jackson.databind.ObjectMapper()
+                                .readTree(recs.toString(StandardCharsets.UTF_8))
+                                .path("candidates"))
+                .allSatisfy(c -> assertThat(c.path("title").asText()).isNotBlank());
     }
 
     /**

@@ -162,8 +162,19 @@ public final class BeamSearch {
         // When much of the catalog is new (a first bulk load), nothing stands out as new.
         List<SidTrie.FreshItem> recent =
                 freshShare > 0 && levels > 1
-                        ? trie.listedSince(clock.millis() - freshWindowMillis, trie.size() / 5)
+                        ? trie.listedBetween(
+                                clock.millis() - freshWindowMillis, clock.millis(), trie.size() / 5)
                         : List.of();
+        if (prior != null && recent.size() > 1) {
+            // With a live prior the slots go to the new items people watch most, not the newest.
+            List<SidTrie.FreshItem> byActivity = new ArrayList<>(recent);
+            long now = prior.latestMillis();
+            byActivity.sort(
+                    (a, b) ->
+                            Double.compare(
+                                    prior.count(b.itemId(), now), prior.count(a.itemId(), now)));
+            recent = byActivity;
+        }
         for (int i = 0; i < r; i++) {
             BeamResult ranked =
                     prior == null

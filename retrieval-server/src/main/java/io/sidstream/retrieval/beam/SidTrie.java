@@ -201,7 +201,15 @@ public final class SidTrie {
      * should not copy them all).
      */
     public List<FreshItem> listedSince(long sinceMillis, int atMost) {
-        var recent = byListedAt.tailMap(sinceMillis).descendingMap();
+        return listedBetween(sinceMillis, Long.MAX_VALUE, atMost);
+    }
+
+    /**
+     * Like {@link #listedSince}, without items listed after {@code untilMillis}: a replay of the
+     * past must not see items listed in its future.
+     */
+    public List<FreshItem> listedBetween(long sinceMillis, long untilMillis, int atMost) {
+        var recent = byListedAt.subMap(sinceMillis, true, untilMillis, true).descendingMap();
         int count = 0;
         for (Set<String> ids : recent.values()) {
             count += ids.size();

@@ -28,14 +28,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * now by record timestamp, and counts each interaction under its item's SID at the event's time.
  * The prior is a read-only view of the stream, so a restart simply reads the lookback again.
  *
- * <p>Nothing poisons it: an undecodable record is skipped; an interaction with an item that has no
- * SID here yet is skipped (counted: it is usually the item's first seconds); an event time more
- * than a day ahead of the wall clock is refused, since the prior's clock is the newest event time
- * and one record from the year 2100 would otherwise age everything else away.
+ * <p>An interaction that arrives before its item's SID (a newly listed item's first viewers race
+ * its SID assignment) waits, up to {@link #PENDING_LIMIT} events and {@link #PENDING_MAX_AGE}, and
+ * is counted once the SID is in the index; beyond that it is dropped and counted.
+ *
+ * <p>Nothing poisons it: an undecodable record is skipped, and an event time more than a day ahead
+ * of the wall clock is refused, since the prior's clock is the newest event time and one record
+ * from the year 2100 would otherwise age everything else away.
  */
 public final class PriorFeed implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PriorFeed.class);
     private static final long MAX_FUTURE_MILLIS = Duration.ofDays(1).toMillis();
+    static final int PENDING_LIMIT = 100_000;
+    static final Duration PENDING_MAX_AGE = Duration.ofMinutes(10);
+    private static final long RETRY_EVERY_NANOS = Duration.ofMillis(200).toNanos();
 
     private final PopularityPrior prior;
     private final SidTrie trie;
@@ -46,6 +52,19 @@ public final class PriorFeed implements AutoCloseable {
     private final AtomicLong unknownItems = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final CompletableFuture<String> failure = new CompletableFuture<>();
+    private final java.util.concurrent.CountDownLatch closing =
+            new java.util.concurrent.CountDownLatch(1);
+
+    /** Event times of interactions waiting for their item's SID, by item; feed thread only. */
+    private final Map<String, PendingItem> pending = new java.util.LinkedHashMap<>();
+
+    private int pendingEvents;
+    private long lastRetry;
+
+    private static final class PendingItem {
+        final long firstWaitNanos = System.nanoTime();
+        final java.util.List<Long> times = new java.util.ArrayList<>();
+    }
 
     public PriorFeed(Properties kafka, PopularityPrior prior, SidTrie trie, Duration lookback) {
         this.prior = prior;
@@ -60,7 +79,10 @@ public final class PriorFeed implements AutoCloseable {
         thread.start();
     }
 
-    /** Interactions skipped because their item had no SID in this instance's index yet. */
+    /**
+     * Interactions dropped because their item had no SID in this instance's index within {@link
+     * #PENDING_MAX_AGE} (or too many were waiting).
+     */
     public long unknownItems() {
         return unknownItems.get();
     }
@@ -80,7 +102,9 @@ public final class PriorFeed implements AutoCloseable {
             List<TopicPartition> partitions = partitions();
             while (partitions.isEmpty() && running.get()) {
                 // No interactions topic (yet): serve without a prior until it appears.
-                Thread.sleep(5_000);
+                if (closing.await(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    return;
+                }
                 partitions = partitions();
             }
             if (!running.get()) {
@@ -101,6 +125,9 @@ public final class PriorFeed implements AutoCloseable {
                         consumer.poll(Duration.ofMillis(100))) {
                     apply(record);
                 }
+                if (!pending.isEmpty() && System.nanoTime() - lastRetry > RETRY_EVERY_NANOS) {
+                    retryPending();
+                }
             }
         } catch (WakeupException e) {
             // close() woke us up.
@@ -108,7 +135,7 @@ public final class PriorFeed implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             if (!running.get()) {
-                return; // closing: the interrupt or wakeup was ours
+                return; // closing: the wakeup was ours
             }
             LOG.error("popularity prior feed stopped", e);
             failure.complete("popularity prior feed stopped: " + e);
@@ -145,17 +172,42 @@ public final class PriorFeed implements AutoCloseable {
         }
         int[] sid = trie.sidOf(event.getItemId());
         if (sid == null) {
-            unknownItems.incrementAndGet();
+            if (pendingEvents >= PENDING_LIMIT) {
+                unknownItems.incrementAndGet();
+                return;
+            }
+            pending.computeIfAbsent(event.getItemId(), k -> new PendingItem()).times.add(time);
+            pendingEvents++;
             return;
         }
         prior.observe(event.getItemId(), sid, time);
     }
 
+    /** Counts the waiting interactions whose item now has a SID; drops those waiting too long. */
+    private void retryPending() {
+        lastRetry = System.nanoTime();
+        for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            int[] sid = trie.sidOf(e.getKey());
+            if (sid != null) {
+                for (long time : e.getValue().times) {
+                    prior.observe(e.getKey(), sid, time);
+                }
+            } else if (lastRetry - e.getValue().firstWaitNanos < PENDING_MAX_AGE.toNanos()) {
+                continue;
+            } else {
+                unknownItems.addAndGet(e.getValue().times.size());
+            }
+            pendingEvents -= e.getValue().times.size();
+            it.remove();
+        }
+    }
+
     @Override
     public void close() {
         running.set(false);
+        closing.countDown();
         consumer.wakeup();
-        thread.interrupt();
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {
