@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * waits for a reply before sending the next request). Per step: p50/p99 of accepted requests, the
  * share refused (429/503), the share over a 100 ms SLO, heap after the step; then every accepted
  * request's result is looked up on {@code recs.results.v1}: exactly one each. Default bundle,
- * server default beam (128), histories of 10 random live items. Prints one JSON line per step.
+ * server default beam (128), histories of 10 random live items, the live popularity prior fed the
+ * dataset's 100,000 interactions. Prints one JSON line per step.
  *
  * <p>Usage: {@code RecommendLoadBench [stepSeconds=15]}; the server's batching and admission
  * settings ({@code SIDSTREAM_RETRIEVAL_MAX_QUEUE_WAIT_MS}, {@code SIDSTREAM_MAX_BATCH}, ...) are
@@ -43,6 +44,34 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class RecommendLoadBench {
     private RecommendLoadBench() {}
+
+    static void preloadInteractions(EmbeddedKraftCluster cluster) {
+        List<io.sidstream.datasets.Interaction> events =
+                io.sidstream.datasets.Datasets.readInteractions(
+                        java.nio.file.Path.of("data", "movietweetings-100k", "ratings.dat"));
+        try (var producer =
+                new org.apache.kafka.clients.producer.KafkaProducer<>(
+                        cluster.clientProperties(),
+                        Topics.INTERACTIONS.keySerde().serializer(),
+                        Topics.INTERACTIONS.valueSerde().serializer())) {
+            int n = 0;
+            for (var e : events) {
+                producer.send(
+                        new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                Topics.INTERACTIONS.name(),
+                                e.userId(),
+                                io.sidstream.schemas.v1.InteractionEvent.newBuilder()
+                                        .setEventId("bench-" + n++)
+                                        .setUserId(e.userId())
+                                        .setItemId(e.itemId())
+                                        .setEventType(
+                                                io.sidstream.schemas.v1.InteractionType.RATING)
+                                        .setEventTime(
+                                                java.time.Instant.ofEpochMilli(e.timestampMillis()))
+                                        .build()));
+            }
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int stepSeconds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
@@ -56,9 +85,13 @@ public final class RecommendLoadBench {
                                 Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
                                 Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
                                 Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
-                                Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
+                                Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1),
+                                Topics.INTERACTIONS.toNewTopic(2, (short) 1)));
             }
             HistoryBench.preloadTrainerSids(cluster, bundle);
+            // The dataset's interactions, so that the live popularity prior the server folds into
+            // every search holds real counts, as in production.
+            preloadInteractions(cluster);
             Map<String, String> env = new HashMap<>();
             env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
             env.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", "bench-load");

@@ -113,7 +113,7 @@ public final class BeamSearch {
         int levels = layout.levels();
         int k = model.codebookSize();
         double unit = prior == null ? 0 : prior.unitNow();
-        double[] priorRow = prior == null ? null : new double[k];
+        PopularityPrior.Row priorRow = prior == null ? null : prior.row();
         List<List<Beam>> beams = new ArrayList<>();
         for (int i = 0; i < r; i++) {
             beams.add(List.of(new Beam(new int[0], 0.0)));
@@ -199,7 +199,7 @@ public final class BeamSearch {
             SidTrie trie,
             boolean[] allowed,
             double unit,
-            double[] priorRow) {
+            PopularityPrior.Row priorRow) {
         PriorityQueue<Beam> best = new PriorityQueue<>(BeamSearch::worseFirst);
         int width = request.beamWidth();
         int[] candidate = new int[level + 1];
@@ -211,7 +211,7 @@ public final class BeamSearch {
             System.arraycopy(beam.prefix, 0, candidate, 0, level);
             int row = rowBase + w * k;
             if (priorRow != null) {
-                prior.logChildren(beam.prefix, level, unit, priorRow);
+                priorRow.at(beam.prefix, level, unit);
             }
             for (int c = 0; c < k; c++) {
                 if (!allowed[c]) {
@@ -220,7 +220,7 @@ public final class BeamSearch {
                 double score =
                         beam.score
                                 + logProbs[row + c]
-                                + (priorRow == null ? 0 : priorWeight * priorRow[c]);
+                                + (priorRow == null ? 0 : priorWeight * priorRow.log(c));
                 if (best.size() == width && score <= best.peek().score) {
                     continue;
                 }

@@ -139,6 +139,39 @@ public final class PopularityPrior {
     }
 
     /**
+     * A reusable view of one prefix's children, for callers that need {@code log P(c | prefix)} for
+     * a few codes only (the beam's live ones): no log is taken for codes never asked about.
+     */
+    public final class Row {
+        private double[] counts;
+        private double alpha;
+        private double logDenominator;
+
+        /** Points this row at {@code prefix[0..depth)} at the counts' {@code unit}. */
+        public Row at(int[] prefix, int depth, double unit) {
+            counts = children.get(key(prefix, depth));
+            alpha = pseudoCount * unit;
+            logDenominator =
+                    counts == null
+                            ? Math.log(codebookSize)
+                            : Math.log(counts[codebookSize] + alpha * codebookSize);
+            return this;
+        }
+
+        /** {@code log P(code | prefix)}. */
+        public double log(int code) {
+            return counts == null
+                    ? -logDenominator
+                    : Math.log(counts[code] + alpha) - logDenominator;
+        }
+    }
+
+    /** A new {@link Row}; one per search, reused across its beams. */
+    public Row row() {
+        return new Row();
+    }
+
+    /**
      * {@code log P(item | prefix)} among the {@code siblings} items under the full prefix {@code
      * prefix} (length {@link #levels()}).
      */
