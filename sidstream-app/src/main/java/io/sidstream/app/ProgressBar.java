@@ -3,20 +3,33 @@ package io.sidstream.app;
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** A one-line text progress bar with rate, redrawn at most every 200 ms. */
+/**
+ * A one-line text progress bar with rate, redrawn at most every 200 ms on a terminal. Written to a
+ * file or pipe (no console, or not standard output) it prints one line per stage when the stage is
+ * done, so a log gets no wall of carriage returns.
+ */
 final class ProgressBar {
     private static final int WIDTH = 30;
     private final PrintStream out;
     private final String label;
     private final long total;
     private final long start = System.nanoTime();
+    private final boolean terminal;
     private long done;
     private long lastDraw;
 
     ProgressBar(PrintStream out, String label, long total) {
+        this(out, label, total, out == System.out && System.console() != null);
+    }
+
+    /**
+     * @param terminal whether to redraw in place ({@code \r}) while the stage runs
+     */
+    ProgressBar(PrintStream out, String label, long total, boolean terminal) {
         this.out = out;
         this.label = label;
         this.total = Math.max(total, 1);
+        this.terminal = terminal;
     }
 
     void step() {
@@ -25,6 +38,9 @@ final class ProgressBar {
 
     void advance(long n) {
         done += n;
+        if (!terminal) {
+            return;
+        }
         long now = System.nanoTime();
         if (now - lastDraw > 200_000_000L) {
             lastDraw = now;
@@ -43,7 +59,8 @@ final class ProgressBar {
         String rate = seconds < 0.5 ? "" : String.format(Locale.ROOT, " %.0f/s", done / seconds);
         out.printf(
                 Locale.ROOT,
-                "\r%-13s [%s%s] %d/%d%s%c",
+                "%s%-13s [%s%s] %d/%d%s%c",
+                terminal ? "\r" : "",
                 label,
                 "#".repeat(Math.min(WIDTH, filled)),
                 " ".repeat(Math.max(0, WIDTH - filled)),
