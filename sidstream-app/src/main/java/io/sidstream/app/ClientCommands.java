@@ -64,15 +64,8 @@ final class ClientCommands {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(file + " is not a file");
         }
-        String bootstrap =
-                endpoint(
-                        opts.get("--bootstrap-servers"),
-                        "SIDSTREAM_BOOTSTRAP_SERVERS",
-                        "bootstrap",
-                        opts.get("--work-dir"));
-        long sent;
-        // Parsed in full first: any bad line stops the command before anything is produced, and
-        // every bad line is reported, not only the first.
+        // Parsed in full first, before any address is looked up: any bad line stops the command
+        // before anything is produced, and every bad line is reported, not only the first.
         Datasets.Parsed<?> parsed =
                 positional.get(0).equals("items")
                         ? Datasets.parseCatalog(file)
@@ -83,6 +76,13 @@ final class ClientCommands {
                     "%d bad line(s) in %s; nothing was produced%n", parsed.problems().size(), file);
             return 1;
         }
+        String bootstrap =
+                endpoint(
+                        opts.get("--bootstrap-servers"),
+                        "SIDSTREAM_BOOTSTRAP_SERVERS",
+                        "bootstrap",
+                        opts.get("--work-dir"));
+        long sent;
         if (positional.get(0).equals("items")) {
             @SuppressWarnings("unchecked")
             List<CatalogItem> items = (List<CatalogItem>) parsed.records();

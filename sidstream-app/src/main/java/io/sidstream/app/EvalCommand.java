@@ -296,6 +296,7 @@ final class EvalCommand {
                 prior.observe(item, in.sids().get(item), in.eventTimes()[fed]);
                 fed++;
             }
+            // The prior keeps its own (event) clock; fresh-item slots go by the request time.
             Clock at = Clock.fixed(Instant.ofEpochMilli(now), ZoneOffset.UTC);
             List<BeamRequest> requests = new ArrayList<>();
             for (EvalCase c : chunk) {
@@ -314,9 +315,7 @@ final class EvalCommand {
                     methods,
                     "decoder+prior",
                     chunk,
-                    plain.withClock(at)
-                            .withPrior(prior, settings.weight())
-                            .search(requests, in.trie()));
+                    plain.withPrior(prior, settings.weight()).search(requests, in.trie()));
             if (everything) {
                 record(
                         methods,
@@ -330,7 +329,7 @@ final class EvalCommand {
                         methods,
                         "prior alone",
                         chunk,
-                        priorOnly.withClock(at).withPrior(prior, 1.0).search(requests, in.trie()));
+                        priorOnly.withPrior(prior, 1.0).search(requests, in.trie()));
                 day.advanceTo(now);
                 week.advanceTo(now);
                 List<String> dayRanking = day.ranking();

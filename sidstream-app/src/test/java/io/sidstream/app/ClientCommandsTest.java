@@ -25,15 +25,11 @@ class ClientCommandsTest {
                         + "{\"itemId\":\"3\",\"title\":\"Also fine\"}\n");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        // No broker listens there: a bad file must be refused before any connection.
+        // No address given and no demo there: a bad file is refused before any lookup.
         int status =
                 SidstreamMain.run(
                         new String[] {
-                            "produce",
-                            "items",
-                            file.toString(),
-                            "--bootstrap-servers",
-                            "localhost:1"
+                            "produce", "items", file.toString(), "--work-dir", dir.toString()
                         },
                         out,
                         out);

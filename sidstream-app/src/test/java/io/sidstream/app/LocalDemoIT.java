@@ -375,8 +375,21 @@ class LocalDemoIT {
         assertThat(sids).hasSize(ITEMS);
         Set<String> usersWithHistory = new HashSet<>();
         readAll(cluster, Topics.INTERACTIONS).forEach(r -> usersWithHistory.add(r.key()));
+        // Requests follow histories with a debounce, so their results may still be arriving when
+        // the demo says "serving": wait for the condition rather than read once.
         List<ConsumerRecord<String, Recommendations>> recs =
                 readAll(cluster, Topics.RECOMMENDATIONS);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (recs.stream().map(ConsumerRecord::key).distinct().count() <= 100
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            recs = readAll(cluster, Topics.RECOMMENDATIONS);
+        }
         Set<String> recommendedUsers = new HashSet<>();
         for (ConsumerRecord<String, Recommendations> r : recs) {
             recommendedUsers.add(r.key());

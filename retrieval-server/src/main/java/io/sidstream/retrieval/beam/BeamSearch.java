@@ -167,12 +167,12 @@ public final class BeamSearch {
                         : List.of();
         if (prior != null && recent.size() > 1) {
             // With a live prior the slots go to the new items people watch most, not the newest.
-            List<SidTrie.FreshItem> byActivity = new ArrayList<>(recent);
             long now = prior.latestMillis();
+            java.util.Map<String, Double> activity = new java.util.HashMap<>();
+            recent.forEach(f -> activity.put(f.itemId(), prior.count(f.itemId(), now)));
+            List<SidTrie.FreshItem> byActivity = new ArrayList<>(recent);
             byActivity.sort(
-                    (a, b) ->
-                            Double.compare(
-                                    prior.count(b.itemId(), now), prior.count(a.itemId(), now)));
+                    (a, b) -> Double.compare(activity.get(b.itemId()), activity.get(a.itemId())));
             recent = byActivity;
         }
         for (int i = 0; i < r; i++) {

@@ -111,7 +111,7 @@ public final class PopularityPrior {
 
     /**
      * What one event of {@code nowMillis} weighs in the counts' unit; the search computes it once
-     * and hands it to {@link #logChildren} and {@link #logItem}.
+     * and hands it to {@link Row#at} and {@link #logItem}.
      */
     public double unitAt(long nowMillis) {
         long origin = originMillis;
@@ -119,23 +119,6 @@ public final class PopularityPrior {
             return 1;
         }
         return Math.pow(2, (nowMillis - origin) / halfLifeMillis);
-    }
-
-    /**
-     * Fills {@code out[c]} with {@code log P(c | prefix)} for every code c of level {@code depth},
-     * the prefix being {@code prefix[0..depth)}.
-     */
-    public void logChildren(int[] prefix, int depth, double unit, double[] out) {
-        double[] counts = children.get(key(prefix, depth));
-        double alpha = pseudoCount * unit;
-        if (counts == null) {
-            java.util.Arrays.fill(out, 0, codebookSize, -Math.log(codebookSize));
-            return;
-        }
-        double denominator = Math.log(counts[codebookSize] + alpha * codebookSize);
-        for (int c = 0; c < codebookSize; c++) {
-            out[c] = Math.log(counts[c] + alpha) - denominator;
-        }
     }
 
     /**

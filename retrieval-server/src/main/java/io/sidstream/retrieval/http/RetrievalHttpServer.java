@@ -11,6 +11,7 @@ import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.http.HttpResponses;
 import io.sidstream.platform.http.JsonHttpServer;
 import io.sidstream.retrieval.RetrievalMetrics;
+import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.batch.OverloadedException;
 import io.sidstream.retrieval.beam.BeamRequest;
@@ -74,6 +75,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
     private final Duration deadline;
     private final RetrievalMetrics metrics;
 
+    /** With the default worker pool and queue, on every interface, without authentication. */
     public RetrievalHttpServer(
             int port,
             MicroBatcher batcher,
@@ -90,8 +92,8 @@ public final class RetrievalHttpServer implements AutoCloseable {
         this(
                 "",
                 port,
-                8,
-                4,
+                Integer.parseInt(RetrievalSetting.HTTP_WORKERS.defaultValue()),
+                Integer.parseInt(RetrievalSetting.HTTP_QUEUE.defaultValue()),
                 BearerTokens.NONE,
                 batcher,
                 translator,
@@ -276,8 +278,7 @@ public final class RetrievalHttpServer implements AutoCloseable {
         } catch (InvalidRequestException e) {
             JsonHttpServer.error(ex, 400, e.getMessage());
         } catch (TransientException | TimeoutException e) {
-            ex.getResponseHeaders().set("Retry-After", "1");
-            JsonHttpServer.error(ex, 503, "temporarily unavailable, retry: " + shortMessage(e));
+            unavailable(ex, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             JsonHttpServer.error(ex, 503, "interrupted");
@@ -288,14 +289,18 @@ public final class RetrievalHttpServer implements AutoCloseable {
                 return;
             }
             if (e.getCause() instanceof TransientException) {
-                ex.getResponseHeaders().set("Retry-After", "1");
-                JsonHttpServer.error(
-                        ex, 503, "temporarily unavailable, retry: " + shortMessage(e.getCause()));
+                unavailable(ex, e.getCause());
                 return;
             }
             LOG.error("search or publication failed", e.getCause());
             JsonHttpServer.error(ex, 500, "search failed: " + shortMessage(e.getCause()));
         }
+    }
+
+    /** 503 with Retry-After: the request may succeed when sent again. */
+    private static void unavailable(HttpExchange ex, Throwable e) throws IOException {
+        ex.getResponseHeaders().set("Retry-After", "1");
+        JsonHttpServer.error(ex, 503, "temporarily unavailable, retry: " + shortMessage(e));
     }
 
     private static String shortMessage(Throwable e) {

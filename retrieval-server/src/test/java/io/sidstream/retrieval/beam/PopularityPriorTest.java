@@ -2,10 +2,8 @@ package io.sidstream.retrieval.beam;
 
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 
@@ -27,14 +25,13 @@ class PopularityPriorTest {
         prior.observe("old", new int[] {1, 2, 3, 0}, T0);
         prior.observe("new", new int[] {4, 5, 6, 0}, T0 + HOUR);
         double unit = prior.unitAt(T0 + HOUR);
-        double[] level0 = new double[BeamSearchTest.K];
-        prior.logChildren(new int[0], 0, unit, level0);
-        assertThat(Math.exp(level0[1])).isCloseTo(1.0 / 3, within(1e-6));
-        assertThat(Math.exp(level0[4])).isCloseTo(2.0 / 3, within(1e-6));
+        PopularityPrior.Row level0 = prior.row().at(new int[0], 0, unit);
+        assertThat(Math.exp(level0.log(1))).isCloseTo(1.0 / 3, within(1e-6));
+        assertThat(Math.exp(level0.log(4))).isCloseTo(2.0 / 3, within(1e-6));
         assertThat(prior.count("old", T0 + 2 * HOUR)).isCloseTo(0.25, within(1e-9));
         // Seen later, the two have both aged: the ratio stays.
-        prior.logChildren(new int[0], 0, prior.unitAt(T0 + 5 * HOUR), level0);
-        assertThat(Math.exp(level0[4] - level0[1])).isCloseTo(2.0, within(1e-6));
+        level0.at(new int[0], 0, prior.unitAt(T0 + 5 * HOUR));
+        assertThat(Math.exp(level0.log(4) - level0.log(1))).isCloseTo(2.0, within(1e-6));
     }
 
     @Test
@@ -53,12 +50,11 @@ class PopularityPriorTest {
         for (int i = 0; i < sids.length; i++) {
             total += prior.count("item" + i, now);
         }
-        double[] row = new double[BeamSearchTest.K];
+        PopularityPrior.Row row = prior.row();
         int[] sid = sids[0];
         double log = 0;
         for (int depth = 0; depth < 3; depth++) {
-            prior.logChildren(sid, depth, unit, row);
-            log += row[sid[depth]];
+            log += row.at(sid, depth, unit).log(sid[depth]);
         }
         log += prior.logItem("item0", sid, 2, unit);
         assertThat(Math.exp(log)).isCloseTo(prior.count("item0", now) / total, within(1e-6));
@@ -71,10 +67,9 @@ class PopularityPriorTest {
         long later = T0 + 300 * HOUR; // past the rebase point of 200 half-lives
         prior.observe("a", new int[] {1, 1, 1, 0}, later);
         prior.observe("b", new int[] {2, 1, 1, 0}, later);
-        double[] row = new double[BeamSearchTest.K];
-        prior.logChildren(new int[0], 0, prior.unitAt(later), row);
-        assertThat(row[1]).isFinite();
-        assertThat(Math.exp(row[1] - row[2])).isCloseTo(1.0, within(1e-6));
+        PopularityPrior.Row row = prior.row().at(new int[0], 0, prior.unitAt(later));
+        assertThat(row.log(1)).isFinite();
+        assertThat(Math.exp(row.log(1) - row.log(2))).isCloseTo(1.0, within(1e-6));
     }
 
     @Test
@@ -94,8 +89,7 @@ class PopularityPriorTest {
             String other = "i" + (i % 700);
             prior.observe(other, trie.sidOf(other), T0 - 50 * HOUR);
         }
-        Clock now = Clock.fixed(Instant.ofEpochMilli(T0 + HOUR), ZoneOffset.UTC);
-        BeamSearch withPrior = plain.withClock(now).withPrior(prior, 1.0);
+        BeamSearch withPrior = plain.withPrior(prior, 1.0);
         List<BeamResult.Candidate> after =
                 withPrior.search(List.of(request), trie).get(0).candidates();
         assertThat(after.get(0).itemId()).isEqualTo(hot);
