@@ -6,6 +6,12 @@ the Avro binary body. This module computes the canonical form per the Avro speci
 python3-avro 1.11 gets it wrong for ``timestamp-millis`` fields), encodes and decodes bodies with
 python3-avro, and produces/consumes with python3-confluent-kafka at its default settings: no
 partitioner needs configuring, sidstream re-keys its inputs itself.
+
+With a schema registry (services started with ``SIDSTREAM_WIRE_FORMAT=registry``), records use
+the registry framing instead: magic byte ``0``, the writer schema's 4-byte big-endian id, then the
+Avro body. ``Schemas(directory, registry_url=...)`` registers and resolves ids through
+python3-confluent-kafka's own ``SchemaRegistryClient`` (subject ``<topic>-value``), so anything
+registry-aware reads what it writes.
 """
 
 import datetime
@@ -18,6 +24,7 @@ import avro.schema
 
 __all__ = [
     "Schemas",
+    "RegistryFraming",
     "canonical_form",
     "fingerprint",
     "TOPIC_SCHEMAS",
@@ -105,10 +112,35 @@ def fingerprint(canonical):
     return fp & 0xFFFFFFFFFFFFFFFF
 
 
+class RegistryFraming:
+    """Schema ids from a registry with the Confluent-compatible REST API (Apicurio: .../apis/ccompat/v7)."""
+
+    def __init__(self, url):
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
+        self._client = SchemaRegistryClient({"url": url})
+        self._ids = {}
+        self._writers = {}
+
+    def id_for(self, topic, schema_json):
+        subject = topic + "-value"
+        if subject not in self._ids:
+            from confluent_kafka.schema_registry import Schema
+
+            self._ids[subject] = self._client.register_schema(subject, Schema(schema_json, "AVRO"))
+        return self._ids[subject]
+
+    def writer(self, schema_id):
+        if schema_id not in self._writers:
+            self._writers[schema_id] = avro.schema.parse(self._client.get_schema(schema_id).schema_str)
+        return self._writers[schema_id]
+
+
 class Schemas:
     """The contracts of a schema directory (contracts/src/main/avro): encode and decode values."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, registry_url=None):
+        self._registry = RegistryFraming(registry_url) if registry_url else None
         self._json = {}
         names = avro.schema.Names()
         # Shared named types first, as the Java build does.
@@ -166,6 +198,31 @@ class Schemas:
         out.write(self._fingerprints[record_name].to_bytes(8, "little"))
         avro.io.DatumWriter(schema).write(_to_avro(schema, value), avro.io.BinaryEncoder(out))
         return out.getvalue()
+
+    def encode_for(self, topic, value):
+        """A value for ``topic`` in the selected wire format (registry framing with a registry)."""
+        record_name = TOPIC_SCHEMAS[topic]
+        if self._registry is None:
+            return self.encode(record_name, value)
+        schema = self._parsed[record_name]
+        schema_id = self._registry.id_for(topic, json.dumps(self._expanded(self._json[record_name])))
+        out = io.BytesIO()
+        out.write(b"\x00")
+        out.write(schema_id.to_bytes(4, "big"))
+        avro.io.DatumWriter(schema).write(_to_avro(schema, value), avro.io.BinaryEncoder(out))
+        return out.getvalue()
+
+    def decode_from(self, topic, data):
+        """A value read from ``topic``: registry-framed (with a registry) or single-object."""
+        record_name = TOPIC_SCHEMAS[topic]
+        if data[:1] == b"\x00" and len(data) >= 5:
+            if self._registry is None:
+                raise ValueError("registry-framed record (schema id %d): pass a registry url"
+                                 % int.from_bytes(data[1:5], "big"))
+            writer = self._registry.writer(int.from_bytes(data[1:5], "big"))
+            reader = avro.io.DatumReader(writer, self._parsed[record_name])
+            return reader.read(avro.io.BinaryDecoder(io.BytesIO(data[5:])))
+        return self.decode(record_name, data)
 
     def decode(self, record_name, data):
         """The value of a single-object encoded record; checks the marker and fingerprint."""

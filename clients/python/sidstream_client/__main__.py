@@ -7,6 +7,7 @@
         [--max N] [--timeout S]: JSON lines {"key", "partition", "value"} of the records read
 
 Producer and consumer use librdkafka's defaults (its consistent_random partitioner included).
+With --registry URL, values use the schema-registry framing (services: SIDSTREAM_WIRE_FORMAT=registry).
 """
 
 import argparse
@@ -16,7 +17,7 @@ import time
 
 from confluent_kafka import Consumer, Producer
 
-from . import TOPIC_SCHEMAS, Schemas
+from . import Schemas
 
 
 def _produce(args, schemas):
@@ -37,7 +38,7 @@ def _produce(args, schemas):
             value = rec.get("value")
             raw = rec.get("raw_hex")
             payload = bytes.fromhex(raw) if raw is not None else (
-                None if value is None else schemas.encode(TOPIC_SCHEMAS[topic], value))
+                None if value is None else schemas.encode_for(topic, value))
             key = rec.get("key")
             producer.produce(topic, key=None if key is None else key.encode("utf-8"),
                              value=payload, on_delivery=report)
@@ -60,7 +61,6 @@ def _consume(args, schemas):
         "enable.auto.commit": False,
     })
     consumer.subscribe([args.topic])
-    record = TOPIC_SCHEMAS[args.topic]
     deadline = time.time() + args.timeout
     read = 0
     try:
@@ -68,7 +68,7 @@ def _consume(args, schemas):
             msg = consumer.poll(0.5)
             if msg is None or msg.error():
                 continue
-            value = None if msg.value() is None else schemas.decode(record, msg.value())
+            value = None if msg.value() is None else schemas.decode_from(args.topic, msg.value())
             print(json.dumps({
                 "key": None if msg.key() is None else msg.key().decode("utf-8"),
                 "partition": msg.partition(),
@@ -96,8 +96,10 @@ def main(argv=None):
     cons.add_argument("--group", default="sidstream-client")
     cons.add_argument("--max", type=int)
     cons.add_argument("--timeout", type=float, default=30)
+    for command in (prod, cons):
+        command.add_argument("--registry", help="schema registry base URL (registry framing)")
     args = parser.parse_args(argv)
-    schemas = Schemas(args.schemas)
+    schemas = Schemas(args.schemas, getattr(args, "registry", None))
     if args.command == "fingerprints":
         print(json.dumps(schemas.fingerprints(), indent=2, sort_keys=True))
         return 0

@@ -33,6 +33,7 @@ final class CrdModels {
             case "keda.sh/v1alpha1 ScaledObject" -> ScaledObject.class;
             case "keda.sh/v1alpha1 TriggerAuthentication" -> TriggerAuthentication.class;
             case "monitoring.coreos.com/v1 ServiceMonitor" -> ServiceMonitor.class;
+            case "monitoring.coreos.com/v1 PrometheusRule" -> PrometheusRule.class;
             default -> null;
         };
     }
@@ -176,4 +177,19 @@ final class CrdModels {
     record Selector(Map<String, String> matchLabels) {}
 
     record Endpoint(String port, String path, String interval) {}
+
+    record PrometheusRule(
+            String apiVersion, String kind, Metadata metadata, PrometheusRuleSpec spec) {}
+
+    record PrometheusRuleSpec(List<RuleGroup> groups) {}
+
+    record RuleGroup(String name, List<Rule> rules) {}
+
+    /** An alerting rule; sidstream ships no recording rules. */
+    record Rule(
+            String alert,
+            String expr,
+            @com.fasterxml.jackson.annotation.JsonProperty("for") String forDuration,
+            Map<String, String> labels,
+            Map<String, String> annotations) {}
 }

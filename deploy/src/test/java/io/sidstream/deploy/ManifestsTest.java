@@ -22,6 +22,7 @@ import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestSetting;
+import io.sidstream.platform.kafka.WireFormatSelection;
 import io.sidstream.platform.settings.Setting;
 import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.retrieval.RetrievalConfig;
@@ -36,6 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -170,6 +172,16 @@ class ManifestsTest {
         assertThat(r.all(NetworkPolicy.class)).hasSize(2);
         assertThat(r.all(CrdModels.KafkaTopic.class)).hasSize(Topics.all().size() + 1);
         assertThat(r.all(CrdModels.ServiceMonitor.class)).hasSize(1);
+        assertThat(r.all(CrdModels.PrometheusRule.class))
+                .singleElement()
+                .satisfies(
+                        rule ->
+                                assertThat(rule.spec().groups())
+                                        .flatExtracting(CrdModels.RuleGroup::rules)
+                                        .allSatisfy(
+                                                a ->
+                                                        assertThat(a.labels())
+                                                                .containsKey("severity")));
         for (Map<String, Object> resource : r.raw()) {
             @SuppressWarnings("unchecked")
             Map<String, Object> metadata = (Map<String, Object>) resource.get("metadata");
@@ -275,9 +287,11 @@ class ManifestsTest {
             for (Container c : w.getValue().getSpec().getContainers()) {
                 String main = mainClass(c);
                 List<? extends Setting> settings =
-                        main.equals(INGEST_MAIN)
-                                ? List.of(IngestSetting.values())
-                                : List.of(RetrievalSetting.values());
+                        List.of(
+                                WireFormatSelection.withAppSettings(
+                                        main.equals(INGEST_MAIN)
+                                                ? IngestSetting.values()
+                                                : RetrievalSetting.values()));
                 Map<String, String> env = environment(r, c);
                 Set<String> keys = settings.stream().map(Setting::key).collect(Collectors.toSet());
                 for (String name : env.keySet()) {
@@ -327,15 +341,47 @@ class ManifestsTest {
                         values.put(tokens.key(), localTokenFile().toString());
                     }
                 }
+                // Registry-aware clients can read what the deployed services write.
+                WireFormatSelection wire;
                 if (main.equals(INGEST_MAIN)) {
                     IngestConfig config = IngestConfig.fromEnv(values);
                     assertThat(config.kafkaOverrides()).containsKey("sasl.jaas.config");
+                    wire = config.wireFormat();
                 } else {
                     RetrievalConfig config = RetrievalConfig.fromEnv(values);
                     assertThat(config.kafkaOverrides()).containsKey("sasl.jaas.config");
+                    wire = config.wireFormat();
                 }
+                assertThat(wire.registry())
+                        .as("%s uses the registry wire format", w.getKey())
+                        .isTrue();
+                URI registry = wire.registryUrl();
+                assertThat(egressAllowsPort(r, w.getValue(), registry.getPort()))
+                        .as("%s may reach the schema registry at %s", w.getKey(), registry)
+                        .isTrue();
             }
         }
+    }
+
+    /** Whether the NetworkPolicy of this pod lets it open TCP connections to {@code port}. */
+    static boolean egressAllowsPort(Rendered r, PodTemplateSpec pod, int port) {
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        return r.all(NetworkPolicy.class).stream()
+                .filter(
+                        np ->
+                                labels.entrySet()
+                                        .containsAll(
+                                                np.getSpec()
+                                                        .getPodSelector()
+                                                        .getMatchLabels()
+                                                        .entrySet()))
+                .flatMap(np -> np.getSpec().getEgress().stream())
+                .flatMap(rule -> rule.getPorts().stream())
+                .anyMatch(
+                        p ->
+                                p.getPort() != null
+                                        && p.getPort().getIntVal() != null
+                                        && p.getPort().getIntVal() == port);
     }
 
     @ParameterizedTest

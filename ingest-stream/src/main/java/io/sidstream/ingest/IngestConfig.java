@@ -3,6 +3,7 @@ package io.sidstream.ingest;
 import io.sidstream.ingest.topology.HistorySettings;
 import io.sidstream.ingest.topology.InputRouting;
 import io.sidstream.ingest.topology.ItemAssignmentSettings;
+import io.sidstream.platform.kafka.WireFormatSelection;
 import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.schemas.v1.InteractionType;
 import org.apache.kafka.streams.StreamsConfig;
@@ -39,6 +40,7 @@ public record IngestConfig(
         String httpTokensFile,
         String advertisedHost,
         HistorySettings history,
+        WireFormatSelection wireFormat,
         Map<String, String> kafkaOverrides) {
 
     public IngestConfig {
@@ -77,9 +79,11 @@ public record IngestConfig(
                         r.tokenFile(IngestSetting.HTTP_TOKENS_FILE),
                         r.string(IngestSetting.ADVERTISED_HOST),
                         historySettings(r),
+                        WireFormatSelection.read(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("ingest-stream");
-        r.warnAboutUnknownKeys("ingest-stream", IngestSetting.values());
+        r.warnAboutUnknownKeys(
+                "ingest-stream", WireFormatSelection.withAppSettings(IngestSetting.values()));
         return config;
     }
 

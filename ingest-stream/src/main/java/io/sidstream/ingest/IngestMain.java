@@ -13,13 +13,20 @@ public final class IngestMain {
     private IngestMain() {}
 
     public static void main(String[] args) throws Exception {
-        int status =
-                ServiceLauncher.run(
-                        args,
-                        IngestConfig::fromEnv,
-                        config -> IngestService.start(config, Duration.ofMinutes(5)));
+        int status = run(args);
         if (status != ServiceLauncher.STOPPED) {
             System.exit(status);
         }
+    }
+
+    /**
+     * Runs the service until a signal or a fatal failure and returns the status to exit with (the
+     * launcher's {@code ./sidstream ingest} runs the same).
+     */
+    public static int run(String[] args) throws Exception {
+        return ServiceLauncher.run(
+                args,
+                IngestConfig::fromEnv,
+                config -> IngestService.start(config, Duration.ofMinutes(5)));
     }
 }

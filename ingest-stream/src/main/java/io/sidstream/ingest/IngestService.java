@@ -2,7 +2,6 @@ package io.sidstream.ingest;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
@@ -15,6 +14,7 @@ import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.SidstreamException;
 import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.kafka.TopicAdmin;
+import io.sidstream.platform.metrics.ServiceMetrics;
 import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.sid.SemanticEncoder;
 import io.sidstream.sid.SidAssigner;
@@ -96,6 +96,7 @@ public final class IngestService implements ServiceLauncher.Service {
     /** Starts with a given encoder (tests inject failing or fake models); closes it on stop. */
     static IngestService start(
             IngestConfig config, Duration startTimeout, SemanticEncoder assigner) {
+        config.wireFormat().install();
         KafkaStreams streams = null;
         IngestHttpServer http = null;
         CompletableFuture<String> failure = new CompletableFuture<>();
@@ -110,8 +111,7 @@ public final class IngestService implements ServiceLauncher.Service {
                         });
         try {
             InputPartitions partitions = ensureConfirmationsTopic(config);
-            PrometheusMeterRegistry registry =
-                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            PrometheusMeterRegistry registry = ServiceMetrics.registry();
             ItemMetrics metrics =
                     new ItemMetrics(registry, assigner.levels(), assigner.codebookSize());
             // Bind HTTP first: its port is this instance's address for interactive-query routing.

@@ -13,6 +13,7 @@ import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.UserHistory;
 import io.sidstream.testkit.kafka.TopicReader;
+import io.sidstream.testkit.python.PythonKit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -37,7 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -216,30 +216,18 @@ class NonJavaProducerIT {
             lines.append(JSON.writeValueAsString(r)).append('\n');
         }
         Files.writeString(file, lines);
-        Process p =
-                new ProcessBuilder(
-                                "/usr/bin/python3",
+        String out =
+                PythonKit.run(
+                        List.of(
                                 "-m",
                                 "sidstream_client",
                                 "produce",
                                 "--bootstrap",
                                 cluster.bootstrapServers(),
                                 "--schemas",
-                                Path.of("..", "contracts", "src", "main", "avro")
-                                        .toAbsolutePath()
-                                        .toString(),
-                                file.toAbsolutePath().toString())
-                        .directory(Path.of("..", "clients", "python").toFile())
-                        .redirectErrorStream(true)
-                        .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as(out).isTrue();
-        assertThat(p.exitValue())
-                .as(
-                        "python3 -m sidstream_client produce (needs python3-confluent-kafka and"
-                                + " python3-avro: scripts/install-prereqs.sh --clients): %s",
-                        out)
-                .isZero();
+                                PythonKit.schemas().toString(),
+                                file.toAbsolutePath().toString()),
+                        Duration.ofMinutes(2));
         assertThat(out).contains("\"produced\": " + records.size());
     }
 

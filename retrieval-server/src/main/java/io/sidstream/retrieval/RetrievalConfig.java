@@ -1,6 +1,7 @@
 package io.sidstream.retrieval;
 
 import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.platform.kafka.WireFormatSelection;
 import io.sidstream.platform.settings.SettingsReader;
 
 import java.nio.file.Path;
@@ -35,6 +36,7 @@ public record RetrievalConfig(
         String ingestTokenFile,
         int maxBodyBytes,
         Duration requestDeadline,
+        WireFormatSelection wireFormat,
         Map<String, String> kafkaOverrides) {
 
     public RetrievalConfig {
@@ -89,9 +91,11 @@ public record RetrievalConfig(
                         r.integer(RetrievalSetting.MAX_BODY_BYTES, 1024, 64 << 20),
                         Duration.ofMillis(
                                 r.integer(RetrievalSetting.REQUEST_DEADLINE_MS, 1, 600_000)),
+                        WireFormatSelection.read(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("retrieval-server");
-        r.warnAboutUnknownKeys("retrieval-server", RetrievalSetting.values());
+        r.warnAboutUnknownKeys(
+                "retrieval-server", WireFormatSelection.withAppSettings(RetrievalSetting.values()));
         return config;
     }
 

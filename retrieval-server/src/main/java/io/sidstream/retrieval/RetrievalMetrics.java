@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sidstream.retrieval.beam.LogitsFn;
 
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -63,6 +65,19 @@ public final class RetrievalMetrics {
                 Counter.builder("sidstream.retrieval.requests.duplicate")
                         .description("Requests re-sent with a request id already answered")
                         .register(registry);
+        // Every series exists from the start at 0, so rate() and alerts see a flat line, not a gap.
+        for (String source : List.of("http", "kafka")) {
+            requests(source);
+        }
+        for (String lane : List.of("interactive", "bulk")) {
+            for (String reason : List.of("queue_full", "wait_budget")) {
+                refusedCounter(lane, reason);
+            }
+        }
+        expiredCounter();
+        for (String reason : List.of("undecodable", "unknown_schema_version", "invalid_request")) {
+            dlq(reason);
+        }
     }
 
     /**
@@ -70,23 +85,29 @@ public final class RetrievalMetrics {
      * wait_budget (the interactive work ahead of it would exceed the wait budget).
      */
     public void refused(String lane, String reason) {
-        Counter.builder("sidstream.retrieval.requests.refused")
+        refusedCounter(lane, reason).increment();
+    }
+
+    private Counter refusedCounter(String lane, String reason) {
+        return Counter.builder("sidstream.retrieval.requests.refused")
                 .description(
                         "Requests refused at once (429) because the search queue was full or the"
                                 + " work ahead would exceed the interactive wait budget")
                 .tag("lane", lane)
                 .tag("reason", reason)
-                .register(registry)
-                .increment();
+                .register(registry);
     }
 
     /** A queued request's deadline passed before its search started; it was dropped. */
     public void expired() {
-        Counter.builder("sidstream.retrieval.requests.expired")
+        expiredCounter().increment();
+    }
+
+    private Counter expiredCounter() {
+        return Counter.builder("sidstream.retrieval.requests.expired")
                 .description(
                         "Queued requests dropped unsearched because their deadline passed (503)")
-                .register(registry)
-                .increment();
+                .register(registry);
     }
 
     /** Reports the search queue's depth. */
@@ -146,19 +167,26 @@ public final class RetrievalMetrics {
     }
 
     public void request(String source) {
-        Counter.builder("sidstream.retrieval.requests")
-                .description("Requests accepted for search, by source (http, kafka)")
-                .tag("source", source)
-                .register(registry)
-                .increment();
+        requests(source).increment();
     }
 
-    public void deadLetter(String reason) {
-        Counter.builder("sidstream.retrieval.dlq")
+    private Counter requests(String source) {
+        return Counter.builder("sidstream.retrieval.requests")
+                .description("Requests accepted for search, by source (http, kafka)")
+                .tag("source", source)
+                .register(registry);
+    }
+
+    /** A request went to the dead-letter topic; the label is the error class in lower case. */
+    public void deadLetter(String errorClass) {
+        dlq(errorClass.toLowerCase(Locale.ROOT)).increment();
+    }
+
+    private Counter dlq(String reason) {
+        return Counter.builder("sidstream.retrieval.dlq")
                 .description("Requests sent to retrieval.requests.v1.dlq, by reason")
                 .tag("reason", reason)
-                .register(registry)
-                .increment();
+                .register(registry);
     }
 
     /** Wraps a model so every encode and step call is timed. */

@@ -1,14 +1,11 @@
 package io.sidstream.retrieval;
 
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.http.BearerTokens;
+import io.sidstream.platform.metrics.ServiceMetrics;
 import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamSearch;
@@ -69,6 +66,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
     /** Loads the bundle (fatal if unusable), loads the index, then serves. */
     public static RetrievalService start(RetrievalConfig config, Duration indexTimeout)
             throws InterruptedException {
+        config.wireFormat().install();
         ModelBundle bundle = ModelBundle.load(config.bundleDir());
         BundleManifest m = bundle.manifest();
         DecoderSession session =
@@ -84,7 +82,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 bundle.version());
         TokenLayout layout = DecoderLogits.layoutOf(m);
         SidTrie trie = new SidTrie(layout.levels(), m.sid().codebookSize());
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = ServiceMetrics.registry();
         Gauge.builder("sidstream.retrieval.index.items", trie, SidTrie::size)
                 .description("Items in the live SID index")
                 .register(registry);
@@ -97,9 +95,6 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         s -> s.executionProvider().equals("cuda") ? 1 : 0)
                 .description("1 when the decoder runs on CUDA, 0 on the CPU")
                 .register(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
         SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
         feed.start();
         RetrievalMetrics metrics = new RetrievalMetrics(registry);

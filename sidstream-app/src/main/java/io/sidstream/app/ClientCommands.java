@@ -6,6 +6,8 @@ import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.Interaction;
 import io.sidstream.platform.http.BearerTokens;
+import io.sidstream.platform.kafka.WireFormatSelection;
+import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.retrieval.http.RetrievalClient;
 import io.sidstream.schemas.v1.InteractionEvent;
 import org.apache.avro.io.EncoderFactory;
@@ -51,8 +53,20 @@ final class ClientCommands {
 
     private ClientCommands() {}
 
+    /**
+     * Client commands read and write the public topics in the services' wire format, set the same
+     * way ({@code SIDSTREAM_WIRE_FORMAT}, {@code SIDSTREAM_SCHEMA_REGISTRY_URL}).
+     */
+    static void useWireFormatOf(Map<String, String> env) {
+        SettingsReader r = new SettingsReader(env);
+        WireFormatSelection selection = WireFormatSelection.read(r);
+        r.throwIfInvalid("client");
+        selection.install();
+    }
+
     /** {@code produce items|interactions FILE}: validates the whole file, then produces it. */
     static int produce(List<String> args, PrintStream out) throws IOException {
+        useWireFormatOf(System.getenv());
         Map<String, String> opts = options(args, List.of("--bootstrap-servers", "--work-dir"));
         List<String> positional = positional(args);
         if (positional.size() != 2
@@ -143,6 +157,7 @@ final class ClientCommands {
      * JSON encoding of the value); {@code --from-beginning}, {@code --max N}.
      */
     static int tail(List<String> args, PrintStream out) throws IOException {
+        useWireFormatOf(System.getenv());
         Map<String, String> opts =
                 options(args, List.of("--bootstrap-servers", "--max", "--idle-ms", "--work-dir"));
         List<String> positional = positional(args);

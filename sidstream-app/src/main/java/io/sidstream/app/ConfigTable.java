@@ -1,6 +1,7 @@
 package io.sidstream.app;
 
 import io.sidstream.ingest.IngestSetting;
+import io.sidstream.platform.kafka.WireFormatSetting;
 import io.sidstream.platform.settings.Setting;
 import io.sidstream.retrieval.RetrievalSetting;
 
@@ -19,6 +20,7 @@ final class ConfigTable {
         Map<String, Setting[]> apps = new LinkedHashMap<>();
         apps.put("ingest-stream", IngestSetting.values());
         apps.put("retrieval-server", RetrievalSetting.values());
+        apps.put("both, and client commands", WireFormatSetting.values());
         StringBuilder table =
                 new StringBuilder(
                         "| setting | service | default | meaning |\n| --- | --- | --- | --- |\n");

@@ -360,19 +360,30 @@ final class LocalDemo {
         long requests = view.counts().get(Topics.RETRIEVAL_REQUESTS.name());
         ProgressBar bar = new ProgressBar(out, "recommend", requests);
         long last = 0;
+        long answered = 0;
         while (!stopping.get() && System.nanoTime() < deadline) {
             Map<String, Long> counts = view.counts();
-            long answered =
+            // Debounced requests keep arriving for a while: the total grows with the work.
+            requests = counts.get(Topics.RETRIEVAL_REQUESTS.name());
+            bar.total(requests);
+            answered =
                     counts.get(Topics.RECOMMENDATIONS.name())
                             + counts.get(Topics.RETRIEVAL_REQUESTS_DLQ.name());
             bar.advance(Math.min(answered, requests) - last);
             last = Math.min(answered, requests);
-            if (answered >= counts.get(Topics.RETRIEVAL_REQUESTS.name())) {
+            if (answered >= requests) {
                 break;
             }
             Thread.sleep(250);
         }
         bar.done();
+        if (answered < requests) {
+            out.printf(
+                    Locale.ROOT,
+                    "%d of %d retrieval requests still queued; they are answered while serving%n",
+                    requests - answered,
+                    requests);
+        }
     }
 
     private static RetrievalService startRetrieval(Map<String, String> env, IngestService ingest)

@@ -12,7 +12,7 @@ final class ProgressBar {
     private static final int WIDTH = 30;
     private final PrintStream out;
     private final String label;
-    private final long total;
+    private long total;
     private final long start = System.nanoTime();
     private final boolean terminal;
     private long done;
@@ -30,6 +30,11 @@ final class ProgressBar {
         this.label = label;
         this.total = Math.max(total, 1);
         this.terminal = terminal;
+    }
+
+    /** The work grew while the stage ran (requests still arriving): a larger total, never less. */
+    void total(long newTotal) {
+        total = Math.max(total, newTotal);
     }
 
     void step() {

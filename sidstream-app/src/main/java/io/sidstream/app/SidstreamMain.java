@@ -1,5 +1,8 @@
 package io.sidstream.app;
 
+import io.sidstream.ingest.IngestMain;
+import io.sidstream.retrieval.RetrievalMain;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -33,6 +36,8 @@ public final class SidstreamMain {
                 case "tail" -> ClientCommands.tail(List.of(rest), out);
                 case "recommend" -> ClientCommands.recommend(List.of(rest), out);
                 case "eval" -> EvalCommand.run(List.of(rest), out);
+                case "ingest" -> service(() -> IngestMain.run(rest));
+                case "retrieval" -> service(() -> RetrievalMain.run(rest));
                 case "config-table" -> {
                     out.print(ConfigTable.render());
                     yield 0;
@@ -56,6 +61,17 @@ public final class SidstreamMain {
         } catch (RuntimeException e) {
             err.println("failed: " + e);
             return 1;
+        }
+    }
+
+    /** A standalone service's status; a failure to start is a runtime failure (1). */
+    private static int service(java.util.concurrent.Callable<Integer> run) throws IOException {
+        try {
+            return run.call();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 
@@ -99,6 +115,10 @@ public final class SidstreamMain {
                          [--half-life-days D] [--tune [--tune-weights 1,2] [--tune-half-lives-hours 24,72]]
                   (produce, tail and recommend find a running demo by itself in
                    state/demo/endpoints.properties, or in DIR/endpoints.properties with --work-dir DIR)
+                  ingest [FILE]     run ingest-stream alone against an external cluster, as its image
+                         does: settings from the properties file FILE (SIDSTREAM_* keys, see
+                         config-table), overridden by the environment; stops on Ctrl-C
+                  retrieval [FILE]  run retrieval-server alone the same way
                   embed  write content embeddings of a catalog for the trainer
                          --catalog FILE --out DIR [--batch N] [--threads N]
                   config-table  print the configuration table of both services (markdown)

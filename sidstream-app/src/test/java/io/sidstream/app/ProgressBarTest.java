@@ -36,4 +36,17 @@ class ProgressBarTest {
         live.done();
         assertThat(screen.toString(StandardCharsets.UTF_8)).startsWith("\r").endsWith("\n");
     }
+
+    @Test
+    void shouldGrowItsTotalWithTheWorkButNeverShrinkIt() {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        ProgressBar bar =
+                new ProgressBar(new PrintStream(log, true, StandardCharsets.UTF_8), "recommend", 5);
+        bar.advance(5);
+        bar.total(12);
+        bar.total(3);
+        bar.advance(7);
+        bar.done();
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("12/12").doesNotContain("/5");
+    }
 }

@@ -28,7 +28,7 @@ public final class AvroSerde<T> implements Serde<T>, Serializer<T>, Deserializer
 
     @Override
     public byte[] serialize(String topic, T data) {
-        return data == null ? null : format.encode(data);
+        return data == null ? null : format.encode(topic, data);
     }
 
     @Override

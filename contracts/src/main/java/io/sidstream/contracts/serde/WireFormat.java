@@ -1,10 +1,9 @@
 package io.sidstream.contracts.serde;
 
 /**
- * How a record becomes bytes on a topic and back. The default is Avro single-object encoding
- * ({@link SingleObjectWireFormat}); a schema-registry format (schema id in the header, writer
- * schemas fetched from a registry) is another implementation of this interface and needs no change
- * to topics or applications beyond the serde factory.
+ * How a record becomes bytes on a topic and back: Avro single-object encoding ({@link
+ * SingleObjectWireFormat}, the default) or the schema-registry framing ({@link
+ * RegistryWireFormat}); {@link AvroSerdes} selects one per process.
  *
  * <p>Implementations are thread-safe.
  */
@@ -15,6 +14,11 @@ public interface WireFormat<T> {
 
     /** Encodes a non-null record. */
     byte[] encode(T record);
+
+    /** Encodes a non-null record bound for {@code topic} (registry subjects are per topic). */
+    default byte[] encode(String topic, T record) {
+        return encode(record);
+    }
 
     /**
      * Decodes bytes written by any known writer schema, resolving them to the current reader

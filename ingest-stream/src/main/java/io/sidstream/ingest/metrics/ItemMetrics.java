@@ -5,12 +5,11 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sidstream.ingest.errors.RejectReason;
 
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -39,7 +38,7 @@ public final class ItemMetrics {
     private final Timer latency;
     private final DistributionSummary batch;
     private final DistributionSummary collision;
-    private final ConcurrentHashMap<String, Counter> dlq = new ConcurrentHashMap<>();
+    private final ReasonCounters dlq;
     private final BitSet[] codesSeen;
     private final AtomicLong prefixesSeen = new AtomicLong();
 
@@ -74,6 +73,8 @@ public final class ItemMetrics {
                         .description("Time from an item event accepted to its SID published")
                         .publishPercentiles(0.5, 0.99)
                         .publishPercentileHistogram()
+                        // The freshness objective's boundary (k8s/base/monitoring alerts on it).
+                        .serviceLevelObjectives(Duration.ofSeconds(5))
                         .register(registry);
         this.batch =
                 DistributionSummary.builder("sidstream.items.embed.batch")
@@ -100,6 +101,12 @@ public final class ItemMetrics {
                     .tag("level", Integer.toString(l))
                     .register(registry);
         }
+        this.dlq =
+                new ReasonCounters(
+                        registry,
+                        "sidstream.items.dlq",
+                        "Item events and claims sent to items.raw.v1.dlq, by reason",
+                        RejectReason.values());
         Gauge.builder("sidstream.sid.prefixes.seen", prefixesSeen, AtomicLong::doubleValue)
                 .description("Distinct SID prefixes seen since start")
                 .register(registry);
@@ -157,23 +164,13 @@ public final class ItemMetrics {
         batch.record(size);
     }
 
-    public void deadLetter(Enum<?> reason) {
-        dlq.computeIfAbsent(
-                        reason.name(),
-                        r ->
-                                Counter.builder("sidstream.items.dlq")
-                                        .description(
-                                                "Item events and claims sent to items.raw.v1.dlq,"
-                                                        + " by reason")
-                                        .tag("reason", r.toLowerCase(Locale.ROOT))
-                                        .register(registry))
-                .increment();
+    public void deadLetter(RejectReason reason) {
+        dlq.increment(reason);
     }
 
     /** DLQ count for one reason, for tests and the dashboard. */
     public double deadLetters(Enum<?> reason) {
-        Counter c = dlq.get(reason.name());
-        return c == null ? 0 : c.count();
+        return dlq.count(reason);
     }
 
     public double assignedCount() {

@@ -1,8 +1,10 @@
 package io.sidstream.ingest.processor;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.errors.RejectReason;
 import io.sidstream.ingest.errors.SourceProvenance;
+import io.sidstream.ingest.metrics.HistoryMetrics;
 import io.sidstream.ingest.store.IngestStores;
 import io.sidstream.ingest.topology.HistorySettings;
 import io.sidstream.ingest.v1.HistoryItem;
@@ -65,8 +67,15 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
     private KeyValueStore<String, ItemSid> sids;
     private KeyValueStore<String, Long> due;
 
+    private final HistoryMetrics metrics;
+
     public HistoryProcessor(HistorySettings settings) {
+        this(settings, new HistoryMetrics(new SimpleMeterRegistry()));
+    }
+
+    public HistoryProcessor(HistorySettings settings, HistoryMetrics metrics) {
         this.settings = settings;
+        this.metrics = metrics;
     }
 
     @Override
@@ -144,12 +153,14 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
         if (state != null
                 && state.getEntries().stream()
                         .anyMatch(e -> e.getEventId().equals(event.getEventId()))) {
+            metrics.duplicate();
             return;
         }
         PendingInteractions waiting = pending.get(user);
         if (waiting != null
                 && waiting.getEvents().stream()
                         .anyMatch(e -> e.getEventId().equals(event.getEventId()))) {
+            metrics.duplicate();
             return;
         }
         HistoryItem item = new HistoryItem(event.getItemId(), event.getEventId(), eventTime);
@@ -173,6 +184,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
                             ByteBuffer.wrap(bytes),
                             newestNow == null ? Long.MIN_VALUE : newestNow));
             pending.put(user, new PendingInteractions(events));
+            metrics.deferred();
             return;
         }
         insert(user, item);
@@ -218,6 +230,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
             entries.remove(0);
         }
         histories.put(user, new HistoryState(entries));
+        metrics.applied();
         emit(user, entries, item.getEventId());
     }
 
@@ -292,6 +305,7 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
     }
 
     private void retryPending(long now) {
+        int waiting = 0;
         List<KeyValue<String, PendingInteractions>> all = new ArrayList<>();
         try (KeyValueIterator<String, PendingInteractions> it = pending.all()) {
             it.forEachRemaining(all::add);
@@ -330,10 +344,20 @@ public final class HistoryProcessor implements Processor<String, byte[], String,
             } else if (still.size() != kv.value.getEvents().size()) {
                 pending.put(kv.key, new PendingInteractions(still));
             }
+            waiting += still.size();
+        }
+        metrics.pending(context.taskId().toString(), waiting);
+    }
+
+    @Override
+    public void close() {
+        if (context != null) {
+            metrics.taskClosed(context.taskId().toString());
         }
     }
 
     private void reject(String user, byte[] bytes, RejectReason reason, String explanation) {
+        metrics.deadLetter(reason);
         var letter =
                 DeadLetters.of(
                         SourceProvenance.of(context, current, Topics.INTERACTIONS.name()),

@@ -3,6 +3,7 @@ package io.sidstream.ingest.topology;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sidstream.contracts.Topics;
+import io.sidstream.ingest.metrics.HistoryMetrics;
 import io.sidstream.ingest.processor.HistoryOutput;
 import io.sidstream.ingest.processor.HistoryProcessor;
 import io.sidstream.ingest.processor.ItemSidIndexUpdater;
@@ -28,8 +29,13 @@ public final class UserHistoryTopology {
     private UserHistoryTopology() {}
 
     public static Topology build(HistorySettings settings) {
+        return build(settings, new SimpleMeterRegistry());
+    }
+
+    /** The history topology alone, its meters in {@code registry}. */
+    public static Topology build(HistorySettings settings, MeterRegistry registry) {
         StreamsBuilder builder = new StreamsBuilder();
-        addTo(builder, settings, InputRouting.REPARTITION, 0, new SimpleMeterRegistry());
+        addTo(builder, settings, InputRouting.REPARTITION, 0, registry);
         return builder.build();
     }
 
@@ -54,6 +60,7 @@ public final class UserHistoryTopology {
                 Consumed.with(Serdes.String(), Serdes.ByteArray())
                         .withName("item-sids-global-source"),
                 () -> new ItemSidIndexUpdater(IngestStores.ITEM_SID_INDEX));
+        HistoryMetrics metrics = new HistoryMetrics(registry);
         KStream<String, byte[]> raw =
                 builder.stream(
                         Topics.INTERACTIONS.name(),
@@ -68,7 +75,7 @@ public final class UserHistoryTopology {
                                 inputPartitions,
                                 registry)
                         .process(
-                                () -> new HistoryProcessor(settings),
+                                () -> new HistoryProcessor(settings, metrics),
                                 Named.as("user-history-builder"),
                                 IngestStores.USER_HISTORY,
                                 IngestStores.USER_PENDING,

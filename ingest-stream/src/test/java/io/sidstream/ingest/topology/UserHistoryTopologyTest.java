@@ -1,5 +1,6 @@
 package io.sidstream.ingest.topology;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sidstream.contracts.Topics;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.HistoryEntry;
@@ -35,6 +36,7 @@ class UserHistoryTopologyTest {
     static final Instant T = NOW.minus(Duration.ofDays(1));
 
     private TopologyTestDriver driver;
+    private SimpleMeterRegistry meters;
     private TestInputTopic<String, byte[]> events;
     private TestInputTopic<String, ItemSid> sids;
     private TestOutputTopic<String, UserHistory> histories;
@@ -66,7 +68,8 @@ class UserHistoryTopologyTest {
                         policy,
                         50,
                         Duration.ofSeconds(5));
-        driver = new TopologyTestDriver(UserHistoryTopology.build(settings), props, NOW);
+        meters = new SimpleMeterRegistry();
+        driver = new TopologyTestDriver(UserHistoryTopology.build(settings, meters), props, NOW);
         events =
                 driver.createInputTopic(
                         Topics.INTERACTIONS.name(),
@@ -158,6 +161,34 @@ class UserHistoryTopologyTest {
                 .extracting(DeadLetter::getErrorClass)
                 .containsExactly("TOO_LATE");
         assertThat(lastHistoryItems()).containsExactly("m1");
+    }
+
+    /** What an operator sees of the history builder: applied, waiting, late and timed out. */
+    @Test
+    void shouldCountAppliedWaitingDuplicateLateAndTimedOutInteractions() {
+        interact("u", "e1", "m1", T.plusSeconds(7200));
+        interact("u", "e1", "m1", T.plusSeconds(7200));
+        interact("u", "e2", "m2", T);
+        interact("v", "e3", "ghost", T);
+        interact("v", "e4", "later", T);
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertThat(meters.get("sidstream.history.applied").counter().count()).isEqualTo(1);
+        assertThat(meters.get("sidstream.history.duplicates").counter().count()).isEqualTo(1);
+        assertThat(meters.get("sidstream.history.deferred").counter().count()).isEqualTo(2);
+        assertThat(meters.get("sidstream.history.pending").gauge().value()).isEqualTo(2);
+        assertThat(meters.get("sidstream.history.dlq").tag("reason", "too_late").counter().count())
+                .isEqualTo(1);
+
+        listItem("later", List.of(7, 7, 7, 0));
+        driver.advanceWallClockTime(Duration.ofMinutes(11));
+        assertThat(meters.get("sidstream.history.applied").counter().count()).isEqualTo(2);
+        assertThat(meters.get("sidstream.history.pending").gauge().value()).isZero();
+        assertThat(
+                        meters.get("sidstream.history.dlq")
+                                .tag("reason", "sid_timeout")
+                                .counter()
+                                .count())
+                .isEqualTo(1);
     }
 
     @Test

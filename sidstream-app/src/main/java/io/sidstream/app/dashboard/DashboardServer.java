@@ -128,6 +128,35 @@ public final class DashboardServer implements AutoCloseable {
         return "http://localhost:" + port() + "/";
     }
 
+    /**
+     * The services' consumer lag as their own metrics report it (null when a scrape fails): what
+     * ingest-stream has not read of its inputs, what retrieval-server has not read of requests.
+     */
+    private void lag(ObjectNode out, String name, String baseUrl, String metric, String labels) {
+        try {
+            HttpResponse<String> r =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(baseUrl + "/metrics"))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            var value =
+                    r.statusCode() == 200
+                            ? PrometheusText.max(r.body(), metric, labels)
+                            : java.util.OptionalDouble.empty();
+            if (value.isPresent()) {
+                out.put(name, (long) value.getAsDouble());
+            } else {
+                out.putNull(name);
+            }
+        } catch (IOException e) {
+            out.putNull(name);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.putNull(name);
+        }
+    }
+
     private ObjectNode summary() {
         ObjectNode out = JSON.createObjectNode();
         out.put("now", System.currentTimeMillis());
@@ -139,6 +168,16 @@ public final class DashboardServer implements AutoCloseable {
         demo.put("executionProvider", status.executionProvider);
         ObjectNode counts = out.putObject("counts");
         view.counts().forEach(counts::put);
+        ObjectNode rates = out.putObject("rates");
+        view.rates().forEach(rates::put);
+        ObjectNode lag = out.putObject("lag");
+        lag(
+                lag,
+                "ingest",
+                ingestUrl,
+                "kafka_consumer_fetch_manager_records_lag_max",
+                "StreamThread");
+        lag(lag, "requests", retrievalUrl, "sidstream_retrieval_requests_lag", "");
         out.put("liveItems", view.liveItems());
         out.put("diversity", view.diversity());
         out.put("usersWithRecommendations", view.recommendationUsers());

@@ -69,6 +69,11 @@ public final class LiveView implements AutoCloseable {
             new java.util.HashMap<>();
     private final Map<String, Long> undecodable = new java.util.HashMap<>();
 
+    /** Count snapshots, newest last, a second or more apart: the rates' window. */
+    private final Deque<Map.Entry<Long, Map<String, Long>>> snapshots = new ArrayDeque<>();
+
+    private static final long RATE_WINDOW_MS = 10_000;
+
     LiveView(String bootstrapServers, int levels, int codebookSize) {
         for (TopicSpec<?, ?> spec : Topics.all()) {
             deserializers.put(spec.name(), spec.valueSerde().deserializer());
@@ -114,17 +119,56 @@ public final class LiveView implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    handle(r.topic(), r.key(), r.value(), r.timestamp());
+                try {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        handle(r.topic(), r.key(), r.value(), r.timestamp());
+                    }
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // A broker hiccup must not freeze the view for good: log, back off, go on.
+                    LOG.warn("dashboard view: reading failed, retrying: {}", e.toString());
+                    Thread.sleep(1000);
                 }
+                sample(System.currentTimeMillis());
             }
         } catch (WakeupException e) {
             // closing
-        } catch (RuntimeException e) {
-            LOG.warn("dashboard view stopped reading: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
+    }
+
+    /** Records the counts at {@code nowMs} for {@link #rates()}, at most once a second. */
+    synchronized void sample(long nowMs) {
+        if (!snapshots.isEmpty() && nowMs - snapshots.peekLast().getKey() < 1000) {
+            return;
+        }
+        snapshots.addLast(Map.entry(nowMs, new HashMap<>(counts)));
+        while (snapshots.size() > 2 && nowMs - snapshots.peekFirst().getKey() > RATE_WINDOW_MS) {
+            snapshots.removeFirst();
+        }
+    }
+
+    /** Records per second per catalogued topic over the last ten seconds or so. */
+    public synchronized Map<String, Double> rates() {
+        Map<String, Double> rates = new LinkedHashMap<>();
+        if (snapshots.size() < 2) {
+            counts.keySet().forEach(t -> rates.put(t, 0.0));
+            return rates;
+        }
+        var first = snapshots.peekFirst();
+        var last = snapshots.peekLast();
+        double seconds = (last.getKey() - first.getKey()) / 1000.0;
+        for (String topic : counts.keySet()) {
+            long delta =
+                    last.getValue().getOrDefault(topic, 0L)
+                            - first.getValue().getOrDefault(topic, 0L);
+            rates.put(topic, delta / seconds);
+        }
+        return rates;
     }
 
     /**
@@ -142,13 +186,21 @@ public final class LiveView implements AutoCloseable {
                             ? null
                             : deserializer.deserialize(topic, rawValue);
         } catch (org.apache.kafka.common.errors.SerializationException e) {
-            synchronized (this) {
-                counts.merge(topic, 1L, Long::sum);
-                undecodable.merge(topic, 1L, Long::sum);
-            }
+            skipped(topic);
             return;
         }
-        apply(topic, key, value, timestamp);
+        try {
+            apply(topic, key, value, timestamp);
+        } catch (RuntimeException e) {
+            // Decodes, yet the view cannot use it (a foreign producer's odd values): skip it too.
+            LOG.debug("dashboard view skipped a record of {}: {}", topic, e.toString());
+            skipped(topic);
+        }
+    }
+
+    private synchronized void skipped(String topic) {
+        counts.merge(topic, 1L, Long::sum);
+        undecodable.merge(topic, 1L, Long::sum);
     }
 
     /** Records per topic that could not be decoded (and were skipped). */

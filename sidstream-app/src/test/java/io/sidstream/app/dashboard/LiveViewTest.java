@@ -151,6 +151,24 @@ class LiveViewTest {
         assertThat(view.title("new")).isEqualTo("New");
     }
 
+    @Test
+    void shouldReportRatesFromTheCountsOfTheLastSeconds() {
+        assertThat(view.rates()).containsEntry(Topics.ITEMS.name(), 0.0);
+        view.sample(10_000);
+        for (int i = 0; i < 20; i++) {
+            list("i" + i, "t" + i, i);
+        }
+        view.sample(12_000);
+        assertThat(view.rates())
+                .containsEntry(Topics.ITEMS.name(), 10.0)
+                .containsEntry(Topics.INTERACTIONS.name(), 0.0);
+        // Older snapshots leave the window: an idle view reads 0/s again.
+        for (long t = 13_000; t <= 26_000; t += 1000) {
+            view.sample(t);
+        }
+        assertThat(view.rates()).containsEntry(Topics.ITEMS.name(), 0.0);
+    }
+
     /** One undecodable record on a topic is counted and skipped; the view keeps counting. */
     @Test
     void shouldKeepCountingAfterAnUndecodableRecord() {
