@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what sidstream needs on a fresh Debian 12 machine, and nothing that is already there:
 #   - a JDK >= 17 and Maven >= 3.8 (build and run the Java modules),
-#   - python3-torch, python3-onnx, python3-numpy (the reference trainer in training/; Debian's
+#   - python3-torch, python3-onnx, python3-numpy, python3-sentencepiece (the reference trainer in training/; Debian's
 #     /usr/bin/python3, because PyPI is not reachable from the build machines), and OpenBLAS:
 #     Debian's torch links the generic libblas.so.3, which is ~20x slower than OpenBLAS; installing
 #     libopenblas0-pthread switches the libblas.so.3 alternative to it.
@@ -29,6 +29,9 @@ if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then missing+=(op
 if ! command -v mvn >/dev/null; then missing+=(maven); fi
 if $python && ! /usr/bin/python3 -c 'import torch, onnx, numpy' >/dev/null 2>&1; then
   missing+=(python3-torch python3-onnx python3-numpy)
+fi
+if $python && ! /usr/bin/python3 -c 'import sentencepiece' >/dev/null 2>&1; then
+  missing+=(python3-sentencepiece)
 fi
 if $python && [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] && [ "$(uname -m)" = x86_64 ]; then
   missing+=(libopenblas0-pthread)

@@ -1,4 +1,4 @@
-"""Print every live item and its Semantic ID, as JSON lines, from the compacted items.sid.v1.
+"""Print every live item, its Semantic ID and its ranker tokens, as JSON lines, from items.sid.v1.
 
     python3 list_items.py [--bootstrap HOST:PORT] [--registry URL]
 """
@@ -6,7 +6,7 @@
 import json
 import time
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from _common import parser, reading_consumer, schemas
 
@@ -23,7 +23,7 @@ def live_items(bootstrap, codec, timeout_s=30.0):
             low, high = consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=timeout_s)
             if high > low:
                 ends[p] = high
-        consumer.assign([TopicPartition(TOPIC, p, 0) for p in ends])
+        consumer.assign([TopicPartition(TOPIC, p, OFFSET_BEGINNING) for p in ends])
         items = {}
         deadline = time.time() + timeout_s
         while True:
@@ -34,7 +34,7 @@ def live_items(bootstrap, codec, timeout_s=30.0):
             if time.time() > deadline:
                 raise TimeoutError("%s not read to its end in %.0f s" % (TOPIC, timeout_s))
             msg = consumer.poll(1.0)
-            if msg is None or msg.error():
+            if msg is None or msg.error() or msg.key() is None:
                 continue
             key = msg.key().decode("utf-8")
             if msg.value() is None:
@@ -49,7 +49,8 @@ def live_items(bootstrap, codec, timeout_s=30.0):
 def main():
     args = parser(__doc__).parse_args()
     for item_id, sid in sorted(live_items(args.bootstrap, schemas(args)).items()):
-        print(json.dumps({"item_id": item_id, "sid": sid["sid"], "model_version": sid["modelVersion"]}))
+        print(json.dumps({"item_id": item_id, "sid": sid["sid"], "model_version": sid["modelVersion"],
+                          "ranker_tokens": sid.get("rankerTokens", {})}))
 
 
 if __name__ == "__main__":

@@ -32,9 +32,11 @@ def recommend(bootstrap, codec, user, k=10, beam=64, timeout_s=60.0):
                    "numCandidates": k, "beamWidth": beam, "includePrefixes": [], "excludePrefixes": [],
                    "excludeSeen": True, "requestedAt": int(time.time() * 1000)}
         producer = Producer({"bootstrap.servers": bootstrap})
-        producer.produce(REQUESTS, key=user.encode("utf-8"), value=codec.encode_for(REQUESTS, request))
-        if producer.flush(30):
-            raise RuntimeError("request not delivered")
+        errors = []
+        producer.produce(REQUESTS, key=user.encode("utf-8"), value=codec.encode_for(REQUESTS, request),
+                         on_delivery=lambda err, msg: errors.append(err) if err else None)
+        if producer.flush(30) or errors:
+            raise RuntimeError("request not delivered: %s" % errors)
         deadline = time.time() + timeout_s
         while time.time() < deadline:
             msg = consumer.poll(0.5)

@@ -115,10 +115,13 @@ def fingerprint(canonical):
 class RegistryFraming:
     """Schema ids from a registry with the Confluent-compatible REST API (Apicurio: .../apis/ccompat/v7)."""
 
-    def __init__(self, url):
+    def __init__(self, url, basic_auth=None):
         from confluent_kafka.schema_registry import SchemaRegistryClient
 
-        self._client = SchemaRegistryClient({"url": url})
+        conf = {"url": url}
+        if basic_auth:
+            conf["basic.auth.user.info"] = basic_auth
+        self._client = SchemaRegistryClient(conf)
         self._ids = {}
         self._writers = {}
 
@@ -139,8 +142,8 @@ class RegistryFraming:
 class Schemas:
     """The contracts of a schema directory (contracts/src/main/avro): encode and decode values."""
 
-    def __init__(self, directory, registry_url=None):
-        self._registry = RegistryFraming(registry_url) if registry_url else None
+    def __init__(self, directory, registry_url=None, registry_auth=None):
+        self._registry = RegistryFraming(registry_url, registry_auth) if registry_url else None
         self._json = {}
         names = avro.schema.Names()
         # Shared named types first, as the Java build does.
@@ -154,6 +157,7 @@ class Schemas:
             self._json[name] = raw
             avro.schema.make_avsc_object(raw, names)
         self._names = names
+        self._writer_json = {}
         self._parsed = {}
         self._fingerprints = {}
         for name, raw in self._json.items():
@@ -205,7 +209,9 @@ class Schemas:
         if self._registry is None:
             return self.encode(record_name, value)
         schema = self._parsed[record_name]
-        schema_id = self._registry.id_for(topic, json.dumps(self._expanded(self._json[record_name])))
+        if record_name not in self._writer_json:
+            self._writer_json[record_name] = json.dumps(self._expanded(self._json[record_name]))
+        schema_id = self._registry.id_for(topic, self._writer_json[record_name])
         out = io.BytesIO()
         out.write(b"\x00")
         out.write(schema_id.to_bytes(4, "big"))

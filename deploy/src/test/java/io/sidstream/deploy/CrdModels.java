@@ -176,7 +176,11 @@ final class CrdModels {
 
     record Selector(Map<String, String> matchLabels) {}
 
-    record Endpoint(String port, String path, String interval) {}
+    record Endpoint(
+            String port, String path, String interval, List<RelabelConfig> metricRelabelings) {}
+
+    record RelabelConfig(
+            List<String> sourceLabels, String regex, String targetLabel, String replacement) {}
 
     record PrometheusRule(
             String apiVersion, String kind, Metadata metadata, PrometheusRuleSpec spec) {}

@@ -253,6 +253,18 @@ class ManifestsTest {
                     .containsExactlyInAnyOrder("sidstream-ingest", "sidstream-retrieval");
             for (CrdModels.Endpoint e : sm.spec().endpoints()) {
                 assertThat(e.path()).isEqualTo("/metrics");
+                // Relabelled as Prometheus would: one spelling of every catalogued topic.
+                for (TopicSpec<?, ?> topic : Topics.all()) {
+                    assertThat(relabelTopic(e.metricRelabelings(), topic.name().replace('.', '_')))
+                            .isEqualTo(topic.name());
+                    assertThat(relabelTopic(e.metricRelabelings(), topic.name()))
+                            .isEqualTo(topic.name());
+                }
+                assertThat(
+                                relabelTopic(
+                                        e.metricRelabelings(),
+                                        "sidstream-ingest-items-by-id-repartition"))
+                        .isEqualTo("sidstream-ingest-items-by-id-repartition");
                 for (Service s : scraped) {
                     assertThat(s.getSpec().getPorts())
                             .extracting(ServicePort::getName)
@@ -361,6 +373,21 @@ class ManifestsTest {
                         .isTrue();
             }
         }
+    }
+
+    /** A topic label after the relabelling rules, applied in order with Prometheus' semantics. */
+    static String relabelTopic(List<CrdModels.RelabelConfig> rules, String topic) {
+        String value = topic;
+        for (CrdModels.RelabelConfig rule : rules) {
+            assertThat(rule.sourceLabels()).containsExactly("topic");
+            assertThat(rule.targetLabel()).isEqualTo("topic");
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("^(?:" + rule.regex() + ")$").matcher(value);
+            if (m.matches()) {
+                value = m.replaceFirst(rule.replacement().replaceAll("\\$\\{(\\d+)}", "\\$$1"));
+            }
+        }
+        return value;
     }
 
     /** Whether the NetworkPolicy of this pod lets it open TCP connections to {@code port}. */

@@ -3,7 +3,6 @@ package io.sidstream.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
 import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
@@ -46,8 +45,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What an operator scrapes is what the shipped dashboard and alerts read: both services run on a
  * real broker with items and interactions flowing, their {@code /metrics} are scraped, and every
  * metric named by {@code k8s/base/monitoring/prometheusrule.yaml} and {@code
- * k8s/monitoring/grafana-dashboard.json} must be in a scrape; every metric has help text; topic
- * labels spell the catalogue's names; the user-history meters count what happened.
+ * k8s/monitoring/grafana-dashboard.json} must be in a scrape; every metric has help text; the
+ * user-history meters count what happened.
  */
 @Tag("integration")
 @Timeout(600)
@@ -115,13 +114,6 @@ class MonitoringIT {
                                             .as(l)
                                             .hasSize(4)
                                             .satisfies(p -> assertThat(p[3]).isNotBlank()));
-            for (TopicSpec<?, ?> spec : Topics.all()) {
-                assertThat(e.getValue())
-                        .as(
-                                "topic labels of %s spell %s as the catalogue does",
-                                e.getKey(), spec.name())
-                        .doesNotContain("topic=\"" + spec.name().replace('.', '_') + "\"");
-            }
         }
         String ingest = scrapes.get("ingest");
         assertThat(ingest)

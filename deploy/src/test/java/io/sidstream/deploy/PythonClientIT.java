@@ -7,11 +7,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sidstream.contracts.Topics;
 import io.sidstream.contracts.serde.AvroSerdes;
 import io.sidstream.contracts.serde.RegistryWireFormat;
+import io.sidstream.contracts.serde.SchemaRegistryClient;
+import io.sidstream.contracts.serde.UnknownSchemaException;
 import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.ingest.IngestService;
 import io.sidstream.ingest.IngestSetting;
 import io.sidstream.localkafka.EmbeddedKraftCluster;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.tokens.RankerTokenizers;
+import io.sidstream.model.tokens.SidTokenizer;
 import io.sidstream.platform.kafka.WireFormatSetting;
 import io.sidstream.retrieval.RetrievalService;
 import io.sidstream.schemas.v1.UserHistory;
@@ -32,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -40,6 +46,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A Python process is a full sidstream client: with the kit in {@code clients/python}
@@ -77,6 +84,18 @@ class PythonClientIT {
         try (SchemaRegistryServer registry = SchemaRegistryServer.start(dir);
                 EmbeddedKraftCluster cluster = EmbeddedKraftCluster.start()) {
             roundTrip(cluster, dir, registry.url());
+
+            // The real registry's answers are classified as the serdes need: an unknown id is a
+            // record problem (dead letter), a wrong address is an outage (stop, never DLQ).
+            assertThatThrownBy(
+                            () -> SchemaRegistryClient.of(registry.url(), null).schemaById(987_654))
+                    .isInstanceOf(UnknownSchemaException.class);
+            assertThatThrownBy(
+                            () ->
+                                    SchemaRegistryClient.of(
+                                                    URI.create(registry.url() + "/nowhere"), null)
+                                            .schemaById(1))
+                    .isInstanceOf(SchemaRegistryClient.RegistryUnavailableException.class);
 
             // Every record the services wrote carries magic byte 0 and an id the registry
             // resolves to the topic's record type, under the topic's value subject.
@@ -143,6 +162,7 @@ class PythonClientIT {
         try (IngestService ingest = LocalServices.ingest(cluster, dir, ingestSettings)) {
             // The Python side lists the live catalog with its SIDs.
             Map<String, List<Integer>> listed = new HashMap<>();
+            Map<String, JsonNode> rankerTokens = new HashMap<>();
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
             while (listed.size() < ITEMS && System.nanoTime() < deadline) {
                 listed.clear();
@@ -151,6 +171,7 @@ class PythonClientIT {
                     List<Integer> sid = new ArrayList<>();
                     item.get("sid").forEach(c -> sid.add(c.asInt()));
                     listed.put(item.get("item_id").asText(), sid);
+                    rankerTokens.put(item.get("item_id").asText(), item.get("ranker_tokens"));
                 }
                 if (listed.size() < ITEMS) {
                     Thread.sleep(1000);
@@ -158,6 +179,25 @@ class PythonClientIT {
             }
             assertThat(listed.keySet()).containsExactlyInAnyOrderElementsOf(itemIds);
             assertThat(new HashSet<>(listed.values())).as("one SID per item").hasSize(ITEMS);
+            // Every SID carries the bundle's ranker tokens, as the Java tokenizers compute them.
+            List<SidTokenizer> tokenizers =
+                    RankerTokenizers.of(ModelBundle.load(REPO.resolve("models/default")));
+            assertThat(tokenizers).isNotEmpty();
+            listed.forEach(
+                    (item, sid) -> {
+                        for (SidTokenizer t : tokenizers) {
+                            List<Integer> expected =
+                                    Arrays.stream(t.tokenize(sid)).boxed().toList();
+                            List<Integer> published = new ArrayList<>();
+                            rankerTokens
+                                    .get(item)
+                                    .path(t.name())
+                                    .forEach(n -> published.add(n.asInt()));
+                            assertThat(published)
+                                    .as("%s tokens of %s", t.name(), item)
+                                    .isEqualTo(expected);
+                        }
+                    });
 
             List<String> alice = itemIds.subList(0, 5);
             List<String> bob = itemIds.subList(12, 17);

@@ -96,7 +96,7 @@ public final class IngestService implements ServiceLauncher.Service {
     /** Starts with a given encoder (tests inject failing or fake models); closes it on stop. */
     static IngestService start(
             IngestConfig config, Duration startTimeout, SemanticEncoder assigner) {
-        config.wireFormat().install();
+        config.wireFormat().install(true);
         KafkaStreams streams = null;
         IngestHttpServer http = null;
         CompletableFuture<String> failure = new CompletableFuture<>();

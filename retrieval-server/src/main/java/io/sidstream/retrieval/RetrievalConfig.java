@@ -36,6 +36,7 @@ public record RetrievalConfig(
         String ingestTokenFile,
         int maxBodyBytes,
         Duration requestDeadline,
+        boolean textQueries,
         WireFormatSelection wireFormat,
         Map<String, String> kafkaOverrides) {
 
@@ -91,12 +92,21 @@ public record RetrievalConfig(
                         r.integer(RetrievalSetting.MAX_BODY_BYTES, 1024, 64 << 20),
                         Duration.ofMillis(
                                 r.integer(RetrievalSetting.REQUEST_DEADLINE_MS, 1, 600_000)),
+                        bool(r, RetrievalSetting.TEXT_QUERIES),
                         WireFormatSelection.read(r),
                         r.kafkaOverrides());
         r.throwIfInvalid("retrieval-server");
         r.warnAboutUnknownKeys(
                 "retrieval-server", WireFormatSelection.withAppSettings(RetrievalSetting.values()));
         return config;
+    }
+
+    private static boolean bool(SettingsReader r, RetrievalSetting s) {
+        String v = r.string(s).toLowerCase(java.util.Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            r.problem(s.key() + "=" + v + " is not true or false");
+        }
+        return v.equals("true");
     }
 
     /** Kafka client properties: bootstrap servers, then pass-through overrides. */

@@ -19,7 +19,10 @@ import io.sidstream.retrieval.index.SidIndexFeed;
 import io.sidstream.retrieval.kafka.RequestLoop;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
+import io.sidstream.retrieval.onnx.SentenceSteering;
 import io.sidstream.retrieval.request.RequestTranslator;
+import io.sidstream.retrieval.request.TextSteering;
+import io.sidstream.sid.SidAssigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +46,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
     private final RetrievalHttpServer http;
     private final SidTrie trie;
     private final String modelVersion;
+    private final TextSteering textSteering;
 
     private RetrievalService(
             DecoderSession session,
@@ -52,7 +56,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
             RequestLoop loop,
             RetrievalHttpServer http,
             SidTrie trie,
-            String modelVersion) {
+            String modelVersion,
+            TextSteering textSteering) {
+        this.textSteering = textSteering;
         this.session = session;
         this.modelVersion = modelVersion;
         this.feed = feed;
@@ -66,7 +72,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
     /** Loads the bundle (fatal if unusable), loads the index, then serves. */
     public static RetrievalService start(RetrievalConfig config, Duration indexTimeout)
             throws InterruptedException {
-        config.wireFormat().install();
+        config.wireFormat().install(true);
         ModelBundle bundle = ModelBundle.load(config.bundleDir());
         BundleManifest m = bundle.manifest();
         DecoderSession session =
@@ -147,6 +153,10 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         4_096,
                         config.maxQueueWait(),
                         metrics);
+        TextSteering textSteering =
+                config.textQueries()
+                        ? new SentenceSteering(SidAssigner.open(bundle, config.modelThreads()))
+                        : TextSteering.OFF;
         RequestTranslator translator =
                 new RequestTranslator(
                         layout.levels(),
@@ -156,7 +166,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         config.maxK(),
                         new IngestHistoryClient(
                                 config.ingestUrl(),
-                                BearerTokens.firstToken(config.ingestTokenFile())));
+                                BearerTokens.firstToken(config.ingestTokenFile())),
+                        textSteering);
         RequestLoop loop =
                 new RequestLoop(
                         config.kafkaProperties(),
@@ -198,7 +209,15 @@ public final class RetrievalService implements ServiceLauncher.Service {
         loop.start();
         LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
         return new RetrievalService(
-                session, feed, priorFeed, batcher, loop, http, trie, bundle.version());
+                session,
+                feed,
+                priorFeed,
+                batcher,
+                loop,
+                http,
+                trie,
+                bundle.version(),
+                textSteering);
     }
 
     public int httpPort() {
@@ -237,6 +256,13 @@ public final class RetrievalService implements ServiceLauncher.Service {
         feed.close();
         if (priorFeed != null) {
             priorFeed.close();
+        }
+        if (textSteering instanceof SentenceSteering models) {
+            try {
+                models.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the sentence encoder failed: {}", e.toString());
+            }
         }
         session.close();
     }

@@ -71,6 +71,11 @@ public enum RetrievalSetting implements Setting {
             "SIDSTREAM_RETRIEVAL_REQUEST_DEADLINE_MS",
             "10000",
             "An HTTP request not answered (searched and published) within this gets 503 (ms)."),
+    TEXT_QUERIES(
+            "SIDSTREAM_RETRIEVAL_TEXT_QUERIES",
+            "true",
+            "Load the bundle's sentence encoder and RQ-VAE so HTTP requests may steer by a sentence"
+                    + " (\"query\"); false saves their memory and start-up time."),
     HTTP_BIND_ADDRESS(
             "SIDSTREAM_RETRIEVAL_HTTP_BIND_ADDRESS",
             "",

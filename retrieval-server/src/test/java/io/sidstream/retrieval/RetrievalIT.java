@@ -169,6 +169,20 @@ class RetrievalIT {
             assertThat(http.path("candidates")).hasSize(10);
             http.path("candidates")
                     .forEach(c -> assertThat(sids).containsKey(c.path("itemId").asText()));
+            // Steered by a sentence: the answer names the SID prefix the sentence maps to, and
+            // with the hard include every candidate lies under its level-1 code.
+            JsonNode steered =
+                    post(
+                            service,
+                            "{\"userId\":\"u2\",\"items\":"
+                                    + JSON.writeValueAsString(history)
+                                    + ",\"k\":10,\"query\":\"Animation, Family\","
+                                    + "\"queryInclude\":true}");
+            assertThat(steered.path("query").path("sidPrefix")).hasSize(3);
+            int queryCode = steered.path("query").path("sidPrefix").get(0).asInt();
+            assertThat(steered.path("candidates"))
+                    .isNotEmpty()
+                    .allSatisfy(c -> assertThat(c.path("sid").get(0).asInt()).isEqualTo(queryCode));
             assertThat(
                             post(service, "{\"userId\":\"u3\",\"items\":[\"no-such-item\"]}")
                                     .path("error")

@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Item content in, L semantic codes out: what SID assignment needs from a model. {@link
@@ -38,6 +39,14 @@ public interface SemanticEncoder extends AutoCloseable {
      * @throws RuntimeException when the model fails on the batch
      */
     int[][] semanticCodes(List<ItemContent> items);
+
+    /**
+     * Tokens of a full SID (semantic codes + collision code) for each of the bundle's ranker
+     * tokenizers, by tokenizer name; empty when the bundle ships none.
+     */
+    default Map<String, List<Integer>> rankerTokens(List<Integer> sid) {
+        return Map.of();
+    }
 
     /**
      * A digest of the content and the model version: equal digests mean the item would get the same

@@ -2,12 +2,15 @@ package io.sidstream.sid;
 
 import io.sidstream.model.bundle.BundleException;
 import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.tokens.RankerTokenizers;
+import io.sidstream.model.tokens.SidTokenizer;
 import io.sidstream.sid.embed.SentenceEmbedder;
 import io.sidstream.sid.onnx.EncodedBatch;
 import io.sidstream.sid.onnx.RqVaeEncoder;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The ONNX {@link SemanticEncoder}: text through the bundle's sentence encoder, then every vector
@@ -19,11 +22,19 @@ public final class SidAssigner implements SemanticEncoder {
     private final ModelBundle bundle;
     private final SentenceEmbedder embedder;
     private final RqVaeEncoder encoder;
+    private final List<SidTokenizer> rankerTokenizers;
 
     private SidAssigner(ModelBundle bundle, SentenceEmbedder embedder, RqVaeEncoder encoder) {
         this.bundle = bundle;
         this.embedder = embedder;
         this.encoder = encoder;
+        this.rankerTokenizers = RankerTokenizers.of(bundle);
+    }
+
+    /** The bundle's ranker tokenizers applied to {@code sid}. */
+    @Override
+    public Map<String, List<Integer>> rankerTokens(List<Integer> sid) {
+        return RankerTokenizers.tokenize(rankerTokenizers, sid);
     }
 
     /**

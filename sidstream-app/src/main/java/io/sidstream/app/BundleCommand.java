@@ -2,6 +2,7 @@ package io.sidstream.app;
 
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.model.tokens.RankerTokenizers;
 import io.sidstream.retrieval.onnx.DecoderParity;
 import io.sidstream.sid.onnx.EncoderParity;
 
@@ -50,6 +51,14 @@ final class BundleCommand {
                 decoder.maxAbsDiff(),
                 decoder.tolerance(),
                 decoder.passed() ? "OK" : "FAILED " + decoder.mismatches());
-        return encoder.passed() && decoder.passed() ? 0 : 1;
+        RankerTokenizers.Parity tokens = RankerTokenizers.check(bundle);
+        out.printf(
+                Locale.ROOT,
+                "ranker tokenizer parity: %d lines, %s%n",
+                tokens.lines(),
+                tokens.lines() == 0
+                        ? "no tokenizers in this bundle"
+                        : tokens.passed() ? "tokens identical" : "FAILED " + tokens.mismatches());
+        return encoder.passed() && decoder.passed() && tokens.passed() ? 0 : 1;
     }
 }

@@ -57,16 +57,16 @@ final class ClientCommands {
      * Client commands read and write the public topics in the services' wire format, set the same
      * way ({@code SIDSTREAM_WIRE_FORMAT}, {@code SIDSTREAM_SCHEMA_REGISTRY_URL}).
      */
-    static void useWireFormatOf(Map<String, String> env) {
+    static void useWireFormatOf(Map<String, String> env, boolean writes) {
         SettingsReader r = new SettingsReader(env);
         WireFormatSelection selection = WireFormatSelection.read(r);
         r.throwIfInvalid("client");
-        selection.install();
+        selection.install(writes);
     }
 
     /** {@code produce items|interactions FILE}: validates the whole file, then produces it. */
     static int produce(List<String> args, PrintStream out) throws IOException {
-        useWireFormatOf(System.getenv());
+        useWireFormatOf(System.getenv(), true);
         Map<String, String> opts = options(args, List.of("--bootstrap-servers", "--work-dir"));
         List<String> positional = positional(args);
         if (positional.size() != 2
@@ -157,7 +157,7 @@ final class ClientCommands {
      * JSON encoding of the value); {@code --from-beginning}, {@code --max N}.
      */
     static int tail(List<String> args, PrintStream out) throws IOException {
-        useWireFormatOf(System.getenv());
+        useWireFormatOf(System.getenv(), false);
         Map<String, String> opts =
                 options(args, List.of("--bootstrap-servers", "--max", "--idle-ms", "--work-dir"));
         List<String> positional = positional(args);
@@ -431,7 +431,8 @@ final class ClientCommands {
         return path != null && Files.isRegularFile(Path.of(path)) ? Path.of(path) : null;
     }
 
-    private static Map<String, String> options(List<String> args, List<String> withValue) {
+    /** Options with a value; an unknown {@code --option} is a usage error. */
+    static Map<String, String> options(List<String> args, List<String> withValue) {
         Map<String, String> out = new HashMap<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);

@@ -78,7 +78,7 @@ final class EvalCommand {
     }
 
     /** Everything the evaluation reads, loaded once. */
-    private record Inputs(
+    record Inputs(
             ModelBundle bundle,
             TokenLayout layout,
             SidTrie trie,
@@ -395,7 +395,7 @@ final class EvalCommand {
         }
     }
 
-    private static Inputs load(Path bundleDir, Path data, int users) {
+    static Inputs load(Path bundleDir, Path data, int users) {
         ModelBundle bundle = ModelBundle.load(bundleDir);
         BundleManifest m = bundle.manifest();
         TokenLayout layout = DecoderLogits.layoutOf(m);

@@ -36,6 +36,8 @@ public final class SidstreamMain {
                 case "tail" -> ClientCommands.tail(List.of(rest), out);
                 case "recommend" -> ClientCommands.recommend(List.of(rest), out);
                 case "eval" -> EvalCommand.run(List.of(rest), out);
+                case "tokenizers" -> TokenizerReport.run(List.of(rest), out);
+                case "eval-steering" -> SteeringEval.run(List.of(rest), out);
                 case "ingest" -> service(() -> IngestMain.run(rest));
                 case "retrieval" -> service(() -> RetrievalMain.run(rest));
                 case "config-table" -> {
@@ -115,6 +117,14 @@ public final class SidstreamMain {
                          [--half-life-days D] [--tune [--tune-weights 1,2] [--tune-half-lives-hours 24,72]]
                   (produce, tail and recommend find a running demo by itself in
                    state/demo/endpoints.properties, or in DIR/endpoints.properties with --work-dir DIR)
+                  eval-steering  what a sentence in a request does: the target's genres as the
+                         query, share of the top 10 under the query's SID prefixes and Recall@10,
+                         without the query, with soft steering at several weights and with the
+                         hard include  [--users N] [--beam N] [--weights 1,2,4]
+                  tokenizers  how the bundle's ranker tokenizers (SentencePiece over SIDs) and the
+                         unigram/bigram baselines cut the catalog: vocabulary, tokens per head,
+                         tail and cold-start item, cold-start items with every token known
+                         [--bundle DIR] [--data-dir DIR]
                   ingest [FILE]     run ingest-stream alone against an external cluster, as its image
                          does: settings from the properties file FILE (SIDSTREAM_* keys, see
                          config-table), overridden by the environment; stops on Ctrl-C

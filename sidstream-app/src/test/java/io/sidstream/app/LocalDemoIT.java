@@ -112,6 +112,7 @@ class LocalDemoIT {
 
             assertEveryListedItemHasASidAndEveryRecommendationIsLive(cluster);
             assertRecommendationsByUserIdUseTheStoredHistory(stdout);
+            dashboardApiTellsTheTruth(dashboard);
             browseTheDashboard(dashboard);
             scriptAgainstTheRunningDemo(cluster, stdout);
         } finally {
@@ -405,6 +406,44 @@ class LocalDemoIT {
         // only for the three sample users asked over HTTP.
         assertThat(recommendedUsers).hasSizeGreaterThan(100);
         assertThat(usersWithHistory).containsAll(recommendedUsers);
+    }
+
+    /**
+     * The dashboard's API: real rates and the services' consumer lag in the summary, and the user
+     * page's sentence box steering live recommendations.
+     */
+    private static void dashboardApiTellsTheTruth(String dashboard)
+            throws IOException, InterruptedException {
+        com.fasterxml.jackson.databind.ObjectMapper json =
+                new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode summary =
+                json.readTree(get(dashboard + "api/summary"));
+        assertThat(summary.path("rates").has(Topics.RECOMMENDATIONS.name())).isTrue();
+        assertThat(summary.path("lag").path("ingest").isNumber())
+                .as("ingest lag from its metrics: %s", summary.path("lag"))
+                .isTrue();
+        assertThat(summary.path("lag").path("requests").isNumber()).isTrue();
+        String user = mostActiveUser(dashboard);
+        com.fasterxml.jackson.databind.JsonNode steered =
+                json.readTree(
+                        get(
+                                dashboard
+                                        + "api/users/"
+                                        + java.net.URLEncoder.encode(
+                                                user, java.nio.charset.StandardCharsets.UTF_8)
+                                        + "?text=animated+family+films&weight=4"));
+        assertThat(steered.path("recommendations").path("query").path("sidPrefix"))
+                .as("steered recommendations: %s", steered)
+                .hasSize(3);
+        assertThat(steered.path("recommendations").path("candidates")).isNotEmpty();
+    }
+
+    private static String get(String url) throws IOException, InterruptedException {
+        return java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private void browseTheDashboard(String dashboard) throws IOException, InterruptedException {

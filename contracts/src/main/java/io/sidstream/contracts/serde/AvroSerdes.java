@@ -15,13 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>The serdes of the public topics ({@link #forType(Class)}) write the wire format selected for
  * the process: single-object encoding by default, or the schema-registry framing after {@link
  * #useRegistry}. Each app selects once at start-up from its configuration, before it builds a
- * client. Readers accept both framings in registry mode, so a topic can switch without draining.
- * State stores and internal topics of an app's own schema set always use single-object encoding:
- * only sidstream reads them.
+ * client. Readers accept both framings whenever a registry is known, so a topic can switch either
+ * way without draining. State stores and internal topics of an app's own schema set always use
+ * single-object encoding: only sidstream reads them.
  */
 public final class AvroSerdes {
     private static final Map<List<Object>, AvroSerde<?>> SERDES = new ConcurrentHashMap<>();
     private static volatile SchemaRegistry registry;
+    private static volatile boolean writeRegistryFraming;
 
     private AvroSerdes() {}
 
@@ -49,11 +50,32 @@ public final class AvroSerdes {
     /** Public topics use the schema-registry framing with ids from {@code client}. */
     public static void useRegistry(SchemaRegistry client) {
         registry = Objects.requireNonNull(client, "client");
+        writeRegistryFraming = true;
     }
 
-    /** Public topics use single-object encoding (the default). */
+    /**
+     * Public topics are written in single-object encoding; registry-framed records still decode
+     * through {@code client}, so a system that switches back from the registry format keeps reading
+     * what it wrote before.
+     */
+    public static void useSingleObjectReadingRegistry(SchemaRegistry client) {
+        registry = Objects.requireNonNull(client, "client");
+        writeRegistryFraming = false;
+    }
+
+    /** Public topics use single-object encoding only (the default). */
     public static void useSingleObject() {
         registry = null;
+        writeRegistryFraming = false;
+    }
+
+    /** A single-object serde whatever the selection, for state only this process reads. */
+    @SuppressWarnings("unchecked")
+    public static <T extends SpecificRecord> AvroSerde<T> singleObject(Class<T> type) {
+        return (AvroSerde<T>)
+                SERDES.computeIfAbsent(
+                        List.of(type, "single-object"),
+                        t -> new AvroSerde<>(new SingleObjectWireFormat<>(type)));
     }
 
     /** The registry of the process's selection, or {@code null} for single-object encoding. */
@@ -80,13 +102,13 @@ public final class AvroSerdes {
 
         @Override
         public byte[] encode(T record) {
-            RegistryWireFormat<T> format = registryFormat();
+            RegistryWireFormat<T> format = writeRegistryFraming ? registryFormat() : null;
             return format == null ? singleObject.encode(record) : format.encode(record);
         }
 
         @Override
         public byte[] encode(String topic, T record) {
-            RegistryWireFormat<T> format = registryFormat();
+            RegistryWireFormat<T> format = writeRegistryFraming ? registryFormat() : null;
             return format == null ? singleObject.encode(record) : format.encode(topic, record);
         }
 
@@ -103,9 +125,9 @@ public final class AvroSerdes {
                                 + " record uses the schema-registry framing (magic byte 0, schema"
                                 + " id "
                                 + RegistryWireFormat.schemaIdOf(bytes)
-                                + ") but this process reads single-object encoding: set"
-                                + " SIDSTREAM_WIRE_FORMAT=registry and"
-                                + " SIDSTREAM_SCHEMA_REGISTRY_URL");
+                                + ") and this process knows no registry: set"
+                                + " SIDSTREAM_SCHEMA_REGISTRY_URL (with SIDSTREAM_WIRE_FORMAT=registry"
+                                + " to write that framing too)");
             }
             return singleObject.decode(bytes);
         }

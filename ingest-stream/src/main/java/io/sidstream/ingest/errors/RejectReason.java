@@ -33,6 +33,32 @@ public enum RejectReason {
     /** An interaction whose item got no SID within the pending timeout. */
     SID_TIMEOUT;
 
+    /** The reasons an item event or claim is dead-lettered for. */
+    public static final RejectReason[] ITEM_REASONS = {
+        UNDECODABLE,
+        UNKNOWN_SCHEMA_VERSION,
+        MISSING_ID,
+        KEY_MISMATCH,
+        NO_CONTENT,
+        TEXT_TOO_LONG,
+        EMBEDDING_DIMENSION,
+        NON_FINITE_EMBEDDING,
+        MODEL_FAILURE,
+        PREFIX_FULL
+    };
+
+    /** The reasons an interaction is dead-lettered for. */
+    public static final RejectReason[] INTERACTION_REASONS = {
+        UNDECODABLE,
+        UNKNOWN_SCHEMA_VERSION,
+        MISSING_ID,
+        KEY_MISMATCH,
+        MISSING_ITEM_ID,
+        FUTURE_EVENT,
+        TOO_LATE,
+        SID_TIMEOUT
+    };
+
     /** The reason for a record that could not be decoded. */
     public static RejectReason of(DecodeFailure failure) {
         return switch (failure) {

@@ -54,7 +54,7 @@ public final class HistoryMetrics {
                         registry,
                         "sidstream.history.dlq",
                         "Interactions sent to users.events.v1.dlq, by reason",
-                        RejectReason.values());
+                        RejectReason.INTERACTION_REASONS);
     }
 
     public void applied() {

@@ -106,7 +106,7 @@ public final class ItemMetrics {
                         registry,
                         "sidstream.items.dlq",
                         "Item events and claims sent to items.raw.v1.dlq, by reason",
-                        RejectReason.values());
+                        RejectReason.ITEM_REASONS);
         Gauge.builder("sidstream.sid.prefixes.seen", prefixesSeen, AtomicLong::doubleValue)
                 .description("Distinct SID prefixes seen since start")
                 .register(registry);

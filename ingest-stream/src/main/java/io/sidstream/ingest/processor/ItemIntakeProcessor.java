@@ -399,6 +399,7 @@ public final class ItemIntakeProcessor
                         .setContentHash(state.getContentHash())
                         .setItemEventTime(Instant.ofEpochMilli(c.getEventTime()))
                         .setAssignedAt(Instant.ofEpochMilli(now))
+                        .setRankerTokens(assigner.rankerTokens(c.getSid()))
                         .build();
         context.forward(new Record<>(c.getItemId(), new IntakeOutput.Assigned(sid), now));
     }

@@ -61,12 +61,16 @@ public final class IngestStores {
                 Stores.persistentKeyValueStore(USER_REQUEST_DUE), Serdes.String(), Serdes.Long());
     }
 
-    /** Global stores restore from their source topic, so no changelog. */
+    /**
+     * Global stores restore from their source topic, so no changelog. Restoring reprocesses every
+     * record through {@code ItemSidIndexUpdater}, which decodes it in the topic's wire format; the
+     * store itself keeps single-object bytes whatever that format is.
+     */
     public static StoreBuilder<KeyValueStore<String, ItemSid>> itemSidIndex() {
         return Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(ITEM_SID_INDEX),
                         Serdes.String(),
-                        AvroSerdes.forType(ItemSid.class))
+                        AvroSerdes.singleObject(ItemSid.class))
                 .withLoggingDisabled();
     }
 

@@ -21,6 +21,7 @@ import java.util.Map;
  * @param itemSidsFile file with the SIDs the trainer assigned to its catalog
  * @param files every file of the bundle with its SHA-256 and size
  * @param metrics training and evaluation figures (free-form JSON)
+ * @param rankerTokenizers SID tokenizers for rankers, or {@code null} when the bundle has none
  */
 public record BundleManifest(
         String format,
@@ -34,7 +35,26 @@ public record BundleManifest(
         String parityFile,
         String itemSidsFile,
         Map<String, FileEntry> files,
-        JsonNode metrics) {
+        JsonNode metrics,
+        RankerTokenizers rankerTokenizers) {
+
+    /**
+     * SentencePiece models trained on the catalog's SIDs spelled as code points {@code
+     * codepointBase + level * codesPerLevel + code}, and their expected output on every catalog
+     * item ({@code tokensFile}: {@code item<TAB>tokenizer<TAB>ids}).
+     *
+     * @param coldStartBoundaryMillis items first seen from then on were left out of the corpus
+     */
+    public record RankerTokenizers(
+            int codepointBase,
+            int codesPerLevel,
+            String tokensFile,
+            long coldStartBoundaryMillis,
+            List<RankerTokenizer> tokenizers) {}
+
+    /** One tokenizer: {@code type} unigram or bpe, its {@code .model} file and vocabulary. */
+    public record RankerTokenizer(
+            String name, String type, String file, int vocabSize, int corpusItems) {}
 
     /** The embedding model the bundle expects; a different one is a fatal mismatch. */
     public record Embedding(String modelId, int dim, boolean normalized, String text) {}

@@ -190,6 +190,22 @@ public final class ModelBundle {
                 problems.add(listed + " is used but not listed (with its checksum) in files");
             }
         }
+        if (m.rankerTokenizers() != null) {
+            BundleManifest.RankerTokenizers r = m.rankerTokenizers();
+            List<String> files = new ArrayList<>(List.of(r.tokensFile()));
+            r.tokenizers().forEach(tokenizer -> files.add(tokenizer.file()));
+            for (String listed : files) {
+                if (!m.files().containsKey(listed)) {
+                    problems.add(listed + " is used but not listed (with its checksum) in files");
+                }
+            }
+            if (r.codesPerLevel() < Math.max(m.sid().codebookSize(), m.sid().collisionCodes())) {
+                problems.add(
+                        "rankerTokenizers.codesPerLevel "
+                                + r.codesPerLevel()
+                                + " is smaller than the codebook or the collision codes");
+            }
+        }
     }
 
     private static void checkFiles(Path dir, BundleManifest m, List<String> problems) {

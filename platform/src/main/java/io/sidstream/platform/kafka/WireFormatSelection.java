@@ -1,28 +1,31 @@
 package io.sidstream.platform.kafka;
 
+import io.sidstream.contracts.TopicSpec;
+import io.sidstream.contracts.Topics;
+import io.sidstream.contracts.serde.AvroSerde;
 import io.sidstream.contracts.serde.AvroSerdes;
+import io.sidstream.contracts.serde.RegistryWireFormat;
 import io.sidstream.contracts.serde.SchemaRegistryClient;
 import io.sidstream.platform.settings.Setting;
 import io.sidstream.platform.settings.SettingsReader;
+import org.apache.avro.specific.SpecificData;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
  * The public topics' wire format of one process, read from {@link WireFormatSetting}s and applied
- * with {@link #install()} before the process builds a Kafka client.
+ * with {@link #install(boolean)} before the process builds a Kafka client.
  *
- * @param registryUrl {@code null} in single-object mode
+ * @param registry whether public topics are written in the registry framing
+ * @param registryUrl the registry, or {@code null}; in single-object mode a registry still decodes
+ *     registry-framed records written before a switch back
  * @param credentials {@code user:password} for basic auth, or {@code null}
  */
 public record WireFormatSelection(boolean registry, URI registryUrl, String credentials) {
@@ -33,34 +36,35 @@ public record WireFormatSelection(boolean registry, URI registryUrl, String cred
     /** Reads the selection, recording every problem in {@code r}. */
     public static WireFormatSelection read(SettingsReader r) {
         String mode = r.string(WireFormatSetting.WIRE_FORMAT).toLowerCase(Locale.ROOT);
-        if (mode.equals("single-object")) {
-            return SINGLE_OBJECT;
-        }
-        if (!mode.equals("registry")) {
+        boolean registry = mode.equals("registry");
+        if (!registry && !mode.equals("single-object")) {
             r.problem(
                     WireFormatSetting.WIRE_FORMAT.key()
                             + "="
                             + mode
                             + " is not single-object or registry");
-            return SINGLE_OBJECT;
         }
         String url = r.string(WireFormatSetting.SCHEMA_REGISTRY_URL);
         URI uri = null;
         if (url.isBlank()) {
-            r.problem(
-                    WireFormatSetting.SCHEMA_REGISTRY_URL.key()
-                            + " is required with "
-                            + WireFormatSetting.WIRE_FORMAT.key()
-                            + "=registry");
+            if (registry) {
+                r.problem(
+                        WireFormatSetting.SCHEMA_REGISTRY_URL.key()
+                                + " is required with "
+                                + WireFormatSetting.WIRE_FORMAT.key()
+                                + "=registry");
+            }
         } else {
             try {
                 uri = URI.create(url);
-                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                        || uri.getHost() == null) {
                     r.problem(
                             WireFormatSetting.SCHEMA_REGISTRY_URL.key()
                                     + "="
                                     + url
-                                    + " is not an http(s) address");
+                                    + " is not an http(s) address with a host");
+                    uri = null;
                 }
             } catch (IllegalArgumentException e) {
                 r.problem(
@@ -93,7 +97,7 @@ public record WireFormatSelection(boolean registry, URI registryUrl, String cred
                                 + ")");
             }
         }
-        return new WireFormatSelection(true, uri, credentials);
+        return new WireFormatSelection(registry, uri, credentials);
     }
 
     /** An app's own settings followed by the wire-format ones, for unknown-key checks. */
@@ -103,56 +107,39 @@ public record WireFormatSelection(boolean registry, URI registryUrl, String cred
     }
 
     /**
-     * Selects this format for the process's public serdes. In registry mode the registry must
-     * answer first: a wrong address fails the start, not the first record.
+     * Selects this format for the process's public serdes. With a registry, it must answer first,
+     * and a writer registers the value schema of every catalogued topic: a wrong address, wrong
+     * credentials or a refused (incompatible) schema fail the start, not the first record.
      *
-     * @throws IllegalStateException when the registry does not answer
+     * @param writes whether the process writes public topics (a service, not a reading client)
+     * @throws IllegalStateException when the registry does not answer or refuses a schema
      */
-    public void install() {
-        if (!registry) {
+    public void install(boolean writes) {
+        if (registryUrl == null) {
             AvroSerdes.useSingleObject();
             return;
         }
         SchemaRegistryClient client = SchemaRegistryClient.of(registryUrl, credentials);
-        checkReachable(client.baseUrl());
-        AvroSerdes.useRegistry(client);
-    }
-
-    private void checkReachable(URI base) {
-        HttpRequest.Builder request =
-                HttpRequest.newBuilder(base.resolve("subjects"))
-                        .timeout(Duration.ofSeconds(10))
-                        .GET();
-        if (credentials != null) {
-            request.header(
-                    "Authorization",
-                    "Basic "
-                            + java.util.Base64.getEncoder()
-                                    .encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-        }
-        String problem;
         try {
-            HttpResponse<Void> response =
-                    HttpClient.newBuilder()
-                            .connectTimeout(Duration.ofSeconds(10))
-                            .build()
-                            .send(request.build(), HttpResponse.BodyHandlers.discarding());
-            if (response.statusCode() / 100 == 2) {
-                return;
+            client.subjects();
+            if (registry && writes) {
+                for (TopicSpec<?, ?> topic : Topics.all()) {
+                    if (topic.valueSerde() instanceof AvroSerde<?> serde) {
+                        client.register(
+                                RegistryWireFormat.valueSubject(topic.name()),
+                                SpecificData.getForClass(serde.type()).getSchema(serde.type()));
+                    }
+                }
             }
-            problem = "HTTP " + response.statusCode();
-        } catch (IOException e) {
-            problem = e.toString();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            problem = "interrupted";
+        } catch (SchemaRegistryClient.RegistryUnavailableException e) {
+            throw new IllegalStateException(
+                    e.getMessage() + " (check " + WireFormatSetting.SCHEMA_REGISTRY_URL.key() + ")",
+                    e);
         }
-        throw new IllegalStateException(
-                "schema registry at "
-                        + base
-                        + " does not answer GET subjects ("
-                        + problem
-                        + "); check "
-                        + WireFormatSetting.SCHEMA_REGISTRY_URL.key());
+        if (registry) {
+            AvroSerdes.useRegistry(client);
+        } else {
+            AvroSerdes.useSingleObjectReadingRegistry(client);
+        }
     }
 }

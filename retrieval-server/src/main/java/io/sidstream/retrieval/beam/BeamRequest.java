@@ -13,6 +13,9 @@ import java.util.Set;
  * @param excludeItems item ids never returned (e.g. the history itself)
  * @param includePrefixes if non-empty, only SIDs starting with one of these code prefixes
  * @param excludePrefixes SIDs starting with any of these code prefixes are never returned
+ * @param steerToward semantic codes to steer toward (a sentence's SID), or {@code null}: a beam
+ *     gains {@code steerWeight} for every level at which its prefix still equals these codes
+ * @param steerWeight the bonus per matching level, in log-probability units
  */
 public record BeamRequest(
         List<int[]> history,
@@ -20,16 +23,51 @@ public record BeamRequest(
         int topK,
         Set<String> excludeItems,
         List<int[]> includePrefixes,
-        List<int[]> excludePrefixes) {
+        List<int[]> excludePrefixes,
+        int[] steerToward,
+        double steerWeight) {
 
     public BeamRequest {
         if (beamWidth < 1 || topK < 1) {
             throw new IllegalArgumentException("beamWidth and topK must be >= 1");
         }
+        if (!(steerWeight >= 0) || Double.isInfinite(steerWeight)) {
+            throw new IllegalArgumentException("steerWeight must be finite and >= 0");
+        }
         history = List.copyOf(history);
         excludeItems = Set.copyOf(excludeItems);
         includePrefixes = List.copyOf(includePrefixes);
         excludePrefixes = List.copyOf(excludePrefixes);
+        steerToward = steerToward == null ? null : steerToward.clone();
+    }
+
+    /** A request without soft steering. */
+    public BeamRequest(
+            List<int[]> history,
+            int beamWidth,
+            int topK,
+            Set<String> excludeItems,
+            List<int[]> includePrefixes,
+            List<int[]> excludePrefixes) {
+        this(history, beamWidth, topK, excludeItems, includePrefixes, excludePrefixes, null, 0);
+    }
+
+    /** This request steered toward {@code codes} with {@code weight} per matching level. */
+    public BeamRequest steeredToward(int[] codes, double weight) {
+        return new BeamRequest(
+                history,
+                beamWidth,
+                topK,
+                excludeItems,
+                includePrefixes,
+                excludePrefixes,
+                codes,
+                weight);
+    }
+
+    @Override
+    public int[] steerToward() {
+        return steerToward == null ? null : steerToward.clone();
     }
 
     /** A plain request without steering or exclusions. */

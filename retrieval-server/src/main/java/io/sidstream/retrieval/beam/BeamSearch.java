@@ -203,11 +203,17 @@ public final class BeamSearch {
         PriorityQueue<Beam> best = new PriorityQueue<>(BeamSearch::worseFirst);
         int width = request.beamWidth();
         int[] candidate = new int[level + 1];
+        int[] toward = request.steerWeight() > 0 ? request.steerToward() : null;
         for (int w = 0; w < current.size(); w++) {
             Beam beam = current.get(w);
             if (trie.allowedNext(beam.prefix, level, allowed) == 0) {
                 continue;
             }
+            // The steering bonus goes to the one code that keeps this beam on the target prefix.
+            int steerCode =
+                    toward != null && level < toward.length && onPrefix(beam.prefix, toward, level)
+                            ? toward[level]
+                            : -1;
             System.arraycopy(beam.prefix, 0, candidate, 0, level);
             int row = rowBase + w * k;
             if (priorRow != null) {
@@ -220,7 +226,8 @@ public final class BeamSearch {
                 double score =
                         beam.score
                                 + logProbs[row + c]
-                                + (priorRow == null ? 0 : priorWeight * priorRow.log(c));
+                                + (priorRow == null ? 0 : priorWeight * priorRow.log(c))
+                                + (c == steerCode ? request.steerWeight() : 0);
                 if (best.size() == width && score <= best.peek().score) {
                     continue;
                 }
@@ -237,6 +244,15 @@ public final class BeamSearch {
         List<Beam> out = new ArrayList<>(best);
         out.sort((a, b) -> worseFirst(b, a));
         return out;
+    }
+
+    private static boolean onPrefix(int[] prefix, int[] toward, int level) {
+        for (int l = 0; l < level; l++) {
+            if (prefix[l] != toward[l]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private BeamResult collect(BeamRequest request, List<Beam> finals, SidTrie trie, long version) {

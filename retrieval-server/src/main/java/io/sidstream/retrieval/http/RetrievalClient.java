@@ -61,7 +61,9 @@ public final class RetrievalClient {
             Integer k,
             Integer beamWidth,
             List<List<Integer>> includePrefixes,
-            List<List<Integer>> excludePrefixes) {
+            List<List<Integer>> excludePrefixes,
+            String text,
+            Double textWeight) {
         public Query {
             items = items == null ? null : List.copyOf(items);
             includePrefixes = includePrefixes == null ? List.of() : List.copyOf(includePrefixes);
@@ -70,20 +72,41 @@ public final class RetrievalClient {
 
         /** The user's recommendations from their stored history. */
         public static Query forUser(String userId, int k) {
-            return new Query(userId, null, k, null, List.of(), List.of());
+            return new Query(userId, null, k, null, List.of(), List.of(), null, null);
         }
 
         /** Recommendations for an explicit history of item ids. */
         public static Query forItems(String userId, List<String> items, int k) {
-            return new Query(userId, items, k, null, List.of(), List.of());
+            return new Query(userId, items, k, null, List.of(), List.of(), null, null);
         }
 
         public Query withBeamWidth(int beamWidth) {
-            return new Query(userId, items, k, beamWidth, includePrefixes, excludePrefixes);
+            return new Query(
+                    userId,
+                    items,
+                    k,
+                    beamWidth,
+                    includePrefixes,
+                    excludePrefixes,
+                    text,
+                    textWeight);
         }
 
         public Query steered(List<List<Integer>> include, List<List<Integer>> exclude) {
-            return new Query(userId, items, k, beamWidth, include, exclude);
+            return new Query(userId, items, k, beamWidth, include, exclude, text, textWeight);
+        }
+
+        /** Steered toward a sentence ({@code query}); a null weight is the server's default. */
+        public Query towardText(String sentence, Double weight) {
+            return new Query(
+                    userId,
+                    items,
+                    k,
+                    beamWidth,
+                    includePrefixes,
+                    excludePrefixes,
+                    sentence,
+                    weight);
         }
 
         /** The request body of the HTTP API. */
@@ -105,6 +128,12 @@ public final class RetrievalClient {
             }
             if (!excludePrefixes.isEmpty()) {
                 body.set("excludePrefixes", JSON.valueToTree(excludePrefixes));
+            }
+            if (text != null && !text.isBlank()) {
+                body.put("query", text);
+                if (textWeight != null) {
+                    body.put("queryWeight", textWeight);
+                }
             }
             return body;
         }

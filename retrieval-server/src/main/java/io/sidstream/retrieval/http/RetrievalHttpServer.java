@@ -46,9 +46,10 @@ import java.util.function.Supplier;
  *       history, fetched from ingest-stream), or {@code {"userId": "u1", "items": ["id", ...]}}
  *       (the history as item ids, oldest first, resolved through the live index) or {@code
  *       "history": [[c1, c2, c3, collision], ...]}, plus optional {@code "k"}, {@code "beamWidth"},
- *       {@code "excludeSeen"} (default true), {@code "includePrefixes"}, {@code "excludePrefixes"}.
- *       Answers 200 with the ranked candidates (also published to {@code recs.results.v1}), 400
- *       with the problems for a bad request, 503 while the index is loading.
+ *       {@code "excludeSeen"} (default true), {@code "includePrefixes"}, {@code "excludePrefixes"},
+ *       {@code "query"} (a sentence to steer toward), {@code "queryWeight"}, {@code
+ *       "queryInclude"}. Answers 200 with the ranked candidates (also published to {@code
+ *       recs.results.v1}), 400 with the problems for a bad request, 503 while the index is loading.
  *   <li>{@code GET /health} (200 once the index caught up), {@code GET /metrics} (Prometheus).
  * </ul>
  */
@@ -241,6 +242,14 @@ public final class RetrievalHttpServer implements AutoCloseable {
                             query.excludeSeen() ? seen : Set.of(),
                             query.includePrefixes(),
                             query.excludePrefixes());
+            int[] queryCodes = null;
+            if (query.query() != null) {
+                RequestTranslator.Steered steered =
+                        translator.steer(
+                                request, query.query(), query.queryWeight(), query.queryInclude());
+                request = steered.request();
+                queryCodes = steered.codes();
+            }
             metrics.request("http");
             BeamResult result =
                     batcher.submit(request, MicroBatcher.Lane.INTERACTIVE, received.plus(deadline))
@@ -266,6 +275,15 @@ public final class RetrievalHttpServer implements AutoCloseable {
             out.put("historySource", source);
             out.put("historyLength", history.size());
             out.put("exhausted", result.exhausted());
+            if (queryCodes != null) {
+                ObjectNode q = out.putObject("query");
+                ArrayNode codes = q.putArray("sidPrefix");
+                for (int c : queryCodes) {
+                    codes.add(c);
+                }
+                q.put("mode", query.queryInclude() ? "include" : "soft");
+                q.put("weight", query.queryWeight());
+            }
             ArrayNode candidates = out.putArray("candidates");
             for (BeamResult.Candidate c : result.candidates()) {
                 ObjectNode n = candidates.addObject();

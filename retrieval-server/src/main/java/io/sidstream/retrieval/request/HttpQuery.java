@@ -20,6 +20,9 @@ import java.util.Set;
  * @param beamWidth null for the server default
  * @param excludeSeen leave the history's items out of the answer (default true)
  * @param coldStart answer a user with no stored history from an empty one instead of 404
+ * @param query a sentence to steer toward (its SID through the bundle's RQ-VAE), or null
+ * @param queryWeight bonus per SID level on the sentence's prefix (soft steering)
+ * @param queryInclude instead of a bonus, return only items under the sentence's level-1 code
  */
 public record HttpQuery(
         String userId,
@@ -30,11 +33,16 @@ public record HttpQuery(
         boolean excludeSeen,
         List<int[]> includePrefixes,
         List<int[]> excludePrefixes,
-        boolean coldStart) {
+        boolean coldStart,
+        String query,
+        double queryWeight,
+        boolean queryInclude) {
 
     public static final int MAX_USER_ID_CHARS = 256;
     public static final int MAX_HISTORY_ITEMS = 1_000;
     public static final int MAX_PREFIXES = 64;
+    public static final int MAX_QUERY_CHARS = 1_000;
+    public static final double DEFAULT_QUERY_WEIGHT = 2.0;
 
     static final Set<String> FIELDS =
             Set.of(
@@ -46,7 +54,10 @@ public record HttpQuery(
                     "excludeSeen",
                     "includePrefixes",
                     "excludePrefixes",
-                    "coldStart");
+                    "coldStart",
+                    "query",
+                    "queryWeight",
+                    "queryInclude");
 
     /** Parses a request body; throws {@link InvalidRequestException} listing every problem. */
     public static HttpQuery parse(JsonNode body, int levels, int codebookSize) {
@@ -140,6 +151,34 @@ public record HttpQuery(
                         codebookSize,
                         MAX_PREFIXES,
                         problems);
+        String query = null;
+        JsonNode q = body.get("query");
+        if (q != null && !q.isNull()) {
+            if (!q.isTextual() || q.asText().isBlank()) {
+                problems.add("query must be a non-empty sentence, got " + describe(q));
+            } else if (q.asText().length() > MAX_QUERY_CHARS) {
+                problems.add(
+                        "query has "
+                                + q.asText().length()
+                                + " characters; at most "
+                                + MAX_QUERY_CHARS);
+            } else {
+                query = q.asText();
+            }
+        }
+        double queryWeight = DEFAULT_QUERY_WEIGHT;
+        JsonNode w = body.get("queryWeight");
+        if (w != null && !w.isNull()) {
+            if (!w.isNumber() || !(w.asDouble() >= 0 && w.asDouble() <= 100)) {
+                problems.add("queryWeight must be a number in [0, 100], got " + describe(w));
+            } else {
+                queryWeight = w.asDouble();
+            }
+        }
+        boolean queryInclude = bool(body, "queryInclude", false, problems);
+        if (query == null && (w != null || body.has("queryInclude"))) {
+            problems.add("queryWeight and queryInclude need a query");
+        }
         if (!problems.isEmpty()) {
             throw new InvalidRequestException(String.join("; ", problems));
         }
@@ -152,7 +191,10 @@ public record HttpQuery(
                 excludeSeen,
                 include == null ? List.of() : include,
                 exclude == null ? List.of() : exclude,
-                coldStart);
+                coldStart,
+                query,
+                queryWeight,
+                queryInclude);
     }
 
     private static Integer integer(

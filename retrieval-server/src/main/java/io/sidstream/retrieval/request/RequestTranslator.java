@@ -24,6 +24,7 @@ public final class RequestTranslator {
     private final int maxK;
 
     private final IngestHistoryClient histories;
+    private final TextSteering text;
 
     public RequestTranslator(
             int levels,
@@ -32,6 +33,18 @@ public final class RequestTranslator {
             int maxBeam,
             int maxK,
             IngestHistoryClient histories) {
+        this(levels, codebookSize, defaultBeam, maxBeam, maxK, histories, TextSteering.OFF);
+    }
+
+    public RequestTranslator(
+            int levels,
+            int codebookSize,
+            int defaultBeam,
+            int maxBeam,
+            int maxK,
+            IngestHistoryClient histories,
+            TextSteering text) {
+        this.text = text;
         this.histories = histories;
         this.levels = levels;
         this.codebookSize = codebookSize;
@@ -67,6 +80,33 @@ public final class RequestTranslator {
                 request.getExcludeSeen() ? seen : Set.of(),
                 toArrays(request.getIncludePrefixes()),
                 toArrays(request.getExcludePrefixes()));
+    }
+
+    /** A request steered by a sentence, and the semantic codes the sentence maps to. */
+    public record Steered(BeamRequest request, int[] codes) {}
+
+    /**
+     * {@code request} steered toward {@code sentence}: a bonus of {@code weight} per level on the
+     * sentence's SID prefix, or with {@code include} only items under its level-1 code.
+     */
+    public Steered steer(BeamRequest request, String sentence, double weight, boolean include) {
+        int[] codes = text.codes(sentence);
+        if (!include) {
+            return new Steered(request.steeredToward(codes, weight), codes);
+        }
+        if (!request.includePrefixes().isEmpty()) {
+            throw new InvalidRequestException(
+                    "queryInclude and includePrefixes cannot be combined");
+        }
+        return new Steered(
+                new BeamRequest(
+                        request.history(),
+                        request.beamWidth(),
+                        request.topK(),
+                        request.excludeItems(),
+                        List.of(new int[] {codes[0]}),
+                        request.excludePrefixes()),
+                codes);
     }
 
     /** Validates and builds; {@code beamWidth} null means the server default. */

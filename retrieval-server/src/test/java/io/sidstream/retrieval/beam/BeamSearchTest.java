@@ -195,6 +195,59 @@ class BeamSearchTest {
         }
     }
 
+    /**
+     * A soft steer moves results toward the target prefix as its weight grows, adds exactly the
+     * weight per matching level to a result's score, and never returns an invalid SID.
+     */
+    @Test
+    void shouldMoveResultsTowardASteeredPrefixInProportionToItsWeight() {
+        SidTrie trie = randomTrie(11, 800);
+        BeamSearch search = new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50);
+        BeamRequest plain = BeamRequest.of(history(4), 64, 20);
+        BeamResult open = search.search(List.of(plain), trie).get(0);
+        // Steer toward an existing item's SID that the open search ranks low or not at all.
+        BeamResult.Candidate last = open.candidates().get(open.candidates().size() - 1);
+        int first = (last.sid().get(0) + 3) % K;
+        int[] target = null;
+        for (int i = 0; i < 800 && target == null; i++) {
+            int[] sid = trie.sidOf("i" + i);
+            if (sid != null && sid[0] == first) {
+                target = new int[] {sid[0], sid[1], sid[2]};
+            }
+        }
+        assertThat(target).isNotNull();
+        int[] toward = target;
+        long openShare =
+                open.candidates().stream().filter(c -> c.sid().get(0) == toward[0]).count();
+        double previous = openShare;
+        for (double weight : new double[] {1, 4, 50}) {
+            BeamResult steered =
+                    search.search(List.of(plain.steeredToward(toward, weight)), trie).get(0);
+            long share =
+                    steered.candidates().stream().filter(c -> c.sid().get(0) == toward[0]).count();
+            assertThat((double) share)
+                    .as("results under the target at weight %s", weight)
+                    .isGreaterThanOrEqualTo(previous);
+            previous = share;
+            for (BeamResult.Candidate c : steered.candidates()) {
+                int[] sid = trie.sidOf(c.itemId());
+                assertThat(sid).isNotNull();
+                assertThat(c.sid()).containsExactly(sid[0], sid[1], sid[2], sid[3]);
+            }
+        }
+        assertThat(previous)
+                .as("a strong steer fills the list from the target prefix")
+                .isEqualTo(20);
+        BeamResult strong = search.search(List.of(plain.steeredToward(toward, 50)), trie).get(0);
+        assertThat(strong.candidates().get(0).sid().subList(0, 3))
+                .containsExactly(toward[0], toward[1], toward[2]);
+        FakeLogits fake = new FakeLogits(LAYOUT, K);
+        long seed = FakeLogits.historySeed(search.historyTokens(List.of(plain))[0]);
+        BeamResult.Candidate best = strong.candidates().get(0);
+        int[] bestSid = best.sid().stream().mapToInt(Integer::intValue).toArray();
+        assertThat(best.score()).isCloseTo(fake.score(seed, bestSid) + 3 * 50, within(1e-4));
+    }
+
     @Test
     void shouldHonourSteeringAndExclusions() {
         SidTrie trie = randomTrie(7, 600);

@@ -43,6 +43,28 @@ class HttpQueryTest {
     }
 
     @Test
+    void shouldTakeASentenceToSteerByWithItsWeightOrAsAHardInclude() throws Exception {
+        HttpQuery soft = parse("{\"userId\":\"u1\",\"query\":\"animated family films\"}");
+        assertThat(soft.query()).isEqualTo("animated family films");
+        assertThat(soft.queryWeight()).isEqualTo(HttpQuery.DEFAULT_QUERY_WEIGHT);
+        assertThat(soft.queryInclude()).isFalse();
+        HttpQuery hard =
+                parse(
+                        "{\"userId\":\"u1\",\"query\":\"war\",\"queryWeight\":0.5,"
+                                + "\"queryInclude\":true}");
+        assertThat(hard.queryWeight()).isEqualTo(0.5);
+        assertThat(hard.queryInclude()).isTrue();
+        assertThat(parse("{\"userId\":\"u1\"}").query()).isNull();
+
+        assertThat(problems("{\"userId\":\"u1\",\"query\":\" \"}")).contains("query must be");
+        assertThat(problems("{\"userId\":\"u1\",\"query\":\"x\",\"queryWeight\":-1}"))
+                .contains("queryWeight must be a number in [0, 100]");
+        assertThat(problems("{\"userId\":\"u1\",\"queryWeight\":2}")).contains("need a query");
+        assertThat(problems("{\"userId\":\"u1\",\"query\":\"" + "x".repeat(1001) + "\"}"))
+                .contains("at most 1000");
+    }
+
+    @Test
     void shouldRefuseBodiesThatAreNotARequestObject() {
         assertThat(problems("")).contains("must be a JSON object").contains("nothing");
         assertThat(problems("[1,2,3]")).contains("must be a JSON object").contains("array");

@@ -343,7 +343,8 @@ public final class DashboardServer implements AutoCloseable {
                             .withBeamWidth(intParam(query, "beam", 64, 1, 1024))
                             .steered(
                                     prefixList(query.get("include")),
-                                    prefixList(query.get("exclude")));
+                                    prefixList(query.get("exclude")))
+                            .towardText(query.get("text"), decimalParam(query, "weight"));
             long t0 = System.nanoTime();
             RetrievalClient.Answer live = retrieval.recommend(request);
             ObjectNode recommendations = out.putObject("recommendations");
@@ -355,6 +356,9 @@ public final class DashboardServer implements AutoCloseable {
                 recommendations.put("exhausted", body.path("exhausted").asBoolean());
                 recommendations.put("indexVersion", body.path("indexVersion").asLong());
                 recommendations.put("modelVersion", body.path("modelVersion").asText());
+                if (body.has("query")) {
+                    recommendations.set("query", body.path("query"));
+                }
                 ArrayNode candidates = recommendations.putArray("candidates");
                 for (JsonNode c : body.path("candidates")) {
                     ObjectNode n = item(c.path("itemId").asText(), null);
@@ -444,6 +448,23 @@ public final class DashboardServer implements AutoCloseable {
             }
         }
         return codes;
+    }
+
+    /** A number in [0, 100] from the query string, or null when absent. */
+    private static Double decimalParam(Map<String, String> query, String name) {
+        String v = query.get(name);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        try {
+            double d = Double.parseDouble(v.trim());
+            if (d < 0 || d > 100) {
+                throw new IllegalArgumentException(name + " must be in [0, 100]");
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a number, got " + v);
+        }
     }
 
     private static int intParam(
