@@ -142,50 +142,25 @@ class RegistryFraming:
 class Schemas:
     """The contracts of a schema directory (contracts/src/main/avro): encode and decode values."""
 
-    def __init__(self, directory, registry_url=None, registry_auth=None):
+    def __init__(self, directory, registry_url=None, registry_auth=None, released=None):
         self._registry = RegistryFraming(registry_url, registry_auth) if registry_url else None
-        self._json = {}
-        names = avro.schema.Names()
-        # Shared named types first, as the Java build does.
-        files = sorted(os.listdir(directory), key=lambda f: (f != "HistoryEntry.avsc", f))
-        for f in files:
-            if not f.endswith(".avsc"):
-                continue
-            with open(os.path.join(directory, f), encoding="utf-8") as fh:
-                raw = json.load(fh)
-            name = raw["name"]
-            self._json[name] = raw
-            avro.schema.make_avsc_object(raw, names)
-        self._names = names
+        self._json, self._parsed, self._fingerprints = _load(directory)
         self._writer_json = {}
-        self._parsed = {}
-        self._fingerprints = {}
-        for name, raw in self._json.items():
-            full = raw.get("namespace", "") + "." + name
-            self._parsed[name] = names.get_name(full, None)
-            self._fingerprints[name] = fingerprint(canonical_form(self._expanded(raw)))
+        # Records written with an earlier release's schema stay readable, as in Java: the
+        # released schema sets sit next to the current ones in the repository.
+        if released is None:
+            candidate = os.path.join(directory, "..", "resources", "io", "sidstream", "contracts", "released")
+            released = candidate if os.path.isdir(candidate) else None
+        self._writers = {}
+        for release in sorted(os.listdir(released)) if released else []:
+            _, parsed, fps = _load(os.path.join(released, release))
+            for name, fp in fps.items():
+                self._writers[fp] = (name, parsed[name])
+        for name, fp in self._fingerprints.items():
+            self._writers[fp] = (name, self._parsed[name])
 
     def _expanded(self, raw):
-        """The schema with references to shared named types inlined, as the writer sees it."""
-        def expand(s, namespace):
-            if isinstance(s, str) and s not in _PRIMITIVES:
-                short = s.rsplit(".", 1)[-1]
-                if short in self._json and short != raw["name"]:
-                    return expand(self._json[short], self._json[short].get("namespace", namespace))
-                return s
-            if isinstance(s, list):
-                return [expand(b, namespace) for b in s]
-            if isinstance(s, dict):
-                out = dict(s)
-                if "fields" in out:
-                    out["fields"] = [dict(f, type=expand(f["type"], out.get("namespace", namespace))) for f in out["fields"]]
-                if "items" in out:
-                    out["items"] = expand(out["items"], namespace)
-                if "values" in out:
-                    out["values"] = expand(out["values"], namespace)
-                return out
-            return s
-        return expand(raw, raw.get("namespace"))
+        return _expand(raw, self._json)
 
     def fingerprint_of(self, record_name):
         return self._fingerprints[record_name]
@@ -231,14 +206,59 @@ class Schemas:
         return self.decode(record_name, data)
 
     def decode(self, record_name, data):
-        """The value of a single-object encoded record; checks the marker and fingerprint."""
+        """The value of a single-object encoded record, written by the current schema or a released one."""
         if data[:2] != _MARKER:
             raise ValueError("not Avro single-object encoding")
         got = int.from_bytes(data[2:10], "little")
-        if got != self._fingerprints[record_name]:
-            raise ValueError("fingerprint %016x is not the current %s schema" % (got, record_name))
-        schema = self._parsed[record_name]
-        return avro.io.DatumReader(schema).read(avro.io.BinaryDecoder(io.BytesIO(data[10:])))
+        writer = self._writers.get(got)
+        if writer is None or writer[0] != record_name:
+            raise ValueError("fingerprint %016x is no known %s schema" % (got, record_name))
+        reader = avro.io.DatumReader(writer[1], self._parsed[record_name])
+        return reader.read(avro.io.BinaryDecoder(io.BytesIO(data[10:])))
+
+
+def _expand(raw, json_by_name):
+    """The schema with references to shared named types inlined, as the writer sees it."""
+    def expand(s, namespace):
+        if isinstance(s, str) and s not in _PRIMITIVES:
+            short = s.rsplit(".", 1)[-1]
+            if short in json_by_name and short != raw["name"]:
+                return expand(json_by_name[short], json_by_name[short].get("namespace", namespace))
+            return s
+        if isinstance(s, list):
+            return [expand(b, namespace) for b in s]
+        if isinstance(s, dict):
+            out = dict(s)
+            if "fields" in out:
+                out["fields"] = [dict(f, type=expand(f["type"], out.get("namespace", namespace))) for f in out["fields"]]
+            if "items" in out:
+                out["items"] = expand(out["items"], namespace)
+            if "values" in out:
+                out["values"] = expand(out["values"], namespace)
+            return out
+        return s
+    return expand(raw, raw.get("namespace"))
+
+
+def _load(directory):
+    """(json, parsed, fingerprint) by record name of the .avsc files of a directory."""
+    json_by_name = {}
+    names = avro.schema.Names()
+    # Shared named types first, as the Java build does.
+    files = sorted(os.listdir(directory), key=lambda f: (f != "HistoryEntry.avsc", f))
+    for f in files:
+        if not f.endswith(".avsc"):
+            continue
+        with open(os.path.join(directory, f), encoding="utf-8") as fh:
+            raw = json.load(fh)
+        json_by_name[raw["name"]] = raw
+        avro.schema.make_avsc_object(raw, names)
+    parsed = {}
+    fingerprints = {}
+    for name, raw in json_by_name.items():
+        parsed[name] = names.get_name(raw.get("namespace", "") + "." + name, None)
+        fingerprints[name] = fingerprint(canonical_form(_expand(raw, json_by_name)))
+    return json_by_name, parsed, fingerprints
 
 
 def _to_avro(schema, value):

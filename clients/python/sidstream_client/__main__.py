@@ -1,6 +1,7 @@
 """Command line: produce JSON records to sidstream topics, consume them decoded, list fingerprints.
 
     python3 -m sidstream_client fingerprints --schemas contracts/src/main/avro
+    python3 -m sidstream_client decode --schemas DIR --topic T HEX: one value as JSON (any release)
     python3 -m sidstream_client produce --bootstrap localhost:9092 --schemas DIR FILE.jsonl
         each line: {"topic": "items.raw.v1", "key": "i1", "value": {...} or null}
     python3 -m sidstream_client consume --bootstrap localhost:9092 --schemas DIR --topic T
@@ -89,6 +90,10 @@ def main(argv=None):
     prod.add_argument("--bootstrap", required=True)
     prod.add_argument("--schemas", required=True)
     prod.add_argument("file")
+    dec = sub.add_parser("decode")
+    dec.add_argument("--schemas", required=True)
+    dec.add_argument("--topic", required=True)
+    dec.add_argument("hex")
     cons = sub.add_parser("consume")
     cons.add_argument("--bootstrap", required=True)
     cons.add_argument("--schemas", required=True)
@@ -105,6 +110,9 @@ def main(argv=None):
         return 0
     if args.command == "produce":
         return _produce(args, schemas)
+    if args.command == "decode":
+        print(json.dumps(schemas.decode_from(args.topic, bytes.fromhex(args.hex)), default=str))
+        return 0
     return _consume(args, schemas)
 
 

@@ -101,6 +101,18 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         s -> s.executionProvider().equals("cuda") ? 1 : 0)
                 .description("1 when the decoder runs on CUDA, 0 on the CPU")
                 .register(registry);
+        // Opened before anything starts: a bad encoder fails the start with nothing to clean up
+        // but the decoder session.
+        TextSteering textSteering;
+        try {
+            textSteering =
+                    config.textQueries()
+                            ? new SentenceSteering(SidAssigner.open(bundle, config.modelThreads()))
+                            : TextSteering.OFF;
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
         SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
         feed.start();
         RetrievalMetrics metrics = new RetrievalMetrics(registry);
@@ -153,10 +165,6 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         4_096,
                         config.maxQueueWait(),
                         metrics);
-        TextSteering textSteering =
-                config.textQueries()
-                        ? new SentenceSteering(SidAssigner.open(bundle, config.modelThreads()))
-                        : TextSteering.OFF;
         RequestTranslator translator =
                 new RequestTranslator(
                         layout.levels(),

@@ -74,8 +74,8 @@ public enum RetrievalSetting implements Setting {
     TEXT_QUERIES(
             "SIDSTREAM_RETRIEVAL_TEXT_QUERIES",
             "true",
-            "Load the bundle's sentence encoder and RQ-VAE so HTTP requests may steer by a sentence"
-                    + " (\"query\"); false saves their memory and start-up time."),
+            "Load the bundle's sentence encoder and RQ-VAE so requests (HTTP and Kafka) may steer by"
+                    + " a sentence (query); false saves their memory and start-up time."),
     HTTP_BIND_ADDRESS(
             "SIDSTREAM_RETRIEVAL_HTTP_BIND_ADDRESS",
             "",

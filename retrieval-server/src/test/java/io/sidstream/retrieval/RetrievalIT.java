@@ -183,6 +183,38 @@ class RetrievalIT {
             assertThat(steered.path("candidates"))
                     .isNotEmpty()
                     .allSatisfy(c -> assertThat(c.path("sid").get(0).asInt()).isEqualTo(queryCode));
+            // The same sentence on a Kafka request lands on the same code.
+            try (var producer =
+                    new KafkaProducer<>(
+                            cluster.clientProperties(),
+                            Topics.RETRIEVAL_REQUESTS.keySerde().serializer(),
+                            Topics.RETRIEVAL_REQUESTS.valueSerde().serializer())) {
+                RetrievalRequest textual = request("r-steered", history, sids, 64);
+                textual.setQuery("Animation, Family");
+                textual.setQueryInclude(true);
+                producer.send(new ProducerRecord<>(Topics.RETRIEVAL_REQUESTS.name(), "u1", textual))
+                        .get();
+            }
+            Recommendations kafkaSteered = null;
+            long steerDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (kafkaSteered == null && System.nanoTime() < steerDeadline) {
+                kafkaSteered =
+                        TopicReader.readAll(
+                                        cluster,
+                                        Topics.RECOMMENDATIONS.name(),
+                                        Topics.RECOMMENDATIONS.keySerde().deserializer(),
+                                        Topics.RECOMMENDATIONS.valueSerde().deserializer(),
+                                        Duration.ofSeconds(30))
+                                .stream()
+                                .map(r -> r.value())
+                                .filter(v -> v != null && v.getRequestId().equals("r-steered"))
+                                .findFirst()
+                                .orElse(null);
+            }
+            assertThat(kafkaSteered).as("answer to the steered Kafka request").isNotNull();
+            assertThat(kafkaSteered.getCandidates())
+                    .isNotEmpty()
+                    .allSatisfy(c -> assertThat(c.getSid().get(0)).isEqualTo(queryCode));
             assertThat(
                             post(service, "{\"userId\":\"u3\",\"items\":[\"no-such-item\"]}")
                                     .path("error")

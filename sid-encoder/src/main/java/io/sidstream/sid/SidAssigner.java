@@ -24,11 +24,15 @@ public final class SidAssigner implements SemanticEncoder {
     private final RqVaeEncoder encoder;
     private final List<SidTokenizer> rankerTokenizers;
 
-    private SidAssigner(ModelBundle bundle, SentenceEmbedder embedder, RqVaeEncoder encoder) {
+    private SidAssigner(
+            ModelBundle bundle,
+            SentenceEmbedder embedder,
+            RqVaeEncoder encoder,
+            List<SidTokenizer> rankerTokenizers) {
         this.bundle = bundle;
         this.embedder = embedder;
         this.encoder = encoder;
-        this.rankerTokenizers = RankerTokenizers.of(bundle);
+        this.rankerTokenizers = rankerTokenizers;
     }
 
     /** The bundle's ranker tokenizers applied to {@code sid}. */
@@ -60,9 +64,23 @@ public final class SidAssigner implements SemanticEncoder {
                                     + SentenceEmbedder.DIMENSION
                                     + "-d)"));
         }
+        // Tokenizers first: a bad one fails the start before any model session is open.
+        List<SidTokenizer> tokenizers;
+        try {
+            tokenizers = RankerTokenizers.of(bundle);
+        } catch (IllegalArgumentException e) {
+            throw new BundleException(bundle.directory(), List.of(e.getMessage()));
+        }
+        RankerTokenizers.Parity parity = RankerTokenizers.check(bundle);
+        if (!parity.passed()) {
+            throw new BundleException(
+                    bundle.directory(),
+                    List.of("ranker tokenizer parity failed: " + parity.mismatches()));
+        }
         RqVaeEncoder encoder = RqVaeEncoder.open(bundle, intraOpThreads);
         try {
-            return new SidAssigner(bundle, SentenceEmbedder.load(intraOpThreads), encoder);
+            return new SidAssigner(
+                    bundle, SentenceEmbedder.load(intraOpThreads), encoder, tokenizers);
         } catch (RuntimeException e) {
             encoder.close();
             throw e;

@@ -67,12 +67,17 @@ final class SteeringEval {
         Path data = Path.of(opts.getOrDefault("--data-dir", "data/movietweetings-100k"));
         int users = Integer.parseInt(opts.getOrDefault("--users", "1000"));
         int beam = Integer.parseInt(opts.getOrDefault("--beam", "128"));
-        List<Double> weights = new ArrayList<>();
+        java.util.Set<Double> distinct = new java.util.LinkedHashSet<>();
         for (String w :
                 opts.getOrDefault("--weights", "1," + HttpQuery.DEFAULT_QUERY_WEIGHT + ",4")
                         .split(",")) {
-            weights.add(Double.parseDouble(w.trim()));
+            double weight = Double.parseDouble(w.trim());
+            if (!(weight > 0 && weight <= 100)) {
+                throw new IllegalArgumentException("--weights must be in (0, 100], got " + w);
+            }
+            distinct.add(weight);
         }
+        List<Double> weights = List.copyOf(distinct);
         EvalCommand.Inputs in = EvalCommand.load(bundleDir, data, users);
         Map<String, String> genres = new HashMap<>();
         for (CatalogItem item :

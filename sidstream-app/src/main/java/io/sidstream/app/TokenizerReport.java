@@ -139,6 +139,10 @@ final class TokenizerReport {
         List<SidTokenizer> tokenizers = new ArrayList<>(RankerTokenizers.of(bundle));
         tokenizers.add(new NgramSidTokenizer(1, positions, codes));
         tokenizers.add(new NgramSidTokenizer(2, positions, codes));
+        if (tokenizers.stream().map(SidTokenizer::name).distinct().count() != tokenizers.size()) {
+            throw new IllegalArgumentException(
+                    "a bundle tokenizer has a baseline's name (ngram-1, ngram-2)");
+        }
         List<Row> rows = new ArrayList<>();
         for (SidTokenizer t : tokenizers) {
             Set<Integer> seen = new HashSet<>();

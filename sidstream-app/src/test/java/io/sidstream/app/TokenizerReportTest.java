@@ -29,9 +29,9 @@ class TokenizerReportTest {
                                 bundle.manifest().rankerTokenizers().coldStartBoundaryMillis())
                         .stream()
                         .collect(Collectors.toMap(TokenizerReport.Row::name, Function.identity()));
-        assertThat(rows).containsOnlyKeys("sp_unigram", "sp_bpe", "unigram", "bigram");
-        TokenizerReport.Row unigram = rows.get("unigram");
-        TokenizerReport.Row bigram = rows.get("bigram");
+        assertThat(rows).containsOnlyKeys("sp_unigram", "sp_bpe", "ngram-1", "ngram-2");
+        TokenizerReport.Row unigram = rows.get("ngram-1");
+        TokenizerReport.Row bigram = rows.get("ngram-2");
         TokenizerReport.Row bpe = rows.get("sp_bpe");
         assertThat(unigram.coldItems()).isPositive();
         // n-grams: a fixed number of tokens per SID (levels + collision code = 4; 3 pairs).

@@ -192,8 +192,28 @@ public final class ModelBundle {
         }
         if (m.rankerTokenizers() != null) {
             BundleManifest.RankerTokenizers r = m.rankerTokenizers();
+            if (r.tokensFile() == null || r.tokenizers() == null || r.tokenizers().isEmpty()) {
+                problems.add("rankerTokenizers needs tokensFile and at least one tokenizer");
+                return;
+            }
             List<String> files = new ArrayList<>(List.of(r.tokensFile()));
-            r.tokenizers().forEach(tokenizer -> files.add(tokenizer.file()));
+            for (BundleManifest.RankerTokenizer tokenizer : r.tokenizers()) {
+                if (tokenizer.name() == null
+                        || tokenizer.file() == null
+                        || tokenizer.type() == null) {
+                    problems.add("every ranker tokenizer needs name, type and file: " + tokenizer);
+                    return;
+                }
+                if (!List.of("unigram", "bpe").contains(tokenizer.type())) {
+                    problems.add(
+                            "ranker tokenizer "
+                                    + tokenizer.name()
+                                    + " has type "
+                                    + tokenizer.type()
+                                    + ", not unigram or bpe");
+                }
+                files.add(tokenizer.file());
+            }
             for (String listed : files) {
                 if (!m.files().containsKey(listed)) {
                     problems.add(listed + " is used but not listed (with its checksum) in files");

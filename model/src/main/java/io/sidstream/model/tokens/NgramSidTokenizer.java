@@ -28,7 +28,7 @@ public final class NgramSidTokenizer implements SidTokenizer {
 
     @Override
     public String name() {
-        return n == 1 ? "unigram" : "bigram";
+        return "ngram-" + n;
     }
 
     @Override

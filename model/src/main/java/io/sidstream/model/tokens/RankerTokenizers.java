@@ -106,6 +106,16 @@ public final class RankerTokenizers {
                 break;
             }
         }
+        for (String name : byName.keySet()) {
+            if (lines.stream()
+                    .noneMatch(
+                            l ->
+                                    l.split("\\t", -1).length > 1
+                                            && l.split("\\t", -1)[1].equals(name))) {
+                mismatches.add(
+                        "no expected tokens of tokenizer " + name + " in " + spec.tokensFile());
+            }
+        }
         return new Parity(checked, List.copyOf(mismatches));
     }
 

@@ -51,6 +51,8 @@ public record SentencePieceModel(List<Piece> pieces, Kind kind) {
                 pieces.add(piece(r.embedded()));
             } else if (field == 2 && wire == 2) {
                 kind = kind(r.embedded());
+            } else if (field == 3 && wire == 2) {
+                requireNoDummyPrefix(r.embedded());
             } else {
                 r.skip(wire);
             }
@@ -91,13 +93,36 @@ public record SentencePieceModel(List<Piece> pieces, Kind kind) {
         return new Piece(text, score, type);
     }
 
+    /** SIDs are one "word" each: a model that prepends a whitespace piece would shift them. */
+    private static void requireNoDummyPrefix(Reader r) {
+        boolean dummyPrefix = true; // the proto's default
+        while (r.more()) {
+            long tag = r.varint();
+            int field = (int) (tag >>> 3);
+            int wire = (int) (tag & 7);
+            if (field == 3 && wire == 0) {
+                dummyPrefix = r.varint() != 0;
+            } else {
+                r.skip(wire);
+            }
+        }
+        if (dummyPrefix) {
+            throw new IllegalArgumentException(
+                    "SentencePiece model adds a dummy prefix; SID tokenizers are trained with"
+                            + " add_dummy_prefix=false");
+        }
+    }
+
     private static Kind kind(Reader r) {
         Kind kind = Kind.UNIGRAM;
         while (r.more()) {
             long tag = r.varint();
             int field = (int) (tag >>> 3);
             int wire = (int) (tag & 7);
-            if (field == 3 && wire == 0) {
+            if (field == 35 && wire == 0 && r.varint() != 0) {
+                throw new IllegalArgumentException(
+                        "SentencePiece models with byte_fallback are not supported for SIDs");
+            } else if (field == 3 && wire == 0) {
                 long t = r.varint();
                 if (t == 2) {
                     kind = Kind.BPE;

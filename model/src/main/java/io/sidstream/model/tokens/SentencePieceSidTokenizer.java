@@ -48,14 +48,24 @@ public final class SentencePieceSidTokenizer implements SidTokenizer {
             SentencePieceModel.Piece p = pieces.get(id);
             switch (p.type()) {
                 case UNKNOWN -> unknown = id;
-                case NORMAL, USER_DEFINED -> {
+                case NORMAL -> {
                     ids.putIfAbsent(p.text(), id);
                     minScore = Math.min(minScore, p.score());
                     longest = Math.max(longest, p.text().codePointCount(0, p.text().length()));
                 }
-                default -> {
-                    // control, unused and byte pieces never match SID text
+                case CONTROL -> {
+                    // control pieces (<s>, </s>) never match SID text
                 }
+                default ->
+                        // SentencePiece scores and merges these specially; the trainer makes none.
+                        throw new IllegalArgumentException(
+                                "tokenizer "
+                                        + name
+                                        + " has a "
+                                        + p.type()
+                                        + " piece (id "
+                                        + id
+                                        + "), which SID tokenizers do not support");
             }
         }
         if (unknown < 0) {
@@ -105,7 +115,7 @@ public final class SentencePieceSidTokenizer implements SidTokenizer {
 
     private List<Integer> unigram(String[] chars) {
         int n = chars.length;
-        double[] best = new double[n + 1];
+        float[] best = new float[n + 1];
         int[] from = new int[n + 1];
         int[] piece = new int[n + 1];
         boolean[] reached = new boolean[n + 1];
@@ -143,15 +153,16 @@ public final class SentencePieceSidTokenizer implements SidTokenizer {
     }
 
     private static void relax(
-            double[] best,
+            float[] best,
             int[] from,
             int[] piece,
             boolean[] reached,
             int start,
             int end,
             int id,
-            double score) {
-        double candidate = best[start] + score;
+            float score) {
+        // SentencePiece sums in float: near-ties resolve as it does.
+        float candidate = best[start] + score;
         if (!reached[end] || candidate > best[end]) {
             reached[end] = true;
             best[end] = candidate;

@@ -63,7 +63,8 @@ public final class RetrievalClient {
             List<List<Integer>> includePrefixes,
             List<List<Integer>> excludePrefixes,
             String text,
-            Double textWeight) {
+            Double textWeight,
+            boolean textInclude) {
         public Query {
             items = items == null ? null : List.copyOf(items);
             includePrefixes = includePrefixes == null ? List.of() : List.copyOf(includePrefixes);
@@ -72,12 +73,12 @@ public final class RetrievalClient {
 
         /** The user's recommendations from their stored history. */
         public static Query forUser(String userId, int k) {
-            return new Query(userId, null, k, null, List.of(), List.of(), null, null);
+            return new Query(userId, null, k, null, List.of(), List.of(), null, null, false);
         }
 
         /** Recommendations for an explicit history of item ids. */
         public static Query forItems(String userId, List<String> items, int k) {
-            return new Query(userId, items, k, null, List.of(), List.of(), null, null);
+            return new Query(userId, items, k, null, List.of(), List.of(), null, null, false);
         }
 
         public Query withBeamWidth(int beamWidth) {
@@ -89,11 +90,13 @@ public final class RetrievalClient {
                     includePrefixes,
                     excludePrefixes,
                     text,
-                    textWeight);
+                    textWeight,
+                    textInclude);
         }
 
         public Query steered(List<List<Integer>> include, List<List<Integer>> exclude) {
-            return new Query(userId, items, k, beamWidth, include, exclude, text, textWeight);
+            return new Query(
+                    userId, items, k, beamWidth, include, exclude, text, textWeight, textInclude);
         }
 
         /** Steered toward a sentence ({@code query}); a null weight is the server's default. */
@@ -106,7 +109,22 @@ public final class RetrievalClient {
                     includePrefixes,
                     excludePrefixes,
                     sentence,
-                    weight);
+                    weight,
+                    false);
+        }
+
+        /** Only items under the sentence's level-1 code (the hard include). */
+        public Query withinText(String sentence) {
+            return new Query(
+                    userId,
+                    items,
+                    k,
+                    beamWidth,
+                    includePrefixes,
+                    excludePrefixes,
+                    sentence,
+                    null,
+                    true);
         }
 
         /** The request body of the HTTP API. */
@@ -133,6 +151,9 @@ public final class RetrievalClient {
                 body.put("query", text);
                 if (textWeight != null) {
                     body.put("queryWeight", textWeight);
+                }
+                if (textInclude) {
+                    body.put("queryInclude", true);
                 }
             }
             return body;

@@ -282,7 +282,10 @@ public final class RetrievalHttpServer implements AutoCloseable {
                     codes.add(c);
                 }
                 q.put("mode", query.queryInclude() ? "include" : "soft");
-                q.put("weight", query.queryWeight());
+                if (!query.queryInclude()) {
+                    // Candidates' scores include this bonus per matching level.
+                    q.put("weight", query.queryWeight());
+                }
             }
             ArrayNode candidates = out.putArray("candidates");
             for (BeamResult.Candidate c : result.candidates()) {

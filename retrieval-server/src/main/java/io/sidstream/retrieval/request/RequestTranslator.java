@@ -73,13 +73,33 @@ public final class RequestTranslator {
                 seen.add(entry.getItemId());
             }
         }
-        return build(
-                history,
-                request.getBeamWidth(),
-                request.getNumCandidates(),
-                request.getExcludeSeen() ? seen : Set.of(),
-                toArrays(request.getIncludePrefixes()),
-                toArrays(request.getExcludePrefixes()));
+        BeamRequest built =
+                build(
+                        history,
+                        request.getBeamWidth(),
+                        request.getNumCandidates(),
+                        request.getExcludeSeen() ? seen : Set.of(),
+                        toArrays(request.getIncludePrefixes()),
+                        toArrays(request.getExcludePrefixes()));
+        if (request.getQuery() == null) {
+            if (request.getQueryWeight() != null || request.getQueryInclude()) {
+                throw new InvalidRequestException("queryWeight and queryInclude need a query");
+            }
+            return built;
+        }
+        String query = request.getQuery();
+        double weight =
+                request.getQueryWeight() == null
+                        ? HttpQuery.DEFAULT_QUERY_WEIGHT
+                        : request.getQueryWeight();
+        if (query.isBlank() || query.length() > HttpQuery.MAX_QUERY_CHARS) {
+            throw new InvalidRequestException(
+                    "query must be a sentence of 1.." + HttpQuery.MAX_QUERY_CHARS + " characters");
+        }
+        if (!(weight >= 0 && weight <= 100)) {
+            throw new InvalidRequestException("queryWeight " + weight + " is outside [0, 100]");
+        }
+        return steer(built, query, weight, request.getQueryInclude()).request();
     }
 
     /** A request steered by a sentence, and the semantic codes the sentence maps to. */

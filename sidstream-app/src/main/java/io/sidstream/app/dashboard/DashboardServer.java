@@ -458,7 +458,7 @@ public final class DashboardServer implements AutoCloseable {
         }
         try {
             double d = Double.parseDouble(v.trim());
-            if (d < 0 || d > 100) {
+            if (!(d >= 0 && d <= 100)) {
                 throw new IllegalArgumentException(name + " must be in [0, 100]");
             }
             return d;
