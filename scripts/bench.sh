@@ -13,7 +13,10 @@ scripts/install-prereqs.sh --quiet --no-python
 name=${1:?usage: scripts/bench.sh item-assignment [args...]}; shift
 jar=bench/target/bench.jar
 if [ ! -f "$jar" ] || [ -n "$(find . \( -path ./data -o -path ./state -o -name target -o -name .git \) -prune -o -type f \( -name '*.java' -o -name pom.xml -o -name '*.avsc' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]; then
-  mvn -q -B -DskipTests install >&2
+  # No colour codes in a log; touch the jar, which Maven leaves alone when only another
+  # module changed, so the next command does not build again.
+  mvn -q -B -Dstyle.color=never -DskipTests install 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' >&2
+  touch "$jar"
 fi
 case "$name" in
   item-assignment) main=io.sidstream.bench.ItemAssignmentBench ;;

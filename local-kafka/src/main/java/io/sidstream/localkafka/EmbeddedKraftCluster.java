@@ -126,7 +126,7 @@ public final class EmbeddedKraftCluster implements KafkaCluster {
                             .setDeleteOnClose(dataDir == null)
                             .build();
             if (!formatted) {
-                cluster.format();
+                formatQuietly(cluster);
             }
             cluster.startup();
             cluster.waitForReadyBrokers();
@@ -240,6 +240,27 @@ public final class EmbeddedKraftCluster implements KafkaCluster {
     @Override
     public void close() {
         closeQuietly(cluster);
+    }
+
+    /**
+     * Kafka's storage formatter prints its bootstrap metadata and "Formatting metadata directory"
+     * to standard output, which would land in the middle of the demo's own output. It runs once,
+     * before the broker or any client thread exists, so standard output is captured for its
+     * duration and shown only if formatting fails.
+     */
+    private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(
+                new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            cluster.format();
+        } catch (Exception e) {
+            out.print(captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+            throw e;
+        } finally {
+            System.setOut(out);
+        }
     }
 
     private static void closeQuietly(KafkaClusterTestKit cluster) {

@@ -22,7 +22,18 @@ class PersistentEmbeddedClusterIT {
     @Test
     void shouldKeepTopicsAndRecordsAcrossARestartOnTheSameDirectory(@TempDir Path dir)
             throws Exception {
-        try (EmbeddedKraftCluster first = EmbeddedKraftCluster.startPersistent(dir)) {
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true));
+        EmbeddedKraftCluster started;
+        try {
+            started = EmbeddedKraftCluster.startPersistent(dir);
+        } finally {
+            System.setOut(stdout);
+        }
+        // Formatting a new directory prints nothing over the caller's own output.
+        assertThat(printed.toString()).doesNotContain("Formatting").doesNotContain("Bootstrap");
+        try (EmbeddedKraftCluster first = started) {
             first.createTopics("kept");
             try (var producer =
                     new KafkaProducer<>(
