@@ -11,6 +11,7 @@ import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.sid.ItemContent;
 import io.sidstream.sid.SidAssigner;
+import io.sidstream.sid.embed.SentenceEmbedder;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -41,7 +42,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * </ol>
  *
  * Prints one JSON line. Usage: {@code ItemAssignmentBench [items=5000] [latencyItems=500]
- * [modelThreads=1]} (0 = ONNX Runtime default, one per core).
+ * [modelThreads=1] [content=text|vector]} (0 = ONNX Runtime default, one per core). With {@code
+ * vector} every item carries its own 384-d embedding, so only the RQ-VAE runs: the path of
+ * producers that embed content themselves. The vectors are deterministic mixes of two real catalog
+ * embeddings plus a little noise, so they spread over the SID space as real items do (random
+ * vectors would crowd a few prefixes and be refused as PREFIX_FULL).
  */
 public final class ItemAssignmentBench {
     private ItemAssignmentBench() {}
@@ -50,16 +55,26 @@ public final class ItemAssignmentBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
         int latencyItems = args.length > 1 ? Integer.parseInt(args[1]) : 500;
         int modelThreads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
-        int batch = 32;
+        boolean vectors = args.length > 3 && args[3].equals("vector");
+        if (args.length > 3 && !vectors && !args[3].equals("text")) {
+            throw new IllegalArgumentException("content must be text or vector, not " + args[3]);
+        }
+        int batch = vectors ? 256 : 32;
         List<CatalogItem> catalog =
                 Datasets.readCatalog(Path.of("data", "movietweetings-100k", "movies.dat"));
         ModelBundle bundle = ModelBundle.load(ModelBundle.DEFAULT_DIRECTORY);
 
+        if (vectors) {
+            basis = basis(catalog, modelThreads);
+        }
         double raw;
         try (SidAssigner assigner = SidAssigner.open(bundle, modelThreads)) {
             List<ItemContent> contents = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                contents.add(ItemContent.ofText(catalog.get(i % catalog.size()).text()));
+                contents.add(
+                        vectors
+                                ? ItemContent.ofVector(vector(i))
+                                : ItemContent.ofText(catalog.get(i % catalog.size()).text()));
             }
             assigner.semanticCodes(contents.subList(0, batch)); // warm-up
             long t0 = System.nanoTime();
@@ -96,7 +111,8 @@ public final class ItemAssignmentBench {
                             Arrivals.consumer(cluster, "bench-reader", Topics.ITEM_SIDS)) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < n; i++) {
-                    producer.send(record("t" + i, catalog.get(i % catalog.size())));
+                    producer.send(
+                            record("t" + i, catalog.get(i % catalog.size()), vectors ? i : -1));
                 }
                 producer.flush();
                 Arrivals.drain(consumer, n, null, "l");
@@ -114,16 +130,21 @@ public final class ItemAssignmentBench {
                     }
                     String id = "l" + i;
                     sentAt.put(id, System.nanoTime());
-                    producer.send(record(id, catalog.get((n + i) % catalog.size())));
+                    producer.send(
+                            record(
+                                    id,
+                                    catalog.get((n + i) % catalog.size()),
+                                    vectors ? n + i : -1));
                     producer.flush();
                 }
                 long[] latencies = arrivals.get();
                 Arrays.sort(latencies);
                 System.out.printf(
                         Locale.ROOT,
-                        "{\"bench\":\"item-assignment\",\"items\":%d,\"batch\":%d,\"model_threads\":%d,\"guarantee\":\"exactly_once_v2\","
+                        "{\"bench\":\"item-assignment\",\"content\":\"%s\",\"items\":%d,\"batch\":%d,\"model_threads\":%d,\"guarantee\":\"exactly_once_v2\","
                                 + "\"raw_items_per_s\":%.1f,\"topology_items_per_s\":%.1f,\"ratio\":%.3f,"
                                 + "\"latency_items\":%d,\"paced_rate_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}%n",
+                        vectors ? "vector" : "text",
                         n,
                         batch,
                         modelThreads,
@@ -139,15 +160,61 @@ public final class ItemAssignmentBench {
     }
 
     static ProducerRecord<String, ItemEvent> record(String id, CatalogItem item) {
-        return new ProducerRecord<>(
-                Topics.ITEMS.name(),
-                id,
+        return record(id, item, -1);
+    }
+
+    /** An item event; with {@code vectorSeed >= 0} it carries its own embedding. */
+    static ProducerRecord<String, ItemEvent> record(String id, CatalogItem item, int vectorSeed) {
+        ItemEvent.Builder event =
                 ItemEvent.newBuilder()
                         .setItemId(id)
                         .setTitle(item.title())
                         .setCategories(item.categories())
-                        .setEventTime(Instant.now())
-                        .build());
+                        .setEventTime(Instant.now());
+        if (vectorSeed >= 0) {
+            List<Float> embedding = new ArrayList<>();
+            for (float x : vector(vectorSeed)) {
+                embedding.add(x);
+            }
+            event.setEmbedding(embedding);
+        }
+        return new ProducerRecord<>(Topics.ITEMS.name(), id, event.build());
+    }
+
+    /** Real embeddings of the first catalog items, mixed into the bench's vectors. */
+    private static float[][] basis;
+
+    private static float[][] basis(List<CatalogItem> catalog, int threads) {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < Math.min(1_000, catalog.size()); i++) {
+            texts.add(catalog.get(i).text());
+        }
+        try (SentenceEmbedder embedder = SentenceEmbedder.load(threads)) {
+            List<float[]> out = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i += 64) {
+                out.addAll(
+                        List.of(embedder.embed(texts.subList(i, Math.min(texts.size(), i + 64)))));
+            }
+            return out.toArray(new float[0][]);
+        }
+    }
+
+    /** A deterministic unit vector: a mix of two real embeddings plus a little noise. */
+    static float[] vector(int seed) {
+        java.util.Random random = new java.util.Random(seed);
+        float[] a = basis[random.nextInt(basis.length)];
+        float[] b = basis[random.nextInt(basis.length)];
+        double mix = random.nextDouble();
+        float[] v = new float[a.length];
+        double norm = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (mix * a[i] + (1 - mix) * b[i] + 0.02 * random.nextGaussian());
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
     }
 
     static KafkaProducer<String, ItemEvent> producer(EmbeddedKraftCluster cluster) {
