@@ -33,7 +33,8 @@ case "$name" in
   user-history) main=io.sidstream.bench.HistoryBench ;;
   backlog-freshness) main=io.sidstream.bench.BacklogFreshnessBench ;;
   recommend-load) main=io.sidstream.bench.RecommendLoadBench ;;
-  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness, recommend-load)" >&2; exit 2 ;;
+  index-scale) main=io.sidstream.bench.IndexScaleBench ;;
+  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness, recommend-load, index-scale)" >&2; exit 2 ;;
 esac
 # ONNX Runtime 1.29 crashes in processes whose command line exceeds ~4 KB, and JMH forks its
 # benchmark JVMs with the full classpath spelled out: so hand it a one-entry pathing jar.
