@@ -113,7 +113,15 @@ public final class RetrievalService implements ServiceLauncher.Service {
             session.close();
             throw e;
         }
-        SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie);
+        SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie, bundle.version());
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                        "sidstream.retrieval.index.foreign_bundle",
+                        feed,
+                        f -> (double) f.foreignRecords())
+                .description(
+                        "items.sid.v1 records of another model bundle skipped by this index (a"
+                                + " SID space belongs to one bundle)")
+                .register(registry);
         feed.start();
         RetrievalMetrics metrics = new RetrievalMetrics(registry);
         PopularityPrior prior =

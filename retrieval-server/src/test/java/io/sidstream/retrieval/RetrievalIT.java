@@ -230,6 +230,12 @@ class RetrievalIT {
                             cluster.clientProperties(),
                             Topics.ITEM_SIDS.keySerde().serializer(),
                             Topics.ITEM_SIDS.valueSerde().serializer())) {
+                // Another bundle's SID for a new item: a different SID space, never indexed.
+                producer.send(
+                        new ProducerRecord<>(
+                                Topics.ITEM_SIDS.name(),
+                                "foreign-1",
+                                itemSid("foreign-1", freshSid, "another-bundle")));
                 producer.send(
                         new ProducerRecord<>(
                                 Topics.ITEM_SIDS.name(), "fresh-1", itemSid("fresh-1", freshSid)));
@@ -248,6 +254,26 @@ class RetrievalIT {
                 }
             }
             assertThat(found).as("fresh item recommended within 30 s").isTrue();
+            long foreignDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            String scraped = "";
+            while (System.nanoTime() < foreignDeadline
+                    && !scraped.matches(
+                            "(?s).*sidstream_retrieval_index_foreign_bundle_total [1-9].*")) {
+                scraped =
+                        HttpClient.newHttpClient()
+                                .send(
+                                        HttpRequest.newBuilder(
+                                                        URI.create(
+                                                                "http://localhost:"
+                                                                        + service.httpPort()
+                                                                        + "/metrics"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .body();
+            }
+            assertThat(scraped)
+                    .containsPattern("sidstream_retrieval_index_foreign_bundle_total [1-9]");
+            assertThat(service.index().sidOf("foreign-1")).as("another bundle's SID").isNull();
 
             String metrics =
                     HttpClient.newHttpClient()
@@ -298,11 +324,18 @@ class RetrievalIT {
         }
     }
 
+    /** The version of the bundle the service under test serves: its SID space. */
+    static final String VERSION = ModelBundle.load(BUNDLE).version();
+
     private static ItemSid itemSid(String id, List<Integer> sid) {
+        return itemSid(id, sid, VERSION);
+    }
+
+    private static ItemSid itemSid(String id, List<Integer> sid, String bundleVersion) {
         return ItemSid.newBuilder()
                 .setItemId(id)
                 .setSid(sid)
-                .setModelVersion("it")
+                .setModelVersion(bundleVersion)
                 .setContentHash("h")
                 .setItemEventTime(Instant.EPOCH)
                 .setAssignedAt(Instant.now())

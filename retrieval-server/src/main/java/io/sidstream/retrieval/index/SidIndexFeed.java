@@ -44,7 +44,18 @@ public final class SidIndexFeed implements AutoCloseable {
         return failure;
     }
 
-    public SidIndexFeed(Properties kafka, SidTrie trie) {
+    private final String bundleVersion;
+    private final java.util.concurrent.atomic.LongAdder foreign =
+            new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * A feed of {@code trie} from items.sid.v1 that indexes only SIDs of {@code bundleVersion}: a
+     * SID space belongs to one bundle, and a record another bundle wrote (a second deployment
+     * rolling out, a stale producer) is skipped and counted, never mixed in. Tombstones apply
+     * whatever bundle wrote the SID they delete.
+     */
+    public SidIndexFeed(Properties kafka, SidTrie trie, String bundleVersion) {
+        this.bundleVersion = java.util.Objects.requireNonNull(bundleVersion, "bundleVersion");
         this.trie = trie;
         this.consumer = wholeTopicConsumer(kafka);
         this.thread = new Thread(this::run, "sid-index-feed");
@@ -66,6 +77,11 @@ public final class SidIndexFeed implements AutoCloseable {
 
     public void start() {
         thread.start();
+    }
+
+    /** SID records of other bundles skipped so far. */
+    public long foreignRecords() {
+        return foreign.sum();
     }
 
     /** Waits until the records present at start are applied; false on timeout. */
@@ -130,6 +146,15 @@ public final class SidIndexFeed implements AutoCloseable {
                             .valueSerde()
                             .deserializer()
                             .deserialize(record.topic(), record.value());
+            if (!bundleVersion.equals(sid.getModelVersion())) {
+                foreign.increment();
+                LOG.debug(
+                        "skipping SID of item {} from bundle {} (this index is {})",
+                        record.key(),
+                        sid.getModelVersion(),
+                        bundleVersion);
+                return;
+            }
             trie.put(
                     record.key(),
                     sid.getSid().stream().mapToInt(Integer::intValue).toArray(),
