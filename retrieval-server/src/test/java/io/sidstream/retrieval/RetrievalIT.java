@@ -259,33 +259,13 @@ class RetrievalIT {
             while (System.nanoTime() < foreignDeadline
                     && !scraped.matches(
                             "(?s).*sidstream_retrieval_index_foreign_bundle_total [1-9].*")) {
-                scraped =
-                        HttpClient.newHttpClient()
-                                .send(
-                                        HttpRequest.newBuilder(
-                                                        URI.create(
-                                                                "http://localhost:"
-                                                                        + service.httpPort()
-                                                                        + "/metrics"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.ofString())
-                                .body();
+                scraped = metricsOf(service);
             }
             assertThat(scraped)
                     .containsPattern("sidstream_retrieval_index_foreign_bundle_total [1-9]");
             assertThat(service.index().sidOf("foreign-1")).as("another bundle's SID").isNull();
 
-            String metrics =
-                    HttpClient.newHttpClient()
-                            .send(
-                                    HttpRequest.newBuilder(
-                                                    URI.create(
-                                                            "http://localhost:"
-                                                                    + service.httpPort()
-                                                                    + "/metrics"))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofString())
-                            .body();
+            String metrics = metricsOf(service);
             assertThat(metrics)
                     // Present, not exact: a batch read again after a transient failure counts
                     // again.
@@ -356,6 +336,19 @@ class RetrievalIT {
                 .setBeamWidth(beam)
                 .setRequestedAt(Instant.now())
                 .build();
+    }
+
+    private static String metricsOf(RetrievalService service) throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                "http://localhost:"
+                                                        + service.httpPort()
+                                                        + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static JsonNode post(RetrievalService service, String body) throws Exception {
