@@ -71,7 +71,7 @@ public final class SidAssigner implements SemanticEncoder {
         } catch (IllegalArgumentException e) {
             throw new BundleException(bundle.directory(), List.of(e.getMessage()));
         }
-        RankerTokenizers.Parity parity = RankerTokenizers.check(bundle);
+        RankerTokenizers.Parity parity = RankerTokenizers.check(bundle, tokenizers);
         if (!parity.passed()) {
             throw new BundleException(
                     bundle.directory(),

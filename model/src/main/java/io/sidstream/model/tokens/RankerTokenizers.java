@@ -62,12 +62,17 @@ public final class RankerTokenizers {
 
     /** Checks the bundle's tokenizers against the trainer's tokens of every item it lists. */
     public static Parity check(ModelBundle bundle) {
+        return check(bundle, of(bundle));
+    }
+
+    /** Checks {@code tokenizers}, loaded from the bundle by {@link #of}, without loading again. */
+    public static Parity check(ModelBundle bundle, List<SidTokenizer> tokenizers) {
         BundleManifest.RankerTokenizers spec = bundle.manifest().rankerTokenizers();
         if (spec == null) {
             return new Parity(0, List.of());
         }
         Map<String, SidTokenizer> byName = new LinkedHashMap<>();
-        of(bundle).forEach(t -> byName.put(t.name(), t));
+        tokenizers.forEach(t -> byName.put(t.name(), t));
         List<String> lines;
         try {
             lines = Files.readAllLines(bundle.file(spec.tokensFile()));
