@@ -1,13 +1,19 @@
 package io.sidstream.bench;
 
+import io.sidstream.contracts.Topics;
 import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.scale.ScaleGenerator;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.retrieval.index.SidIndexFeed;
+import io.sidstream.schemas.v1.ItemSid;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,14 +21,21 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What the live SID index costs as the catalog grows: for each size, a {@link SidTrie} filled with
- * the scale generator's items (each a variant of a real catalog item: its real level-1 and level-2
- * codes, a level-3 code varied per variant, collision codes counted per prefix), then heap bytes
- * per item (after full GCs), insert rate (the catch-up of an instance reading items.sid.v1, minus
- * the Kafka reads) and the mask cost of one beam step at every level.
+ * What the live SID index costs as the catalog grows. For each size, the scale generator's items
+ * (each a variant of a real catalog item: its real level-1 and level-2 codes, a level-3 code varied
+ * per variant, collision codes counted per prefix) are encoded as items.sid.v1 values, then:
  *
- * <p>Usage: {@code IndexScaleBench [sizes=10000,100000,1000000]}; give the JVM the heap the largest
- * size needs (about 1.1 KB per item at 1M today). One JSON line per size.
+ * <ul>
+ *   <li>catch-up: decoded and merged in batches as {@link SidIndexFeed} does (an instance's
+ *       start-up minus the broker reads);
+ *   <li>heap bytes per item after full GCs, and the packed arrays' share of them;
+ *   <li>the mask cost of one beam step at every level plus the leaf;
+ *   <li>a live stream of single puts on top (moves and new listings) and the bytes per item after
+ *       it, delta and merges included.
+ * </ul>
+ *
+ * <p>Usage: {@code IndexScaleBench [sizes=10000,100000,1000000]}; give the JVM about 100 bytes per
+ * item of the largest size (the merge holds the old and the new base). One JSON line per size.
  */
 public final class IndexScaleBench {
     private IndexScaleBench() {}
@@ -38,36 +51,154 @@ public final class IndexScaleBench {
         Map<String, List<Integer>> realSids = bundle.trainerItemSids();
         int levels = bundle.manifest().sid().levels();
         int k = bundle.manifest().sid().codebookSize();
+        Deserializer<ItemSid> decoder = Topics.ITEM_SIDS.valueSerde().deserializer();
+        Serializer<ItemSid> encoder = Topics.ITEM_SIDS.valueSerde().serializer();
+        String topic = Topics.ITEM_SIDS.name();
         for (int n : sizes) {
             ScaleGenerator generator = new ScaleGenerator(catalog, n, 1.0, 7, 0, 86_400_000L);
             long before = usedHeapAfterGc();
             SidTrie trie = new SidTrie(levels, k);
             Map<Long, Integer> nextCollision = new HashMap<>();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                List<Integer> real = realSids.get(catalog.get(generator.baseIndex(i)).itemId());
-                int variant = i / catalog.size();
-                int[] sid = new int[levels + 1];
-                for (int l = 0; l < levels; l++) {
-                    sid[l] = real.get(l);
+            // Catch-up as SidIndexFeed does it: decode each items.sid.v1 value, gather the
+            // backlog in batches, merge each batch. Encoding the records is not timed.
+            long catchUpNanos = 0;
+            long mergeNanos = 0;
+            SidTrie.Batch backlog = trie.newBatch();
+            int chunk = 65_536;
+            byte[][] encoded = new byte[chunk][];
+            for (int from = 0; from < n; from += chunk) {
+                int to = Math.min(n, from + chunk);
+                for (int i = from; i < to; i++) {
+                    int[] sid = scaleSid(generator, catalog, realSids, levels, k, i, nextCollision);
+                    List<Integer> codes = new ArrayList<>(sid.length);
+                    for (int c : sid) {
+                        codes.add(c);
+                    }
+                    Instant listed = Instant.ofEpochMilli(generator.listedAtMillis(i));
+                    encoded[i - from] =
+                            encoder.serialize(
+                                    topic,
+                                    ItemSid.newBuilder()
+                                            .setItemId(ScaleGenerator.itemId(i))
+                                            .setSid(codes)
+                                            .setModelVersion("bench")
+                                            .setContentHash("h")
+                                            .setItemEventTime(listed)
+                                            .setAssignedAt(listed)
+                                            .build());
                 }
-                sid[levels - 1] = (real.get(levels - 1) + variant * 37) % k;
-                long prefix = 0;
-                for (int l = 0; l < levels; l++) {
-                    prefix = prefix * k + sid[l];
+                long t0 = System.nanoTime();
+                for (int i = from; i < to; i++) {
+                    ItemSid record = decoder.deserialize(topic, encoded[i - from]);
+                    int[] sid = record.getSid().stream().mapToInt(Integer::intValue).toArray();
+                    trie.checkSid(sid);
+                    backlog.put(
+                            ScaleGenerator.itemId(i),
+                            sid,
+                            record.getItemEventTime().toEpochMilli());
+                    if (backlog.size() >= SidIndexFeed.backlogBatch(trie.size())) {
+                        mergeNanos += timedApply(trie, backlog);
+                    }
                 }
-                sid[levels] = nextCollision.merge(prefix, 1, Integer::sum) - 1;
-                trie.put(ScaleGenerator.itemId(i), sid, generator.listedAtMillis(i));
+                if (to == n) {
+                    mergeNanos += timedApply(trie, backlog);
+                }
+                catchUpNanos += System.nanoTime() - t0;
             }
-            double insertPerS = n / ((System.nanoTime() - t0) / 1e9);
+            encoded = null;
             nextCollision = null;
+            long catchUpMerges = trie.merges();
             long after = usedHeapAfterGc();
             double bytesPerItem = (after - before) / (double) n;
-            // One beam step's mask at every level, over the prefixes of real items.
-            boolean[] allowed = new boolean[k];
-            int probes = 20_000;
-            long m0 = System.nanoTime();
-            long found = 0;
+            double packedPerItem = trie.baseBytes() / (double) n;
+            double maskMicros = maskMicros(trie, n, levels, k);
+            // Then the live stream: one put at a time, half moves of listed items to another
+            // level-3 code, half new listings.
+            int streamed = Math.min(200_000, Math.max(10_000, n / 10));
+            long s0 = System.nanoTime();
+            for (int u = 0; u < streamed; u++) {
+                if (u % 2 == 0) {
+                    int i = (int) ((u * 7919L) % n);
+                    int[] sid = trie.sidOf(ScaleGenerator.itemId(i));
+                    sid[levels - 1] = (sid[levels - 1] + 1) % k;
+                    sid[levels] += 1_000;
+                    trie.put(ScaleGenerator.itemId(i), sid, generator.listedAtMillis(i) + 1);
+                } else {
+                    int[] sid = trie.sidOf(ScaleGenerator.itemId(u % n));
+                    sid[levels] += 2_000 + u;
+                    trie.put("new-" + u, sid, 86_400_000L + u);
+                }
+            }
+            double streamPerS = streamed / ((System.nanoTime() - s0) / 1e9);
+            long streamMerges = trie.merges() - catchUpMerges;
+            double bytesAfterStream = (usedHeapAfterGc() - before) / (double) trie.size();
+            System.out.printf(
+                    Locale.ROOT,
+                    "{\"bench\":\"index-scale\",\"items\":%d,\"bytes_per_item\":%.1f,"
+                            + "\"packed_bytes_per_item\":%.1f,\"catch_up_s\":%.2f,"
+                            + "\"catch_up_items_per_s\":%.0f,\"catch_up_merge_s\":%.2f,\"catch_up_merges\":%d,"
+                            + "\"mask_all_levels_us\":%.2f,\"stream_updates\":%d,"
+                            + "\"stream_updates_per_s\":%.0f,\"stream_merges\":%d,"
+                            + "\"bytes_per_item_after_stream\":%.1f,\"live\":%d}%n",
+                    n,
+                    bytesPerItem,
+                    packedPerItem,
+                    catchUpNanos / 1e9,
+                    n / (catchUpNanos / 1e9),
+                    mergeNanos / 1e9,
+                    catchUpMerges,
+                    maskMicros,
+                    streamed,
+                    streamPerS,
+                    streamMerges,
+                    bytesAfterStream,
+                    trie.size());
+            if (trie.size() != n + streamed / 2) {
+                throw new IllegalStateException(
+                        "index holds " + trie.size() + " of " + (n + streamed / 2));
+            }
+        }
+    }
+
+    private static long timedApply(SidTrie trie, SidTrie.Batch backlog) {
+        long t0 = System.nanoTime();
+        trie.applyAll(backlog);
+        return System.nanoTime() - t0;
+    }
+
+    /** A scale item's SID: its real item's codes, the last level varied per variant. */
+    private static int[] scaleSid(
+            ScaleGenerator generator,
+            List<CatalogItem> catalog,
+            Map<String, List<Integer>> realSids,
+            int levels,
+            int k,
+            int i,
+            Map<Long, Integer> nextCollision) {
+        List<Integer> real = realSids.get(catalog.get(generator.baseIndex(i)).itemId());
+        int variant = i / catalog.size();
+        int[] sid = new int[levels + 1];
+        for (int l = 0; l < levels; l++) {
+            sid[l] = real.get(l);
+        }
+        sid[levels - 1] = (real.get(levels - 1) + variant * 37) % k;
+        long prefix = 0;
+        for (int l = 0; l < levels; l++) {
+            prefix = prefix * k + sid[l];
+        }
+        sid[levels] = nextCollision.merge(prefix, 1, Integer::sum) - 1;
+        return sid;
+    }
+
+    /** One beam step's mask at every level plus the leaf, over the prefixes of listed items. */
+    private static double maskMicros(SidTrie trie, int n, int levels, int k) {
+        boolean[] allowed = new boolean[k];
+        int probes = 20_000;
+        long found = 0;
+        long m0 = 0;
+        for (int round = 0; round < 2; round++) {
+            // The first round warms the code up.
+            m0 = System.nanoTime();
             for (int p = 0; p < probes; p++) {
                 int[] sid = trie.sidOf(ScaleGenerator.itemId((int) ((p * 7919L) % n)));
                 for (int l = 0; l < levels; l++) {
@@ -75,21 +206,11 @@ public final class IndexScaleBench {
                 }
                 found += trie.itemsUnder(sid).size();
             }
-            double maskMicros = (System.nanoTime() - m0) / 1e3 / probes;
-            System.out.printf(
-                    Locale.ROOT,
-                    "{\"bench\":\"index-scale\",\"items\":%d,\"live\":%d,\"bytes_per_item\":%.0f,"
-                            + "\"insert_items_per_s\":%.0f,\"mask_all_levels_us\":%.2f,\"found\":%d}%n",
-                    n,
-                    trie.size(),
-                    bytesPerItem,
-                    insertPerS,
-                    maskMicros,
-                    found);
-            if (trie.size() != n) {
-                throw new IllegalStateException("index holds " + trie.size() + " of " + n);
-            }
         }
+        if (found == 0) {
+            throw new IllegalStateException("no prefix found");
+        }
+        return (System.nanoTime() - m0) / 1e3 / probes;
     }
 
     private static long usedHeapAfterGc() {

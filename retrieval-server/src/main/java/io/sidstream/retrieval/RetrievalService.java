@@ -1,5 +1,6 @@
 package io.sidstream.retrieval;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sidstream.model.bundle.BundleManifest;
@@ -95,6 +96,14 @@ public final class RetrievalService implements ServiceLauncher.Service {
         Gauge.builder("sidstream.retrieval.index.version", trie, SidTrie::version)
                 .description("Updates applied to the live SID index")
                 .register(registry);
+        Gauge.builder("sidstream.retrieval.index.packed.bytes", trie, SidTrie::baseBytes)
+                .description(
+                        "Bytes of the live SID index's packed arrays (the changes since the last merge come on top)")
+                .register(registry);
+        FunctionCounter.builder("sidstream.retrieval.index.merges", trie, SidTrie::merges)
+                .description(
+                        "Times the live SID index merged its recent changes into a new packed base")
+                .register(registry);
         Gauge.builder(
                         "sidstream.retrieval.cuda",
                         session,
@@ -114,7 +123,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
             throw e;
         }
         SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie, bundle.version());
-        io.micrometer.core.instrument.FunctionCounter.builder(
+        FunctionCounter.builder(
                         "sidstream.retrieval.index.foreign_bundle",
                         feed,
                         f -> (double) f.foreignRecords())

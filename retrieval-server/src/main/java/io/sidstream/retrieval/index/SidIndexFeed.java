@@ -30,6 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class SidIndexFeed implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SidIndexFeed.class);
 
+    /** Backlog batches grow with the index (few merges) but stay under ~2M pending records. */
+    private static final int BACKLOG_BATCH_MIN = 65_536;
+
+    private static final int BACKLOG_BATCH_MAX = 2_000_000;
+
     private final SidTrie trie;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
@@ -75,6 +80,14 @@ public final class SidIndexFeed implements AutoCloseable {
         return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
+    /**
+     * How many backlog records the feed gathers before merging them into an index of {@code
+     * indexSize} items.
+     */
+    public static int backlogBatch(int indexSize) {
+        return Math.max(BACKLOG_BATCH_MIN, Math.min(indexSize, BACKLOG_BATCH_MAX));
+    }
+
     public void start() {
         thread.start();
     }
@@ -108,14 +121,25 @@ public final class SidIndexFeed implements AutoCloseable {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             var end = consumer.endOffsets(partitions);
+            // The backlog goes in as a few large batches, each merged into the index in one pass;
+            // once caught up, each poll's records are applied as they come.
+            SidTrie.Batch backlog = trie.newBatch();
+            SidTrie.Batch live = trie.newBatch();
             while (running.get()) {
+                SidTrie.Batch updates = caughtUp.getCount() > 0 ? backlog : live;
                 for (ConsumerRecord<String, byte[]> record :
                         consumer.poll(Duration.ofMillis(100))) {
-                    apply(record);
+                    addTo(updates, record);
                 }
-                if (caughtUp.getCount() > 0
-                        && end.entrySet().stream()
-                                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                boolean atEnd =
+                        caughtUp.getCount() > 0
+                                && end.entrySet().stream()
+                                        .allMatch(
+                                                e -> consumer.position(e.getKey()) >= e.getValue());
+                if (updates != backlog || atEnd || backlog.size() >= backlogBatch(trie.size())) {
+                    trie.applyAll(updates);
+                }
+                if (atEnd) {
                     LOG.info(
                             "SID index caught up items={} version={}", trie.size(), trie.version());
                     caughtUp.countDown();
@@ -132,12 +156,12 @@ public final class SidIndexFeed implements AutoCloseable {
         }
     }
 
-    private void apply(ConsumerRecord<String, byte[]> record) {
+    private void addTo(SidTrie.Batch batch, ConsumerRecord<String, byte[]> record) {
         if (record.key() == null) {
             return;
         }
         if (record.value() == null) {
-            trie.remove(record.key());
+            batch.remove(record.key());
             return;
         }
         try {
@@ -155,10 +179,9 @@ public final class SidIndexFeed implements AutoCloseable {
                         bundleVersion);
                 return;
             }
-            trie.put(
-                    record.key(),
-                    sid.getSid().stream().mapToInt(Integer::intValue).toArray(),
-                    sid.getItemEventTime().toEpochMilli());
+            int[] codes = sid.getSid().stream().mapToInt(Integer::intValue).toArray();
+            trie.checkSid(codes);
+            batch.put(record.key(), codes, sid.getItemEventTime().toEpochMilli());
         } catch (SerializationException | IllegalArgumentException e) {
             // Never index what we cannot read: a search must not return it.
             LOG.warn(
