@@ -102,6 +102,9 @@ def main():
     props = {"sidstream.levels": layout.levels, "sidstream.codebook_size": layout.codebook_size,
              "sidstream.vocab_size": layout.vocab_size, "sidstream.graph": "decoder"}
     export.export_decoder(model, os.path.join(args.out, hist_file), os.path.join(args.out, step_file), props)
+    start_file, next_file = "decoder_decode_start.onnx", "decoder_decode_next.onnx"
+    export.export_cached_decoder(model, os.path.join(args.out, start_file), os.path.join(args.out, next_file),
+                                 props)
 
     with open(os.path.join(args.source, source["parityFile"]), encoding="utf-8") as f:
         parity = json.load(f)
@@ -110,14 +113,15 @@ def main():
         model, index, item_ids, sids, collisions, args.max_history, args.seed)
     export.write_json(os.path.join(args.out, source["parityFile"]), parity)
 
-    files = [enc_file, hist_file, step_file, source["parityFile"], source["itemSidsFile"]]
+    files = [enc_file, hist_file, step_file, source["parityFile"], source["itemSidsFile"], start_file, next_file]
     entries = export.file_entries(args.out, files)
     digest = hashlib.sha256("".join(entries[f]["sha256"] for f in files[:3]).encode()).hexdigest()[:12]
     manifest = {
         **source,
         "bundleVersion": f"shape-d{args.d_model}-l{args.layers}-h{args.max_history}-{digest}",
         "createdAt": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "decoder": {**source["decoder"], "layers": args.layers, "heads": args.heads,
+        "decoder": {**source["decoder"], "decodeStartFile": start_file, "decodeNextFile": next_file,
+                    "layers": args.layers, "heads": args.heads,
                     "headDim": args.d_model // args.heads, "dModel": args.d_model,
                     "maxHistoryItems": args.max_history},
         "files": entries,

@@ -295,13 +295,16 @@ def main():
                           {**version_props, "sidstream.graph": "rqvae_encoder"})
     export.export_decoder(model, os.path.join(args.out, hist_file), os.path.join(args.out, step_file),
                           {**version_props, "sidstream.graph": "decoder"})
+    start_file, next_file = "decoder_decode_start.onnx", "decoder_decode_next.onnx"
+    export.export_cached_decoder(model, os.path.join(args.out, start_file), os.path.join(args.out, next_file),
+                                 version_props)
     with open(os.path.join(args.out, "item_sids.tsv"), "w", encoding="utf-8") as f:
         for i, item in enumerate(ds.item_ids):
             f.write(item + "\t" + " ".join(str(int(c)) for c in sids[i]) + " " + str(int(collisions[i])) + "\n")
     parity = parity_vectors(rq, model, ds.embeddings, ds.item_ids, sids, collisions, index, split, args)
     export.write_json(os.path.join(args.out, "parity.json"), parity)
 
-    files = [enc_file, hist_file, step_file, "parity.json", "item_sids.tsv"]
+    files = [enc_file, hist_file, step_file, "parity.json", "item_sids.tsv", start_file, next_file]
     entries = export.file_entries(args.out, files)
     digest = hashlib.sha256("".join(entries[f]["sha256"] for f in files[:3]).encode()).hexdigest()[:12]
     created = args.created_at or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
@@ -315,7 +318,8 @@ def main():
         "tokens": layout.as_manifest(),
         "encoder": {"file": enc_file, "embeddingDim": int(ds.embeddings.shape[1]), "latentDim": args.latent,
                     "levels": args.levels, "codebookSize": args.codebook_size},
-        "decoder": {"encodeHistoryFile": hist_file, "decodeStepFile": step_file, "levels": args.levels,
+        "decoder": {"encodeHistoryFile": hist_file, "decodeStepFile": step_file,
+                    "decodeStartFile": start_file, "decodeNextFile": next_file, "levels": args.levels,
                     "codebookSize": args.codebook_size, "vocabSize": layout.vocab_size, "layers": args.layers,
                     "heads": args.heads, "headDim": args.d_model // args.heads, "dModel": args.d_model,
                     "maxHistoryItems": args.max_history},

@@ -7,6 +7,10 @@ The model is written as two functions that are also the two exported graphs, so 
 exact computation that serving runs:
   encode_history(history_tokens[R,T]) -> past_keys, past_values [NL,R,H,T,Dh], past_mask [R,T]
   decode_step(past_keys, past_values, past_mask, beam_tokens[R,W,S]) -> log_probs[R,W,K]
+and, in contract v2, the same search with a beam-token cache (only each beam's new token computed):
+  decode_start(past_keys, past_values, past_mask) -> log_probs[R,1,K], beam_keys, beam_values
+  decode_next(past..., beam_keys, beam_values [NL,R,W',H,S-1,Dh], parents[R,W], new_tokens[R,W])
+    -> log_probs[R,W,K], beam_keys, beam_values [NL,R,W,H,S,Dh]
 beam_tokens are BOS followed by the tokens of the levels decoded so far; S-1 is the level predicted.
 Positions are derived from data (cumsum), not from shapes, so every axis stays dynamic in ONNX.
 """
@@ -134,6 +138,57 @@ class SidDecoder(nn.Module):
         b = torch.index_select(self.head_b, 0, level).squeeze(0)
         return F.log_softmax(last @ w + b, dim=-1)
 
+    def _cached_token(self, past_keys, past_values, past_mask, token, position, beam_keys, beam_values):
+        """One new token per beam [R,W] at beam position `position`, attending to the history and to
+        the beam's earlier tokens (keys/values [NL,R,W,H,S-1,Dh], or None before the first)."""
+        x = self.tok(token) + self.pos(position + self.max_history_tokens)    # [R,W,d]
+        x = x.unsqueeze(2)                                                     # [R,W,1,d]
+        hist_bias = past_mask.unsqueeze(1).unsqueeze(2).unsqueeze(3)          # [R,1,1,1,T]
+        keys, values = [], []
+        for layer, block in enumerate(self.blocks):
+            h = block.ln1(x)
+            q, k, v = block.qkv(h).chunk(3, dim=-1)
+            q, k, v = block.split(q), block.split(k), block.split(v)          # [R,W,H,1,Dh]
+            if beam_keys is not None:
+                k = torch.cat([beam_keys[layer], k], dim=-2)                  # [R,W,H,S,Dh]
+                v = torch.cat([beam_values[layer], v], dim=-2)
+            pk = past_keys[layer].unsqueeze(1)
+            pv = past_values[layer].unsqueeze(1)
+            scale = 1.0 / math.sqrt(block.head_dim)
+            s_hist = (q @ pk.transpose(-1, -2)) * scale + hist_bias           # [R,W,H,1,T]
+            s_self = (q @ k.transpose(-1, -2)) * scale                         # [R,W,H,1,S]
+            att = torch.cat([s_hist, s_self], dim=-1).softmax(-1)
+            t = pk.shape[-2]
+            out = att[..., :t] @ pv + att[..., t:] @ v
+            x = x + block.proj(block.merge(out))
+            x = x + block.ff(block.ln2(x))
+            keys.append(k)
+            values.append(v)
+        last = self.ln_f(x)[:, :, 0, :]                                        # [R,W,d]
+        level = position.reshape(1)
+        w = torch.index_select(self.head_w, 0, level).squeeze(0)
+        b = torch.index_select(self.head_b, 0, level).squeeze(0)
+        return F.log_softmax(last @ w + b, dim=-1), torch.stack(keys), torch.stack(values)
+
+    def decode_start(self, past_keys, past_values, past_mask):
+        """Contract v2, first level: BOS for one beam per request -> log_probs [R,1,K] and the
+        beam cache (keys, values [NL,R,1,H,1,Dh])."""
+        bos = (torch.ones_like(past_mask[:, :1]) * BOS).to(torch.long)       # [R,1]
+        position = torch.zeros((), dtype=torch.long)
+        return self._cached_token(past_keys, past_values, past_mask, bos, position, None, None)
+
+    def decode_next(self, past_keys, past_values, past_mask, beam_keys, beam_values, parents, new_tokens):
+        """Contract v2, later levels: beam w of request r extends beam parents[r,w] of the previous
+        call with token new_tokens[r,w]. Equals decode_step on the full beam tokens, computing only
+        the new token: the earlier tokens' keys and values are gathered from the cache by parent."""
+        nl, r, _, h, s1, dh = beam_keys.shape
+        w = parents.shape[1]
+        index = parents.reshape(1, r, w, 1, 1, 1).expand(nl, r, w, h, s1, dh)
+        beam_keys = torch.gather(beam_keys, 2, index)
+        beam_values = torch.gather(beam_values, 2, index)
+        position = torch.ones_like(beam_keys[0, 0, 0, 0, :, 0]).sum().to(torch.long)
+        return self._cached_token(past_keys, past_values, past_mask, new_tokens, position, beam_keys, beam_values)
+
     def teacher_forced_logits(self, history_tokens, target_codes):
         """Training: logits [R, L, K] for every level of the target given the true previous codes."""
         pk, pv, pm = self.encode_history(history_tokens)
@@ -153,6 +208,25 @@ class EncodeHistoryGraph(nn.Module):
 
     def forward(self, history_tokens):
         return self.model.encode_history(history_tokens)
+
+
+class DecodeStartGraph(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, past_keys, past_values, past_mask):
+        return self.model.decode_start(past_keys, past_values, past_mask)
+
+
+class DecodeNextGraph(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, past_keys, past_values, past_mask, beam_keys, beam_values, parents, new_tokens):
+        return self.model.decode_next(past_keys, past_values, past_mask, beam_keys, beam_values, parents,
+                                      new_tokens)
 
 
 class DecodeStepGraph(nn.Module):

@@ -81,6 +81,71 @@ def export_decoder(model, encode_path, step_path, props):
     _stamp(step_path, props)
 
 
+def check_cached_decoder(model, tolerance=1e-4, seed=0):
+    """decode_start/decode_next against decode_step on beams that reorder and repeat their parents;
+    returns the largest difference, raising when it exceeds the tolerance."""
+    g = torch.Generator().manual_seed(seed)
+    lay = model.layout
+    r, widths = 3, [1, 4, 6, 5][:lay.levels + 1]
+    hist = torch.randint(2, lay.vocab_size, (r, 3 * (lay.levels + 1)), generator=g)
+    hist[0, :lay.levels + 1] = 0
+    worst = 0.0
+    with torch.no_grad():
+        pk, pv, pm = model.encode_history(hist)
+        lp, bk, bv = model.decode_start(pk, pv, pm)
+        tokens = torch.ones(r, 1, 1, dtype=torch.long)
+        worst = max(worst, float((lp - model.decode_step(pk, pv, pm, tokens)).abs().max()))
+        for level in range(1, lay.levels):
+            w_prev, w = widths[level - 1], widths[level]
+            parents = torch.randint(0, w_prev, (r, w), generator=g)
+            codes = torch.randint(0, lay.codebook_size, (r, w), generator=g) + lay.level_offsets[level - 1]
+            lp, bk, bv = model.decode_next(pk, pv, pm, bk, bv, parents, codes)
+            tokens = torch.gather(tokens, 1, parents.unsqueeze(2).expand(r, w, tokens.shape[2]))
+            tokens = torch.cat([tokens, codes.unsqueeze(2)], 2)
+            worst = max(worst, float((lp - model.decode_step(pk, pv, pm, tokens)).abs().max()))
+    if worst > tolerance:
+        raise AssertionError(f"decode_next differs from decode_step by {worst}")
+    return worst
+
+
+def export_cached_decoder(model, start_path, next_path, props):
+    """Contract v2: decode_start and decode_next, the beam search with a beam-token cache."""
+    from .decoder import DecodeStartGraph, DecodeNextGraph
+    model.eval()
+    check_cached_decoder(model)
+    hist = torch.randint(2, model.layout.vocab_size, (2, 8))
+    hist[0, :4] = 0
+    with torch.no_grad():
+        pk, pv, pm = model.encode_history(hist)
+        _, bk, bv = model.decode_start(pk, pv, pm)
+    past_axes = {"past_keys": {1: "requests", 3: "history"},
+                 "past_values": {1: "requests", 3: "history"},
+                 "past_mask": {0: "requests", 1: "history"}}
+    torch.onnx.export(DecodeStartGraph(model), (pk, pv, pm), start_path,
+                      input_names=["past_keys", "past_values", "past_mask"],
+                      output_names=["log_probs", "next_beam_keys", "next_beam_values"],
+                      dynamic_axes={**past_axes, "log_probs": {0: "requests"},
+                                    "next_beam_keys": {1: "requests"}, "next_beam_values": {1: "requests"}},
+                      opset_version=OPSET)
+    _stamp(start_path, {**props, "sidstream.graph": "decoder-v2"})
+    beams = 3
+    parents = torch.zeros(2, beams, dtype=torch.long)
+    tokens = torch.full((2, beams), 2 + 5, dtype=torch.long)
+    beam_axes = {1: "requests", 2: "previous_beams", 4: "previous_steps"}
+    out_axes = {1: "requests", 2: "beams", 4: "steps"}
+    torch.onnx.export(DecodeNextGraph(model), (pk, pv, pm, bk, bv, parents, tokens), next_path,
+                      input_names=["past_keys", "past_values", "past_mask", "beam_keys", "beam_values",
+                                   "parents", "new_tokens"],
+                      output_names=["log_probs", "next_beam_keys", "next_beam_values"],
+                      dynamic_axes={**past_axes, "beam_keys": beam_axes, "beam_values": beam_axes,
+                                    "parents": {0: "requests", 1: "beams"},
+                                    "new_tokens": {0: "requests", 1: "beams"},
+                                    "log_probs": {0: "requests", 1: "beams"},
+                                    "next_beam_keys": out_axes, "next_beam_values": out_axes},
+                      opset_version=OPSET)
+    _stamp(next_path, {**props, "sidstream.graph": "decoder-v2"})
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -70,12 +70,17 @@ public class BeamSearchBench {
     @Param({"models/default"})
     public String bundle;
 
+    /** Contract v2's beam-token cache when the bundle has it; false: v1's full decode steps. */
+    @Param({"true", "false"})
+    public boolean cache;
+
     private DecoderSession session;
     private BeamSearch search;
     private SidTrie trie;
     private List<BeamRequest> requests;
     private long[][] historyTokens;
     private long[][] stepTokens;
+    private int[][] stepParents;
     private LogitsFn logits;
     private BeamSearch replay;
     private int levels;
@@ -93,7 +98,7 @@ public class BeamSearchBench {
             trie.put(e.getKey(), sid);
             sids.add(sid);
         }
-        session = DecoderSession.open(bundle, ExecutionProvider.AUTO, 0);
+        session = DecoderSession.open(bundle, ExecutionProvider.AUTO, 0, cache);
         logits = new DecoderLogits(session);
         int history = m.decoder().maxHistoryItems();
         search = new BeamSearch(logits, layout, history);
@@ -111,7 +116,12 @@ public class BeamSearchBench {
         new BeamSearch(recorded, layout, history).search(requests, trie);
         replay = new BeamSearch(recorded.replay(), layout, history);
         stepTokens = new long[levels][];
+        stepParents = new int[levels][];
         for (int s = 1; s <= levels; s++) {
+            stepParents[s - 1] = new int[batch * widthAt(s)];
+            for (int row = 0; row < stepParents[s - 1].length; row++) {
+                stepParents[s - 1][row] = s <= 2 ? 0 : row % widthAt(s - 1);
+            }
             long[] tokens = new long[batch * widthAt(s) * s];
             for (int i = 0; i < tokens.length; i += s) {
                 tokens[i] = layout.bos();
@@ -151,7 +161,7 @@ public class BeamSearchBench {
         float sink = 0;
         try (LogitsFn.Encoded encoded = logits.encode(historyTokens)) {
             for (int s = 1; s <= levels; s++) {
-                sink += encoded.step(stepTokens[s - 1], widthAt(s), s)[0];
+                sink += encoded.step(stepTokens[s - 1], stepParents[s - 1], widthAt(s), s)[0];
             }
         }
         return sink;
@@ -161,7 +171,7 @@ public class BeamSearchBench {
      * Multiply-adds x 2 of one request: history tokens through every layer once, then per level the
      * beams' tokens (S <= L) through every layer, attending to the history.
      */
-    public static double flopsPerRequest(BundleManifest m, int beam) {
+    public static double flopsPerRequest(BundleManifest m, int beam, boolean cache) {
         int d = m.decoder().dModel();
         int layers = m.decoder().layers();
         int t = m.decoder().maxHistoryItems() * m.tokens().tokensPerItem();
@@ -171,10 +181,34 @@ public class BeamSearchBench {
         double steps = 0;
         for (int s = 1; s <= m.sid().levels(); s++) {
             steps +=
-                    beam * s * layers * (perTokenLayer + 2.0 * 2 * (t + s) * d)
+                    beam * (cache ? 1 : s) * layers * (perTokenLayer + 2.0 * 2 * (t + s) * d)
                             + beam * 2.0 * d * m.sid().codebookSize();
         }
         return history + steps;
+    }
+
+    /** ONNX Runtime calls and bytes in and out of one search of a batch. */
+    private record Traffic(long calls, long hostToDevice, long deviceToHost) {}
+
+    private static Traffic traffic(Path bundleDir, int beam, int batch, boolean cache)
+            throws Exception {
+        BeamSearchBench bench = new BeamSearchBench();
+        bench.bundle = bundleDir.toString();
+        bench.beam = beam;
+        bench.batch = batch;
+        bench.cache = cache;
+        bench.setUp();
+        try {
+            var t = bench.session.traffic();
+            long calls = t.calls();
+            long in = t.hostToDeviceBytes();
+            long out = t.deviceToHostBytes();
+            bench.search();
+            return new Traffic(
+                    t.calls() - calls, t.hostToDeviceBytes() - in, t.deviceToHostBytes() - out);
+        } finally {
+            bench.tearDown();
+        }
     }
 
     /**
@@ -188,7 +222,13 @@ public class BeamSearchBench {
         for (RunResult r : results) {
             BenchmarkParams p = r.getParams();
             String shape =
-                    p.getParam("bundle") + "|" + p.getParam("beam") + "|" + p.getParam("batch");
+                    p.getParam("bundle")
+                            + "|"
+                            + p.getParam("beam")
+                            + "|"
+                            + p.getParam("batch")
+                            + "|"
+                            + p.getParam("cache");
             String method = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1);
             byShape.computeIfAbsent(shape, s -> new TreeMap<>())
                     .put(method, r.getPrimaryResult().getScore());
@@ -197,6 +237,9 @@ public class BeamSearchBench {
             String[] shape = e.getKey().split("\\|");
             BundleManifest m = ModelBundle.load(Path.of(shape[0])).manifest();
             int beam = Integer.parseInt(shape[1]);
+            int batch = Integer.parseInt(shape[2]);
+            boolean cached = Boolean.parseBoolean(shape[3]) && m.decoder().hasBeamCache();
+            Traffic traffic = traffic(Path.of(shape[0]), beam, batch, cached);
             Map<String, Double> ms = e.getValue();
             double search = ms.getOrDefault("search", Double.NaN);
             double forward = ms.getOrDefault("forward", Double.NaN);
@@ -206,7 +249,10 @@ public class BeamSearchBench {
                     "{\"bench\":\"beam-search\",\"bundle\":\"%s\",\"d_model\":%d,\"layers\":%d,"
                             + "\"history_items\":%d,\"beam\":%d,\"batch\":%s,\"search_ms\":%.3f,"
                             + "\"forward_ms\":%.3f,\"search_own_ms\":%.3f,\"overhead_ratio\":%.3f,"
-                            + "\"mask_topk_share\":%.4f,\"gflop_per_request\":%.3f}%n",
+                            + "\"mask_topk_share\":%.4f,\"gflop_per_request\":%.3f,"
+                            + "\"beam_cache\":%s,\"gflop_per_s\":%.1f,\"ort_calls_per_batch\":%d,"
+                            + "\"host_to_device_bytes_per_batch\":%d,"
+                            + "\"device_to_host_bytes_per_batch\":%d}%n",
                     m.bundleVersion(),
                     m.decoder().dModel(),
                     m.decoder().layers(),
@@ -218,7 +264,12 @@ public class BeamSearchBench {
                     own,
                     search / forward,
                     own / search,
-                    flopsPerRequest(m, beam) / 1e9);
+                    flopsPerRequest(m, beam, cached) / 1e9,
+                    cached,
+                    flopsPerRequest(m, beam, cached) * batch / (forward / 1e3) / 1e9,
+                    traffic.calls,
+                    traffic.hostToDevice,
+                    traffic.deviceToHost);
         }
     }
 }

@@ -87,7 +87,18 @@ public record BundleManifest(
             int heads,
             int headDim,
             int dModel,
-            int maxHistoryItems) {}
+            int maxHistoryItems,
+            String decodeStartFile,
+            String decodeNextFile) {
+
+        /**
+         * Whether the bundle also ships contract v2's beam-token cache graphs ({@code
+         * decode_start}, {@code decode_next}); v1 bundles have only {@code decode_step}.
+         */
+        public boolean hasBeamCache() {
+            return decodeStartFile != null && decodeNextFile != null;
+        }
+    }
 
     /** Checksum and size of one bundle file. */
     public record FileEntry(String sha256, long bytes) {}

@@ -181,11 +181,19 @@ public final class ModelBundle {
         if (m.decoder().heads() * m.decoder().headDim() != m.decoder().dModel()) {
             problems.add("decoder.heads * decoder.headDim != decoder.dModel: " + m.decoder());
         }
-        for (String listed :
-                List.of(
-                        m.encoder().file(),
-                        m.decoder().encodeHistoryFile(),
-                        m.decoder().decodeStepFile())) {
+        List<String> used =
+                new ArrayList<>(
+                        List.of(
+                                m.encoder().file(),
+                                m.decoder().encodeHistoryFile(),
+                                m.decoder().decodeStepFile()));
+        if ((m.decoder().decodeStartFile() == null) != (m.decoder().decodeNextFile() == null)) {
+            problems.add("decoder.decodeStartFile and decoder.decodeNextFile come together");
+        } else if (m.decoder().hasBeamCache()) {
+            used.add(m.decoder().decodeStartFile());
+            used.add(m.decoder().decodeNextFile());
+        }
+        for (String listed : used) {
             if (!m.files().containsKey(listed)) {
                 problems.add(listed + " is used but not listed (with its checksum) in files");
             }

@@ -116,7 +116,7 @@ public final class BeamSearch {
         PopularityPrior.Row priorRow = prior == null ? null : prior.row();
         List<List<Beam>> beams = new ArrayList<>();
         for (int i = 0; i < r; i++) {
-            beams.add(List.of(new Beam(new int[0], 0.0)));
+            beams.add(List.of(new Beam(new int[0], 0.0, 0)));
         }
         try (LogitsFn.Encoded encoded = model.encode(historyTokens(requests))) {
             boolean[] allowed = new boolean[k];
@@ -127,11 +127,13 @@ public final class BeamSearch {
                 }
                 int steps = level + 1;
                 long[] tokens = new long[r * width * steps];
+                int[] parents = new int[r * width];
                 for (int i = 0; i < r; i++) {
                     for (int w = 0; w < width; w++) {
                         int base = (i * width + w) * steps;
                         tokens[base] = layout.bos();
                         List<Beam> rb = beams.get(i);
+                        parents[i * width + w] = w < rb.size() ? rb.get(w).parent : 0;
                         for (int l = 0; l < level; l++) {
                             // Padding beams reuse a valid token; their rows are ignored.
                             int code = w < rb.size() ? rb.get(w).prefix[l] : 0;
@@ -139,7 +141,7 @@ public final class BeamSearch {
                         }
                     }
                 }
-                float[] logProbs = encoded.step(tokens, width, steps);
+                float[] logProbs = encoded.step(tokens, parents, width, steps);
                 List<List<Beam>> next = new ArrayList<>(r);
                 for (int i = 0; i < r; i++) {
                     next.add(
@@ -235,7 +237,7 @@ public final class BeamSearch {
                 if (!steeringAllows(request, candidate)) {
                     continue;
                 }
-                best.add(new Beam(candidate.clone(), score));
+                best.add(new Beam(candidate.clone(), score, w));
                 if (best.size() > width) {
                     best.poll();
                 }
@@ -416,5 +418,6 @@ public final class BeamSearch {
         return byScore != 0 ? byScore : Arrays.compare(b.prefix, a.prefix);
     }
 
-    private record Beam(int[] prefix, double score) {}
+    /** A partial SID, its score, and which beam of the previous level it extends. */
+    private record Beam(int[] prefix, double score, int parent) {}
 }

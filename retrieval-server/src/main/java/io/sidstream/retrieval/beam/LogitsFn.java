@@ -23,6 +23,16 @@ public interface LogitsFn {
          */
         float[] step(long[] beamTokens, int beams, int steps);
 
+        /**
+         * Like {@link #step(long[], int, int)}, also saying which beam of the previous call each
+         * beam extends ({@code parents[r * beams + w]}, a row of the previous call; ignored at the
+         * first step): a model that caches the beams' tokens computes only the new one. Calls of
+         * one search must come level by level.
+         */
+        default float[] step(long[] beamTokens, int[] parents, int beams, int steps) {
+            return step(beamTokens, beams, steps);
+        }
+
         @Override
         void close();
     }

@@ -27,16 +27,78 @@ public final class DecoderLogits implements LogitsFn {
     @Override
     public Encoded encode(long[][] historyTokens) {
         HistoryCache cache = session.encodeHistory(historyTokens);
-        return new Encoded() {
-            @Override
-            public float[] step(long[] beamTokens, int beams, int steps) {
-                return session.decodeStep(cache, beamTokens, beams, steps);
-            }
+        return session.beamCache() ? new CachedEncoded(cache) : new StepEncoded(cache);
+    }
 
-            @Override
-            public void close() {
-                cache.close();
+    /** Contract v1: every level re-reads the beams' whole token prefixes. */
+    private final class StepEncoded implements Encoded {
+        private final HistoryCache cache;
+
+        StepEncoded(HistoryCache cache) {
+            this.cache = cache;
+        }
+
+        @Override
+        public float[] step(long[] beamTokens, int beams, int steps) {
+            return session.decodeStep(cache, beamTokens, beams, steps);
+        }
+
+        @Override
+        public void close() {
+            cache.close();
+        }
+    }
+
+    /**
+     * Contract v2: each level computes only the beams' new tokens, gathering the earlier tokens'
+     * keys and values from the previous level's cache by parent.
+     */
+    private final class CachedEncoded implements Encoded {
+        private final HistoryCache cache;
+        private DecoderSession.BeamCache beams;
+        private int steps;
+
+        CachedEncoded(HistoryCache cache) {
+            this.cache = cache;
+        }
+
+        @Override
+        public float[] step(long[] beamTokens, int width, int stepCount) {
+            // Without parents the cache cannot be extended: recompute as v1 does.
+            return session.decodeStep(cache, beamTokens, width, stepCount);
+        }
+
+        @Override
+        public float[] step(long[] beamTokens, int[] parents, int width, int stepCount) {
+            if (stepCount == 1 && width == 1) {
+                replace(session.decodeStart(cache));
+            } else if (beams != null && stepCount == steps + 1 && parents != null) {
+                int rows = cache.requests() * width;
+                long[] parentRows = new long[rows];
+                long[] newTokens = new long[rows];
+                for (int i = 0; i < rows; i++) {
+                    parentRows[i] = parents[i];
+                    newTokens[i] = beamTokens[i * stepCount + stepCount - 1];
+                }
+                replace(session.decodeNext(cache, beams, parentRows, newTokens, width));
+            } else {
+                return session.decodeStep(cache, beamTokens, width, stepCount);
             }
-        };
+            steps = stepCount;
+            return beams.logProbs();
+        }
+
+        private void replace(DecoderSession.BeamCache next) {
+            if (beams != null) {
+                beams.close();
+            }
+            beams = next;
+        }
+
+        @Override
+        public void close() {
+            replace(null);
+            cache.close();
+        }
     }
 }

@@ -88,37 +88,85 @@ public final class DecoderParity {
                         }
                     }
                 }
-                float[] actual = decoder.decodeStep(cache, tokens, width, steps);
-                double stepMax = 0;
-                int k = decoder.codebookSize();
-                for (int r = 0; r < requests; r++) {
-                    for (int w = 0; w < width; w++) {
-                        JsonNode expected = step.path("log_probs").get(r).get(w);
-                        for (int c = 0; c < k; c++) {
-                            double diff =
-                                    Math.abs(
-                                            expected.get(c).asDouble()
-                                                    - actual[(r * width + w) * k + c]);
-                            stepMax = Math.max(stepMax, diff);
-                            compared++;
+                List<float[]> outputs = new ArrayList<>();
+                outputs.add(decoder.decodeStep(cache, tokens, width, steps));
+                if (decoder.beamCache()) {
+                    outputs.add(throughBeamCache(decoder, cache, tokens, requests, width, steps));
+                }
+                for (int o = 0; o < outputs.size(); o++) {
+                    float[] actual = outputs.get(o);
+                    double stepMax = 0;
+                    int k = decoder.codebookSize();
+                    for (int r = 0; r < requests; r++) {
+                        for (int w = 0; w < width; w++) {
+                            JsonNode expected = step.path("log_probs").get(r).get(w);
+                            for (int c = 0; c < k; c++) {
+                                double diff =
+                                        Math.abs(
+                                                expected.get(c).asDouble()
+                                                        - actual[(r * width + w) * k + c]);
+                                stepMax = Math.max(stepMax, diff);
+                                compared++;
+                            }
                         }
                     }
-                }
-                maxDiff = Math.max(maxDiff, stepMax);
-                if (stepMax > tolerance) {
-                    mismatches.add(
-                            String.format(
-                                    Locale.ROOT,
-                                    "decode step %d (S=%d): max |diff| %.3g > %.1g",
-                                    stepIndex,
-                                    steps,
-                                    stepMax,
-                                    tolerance));
+                    maxDiff = Math.max(maxDiff, stepMax);
+                    if (stepMax > tolerance) {
+                        mismatches.add(
+                                String.format(
+                                        Locale.ROOT,
+                                        "decode step %d (S=%d)%s: max |diff| %.3g > %.1g",
+                                        stepIndex,
+                                        steps,
+                                        o == 0 ? "" : " through the beam cache",
+                                        stepMax,
+                                        tolerance));
+                    }
                 }
                 stepIndex++;
             }
         }
         return new Report(compared, maxDiff, tolerance, mismatches);
+    }
+
+    /**
+     * The same step through contract v2: start, then one extension per level, each beam its own
+     * parent (the vectors' beams are independent prefixes, not a search).
+     */
+    private static float[] throughBeamCache(
+            DecoderSession decoder,
+            HistoryCache cache,
+            long[] tokens,
+            int requests,
+            int width,
+            int steps) {
+        DecoderSession.BeamCache beams = decoder.decodeStart(cache);
+        try {
+            if (steps == 1) {
+                // Every beam is BOS alone: the start's one row per request, repeated.
+                int k = decoder.codebookSize();
+                float[] repeated = new float[requests * width * k];
+                for (int row = 0; row < requests * width; row++) {
+                    System.arraycopy(beams.logProbs(), row / width * k, repeated, row * k, k);
+                }
+                return repeated;
+            }
+            for (int s = 1; s < steps; s++) {
+                long[] parents = new long[requests * width];
+                long[] next = new long[requests * width];
+                for (int row = 0; row < parents.length; row++) {
+                    parents[row] = s == 1 ? 0 : row % width;
+                    next[row] = tokens[row * steps + s];
+                }
+                DecoderSession.BeamCache extended =
+                        decoder.decodeNext(cache, beams, parents, next, width);
+                beams.close();
+                beams = extended;
+            }
+            return beams.logProbs();
+        } finally {
+            beams.close();
+        }
     }
 
     private static long[][] toLongMatrix(JsonNode rows) {

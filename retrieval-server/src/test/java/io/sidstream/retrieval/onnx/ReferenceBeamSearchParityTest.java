@@ -9,7 +9,8 @@ import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -18,11 +19,15 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** Java beam search over the ONNX decoder reproduces the trainer's reference beam search. */
+/**
+ * Java beam search over the ONNX decoder reproduces the trainer's reference beam search, with
+ * contract v2's beam-token cache and with v1's full decode steps.
+ */
 class ReferenceBeamSearchParityTest {
 
-    @Test
-    void shouldReturnTheTrainersItemsInOrderWithItsScores() throws IOException {
+    @ParameterizedTest(name = "beam cache {0}")
+    @ValueSource(booleans = {true, false})
+    void shouldReturnTheTrainersItemsInOrderWithItsScores(boolean beamCache) throws IOException {
         ModelBundle bundle = ModelBundle.load(DefaultBundleDecoderTest.DEFAULT_BUNDLE);
         TokenLayout layout = DecoderLogits.layoutOf(bundle.manifest());
         SidTrie trie = new SidTrie(layout.levels(), bundle.manifest().sid().codebookSize());
@@ -38,7 +43,9 @@ class ReferenceBeamSearchParityTest {
         for (JsonNode row : reference.path("history_tokens")) {
             histories.add(sidsOf(row, layout));
         }
-        try (DecoderSession session = DecoderSession.open(bundle, ExecutionProvider.CPU, 1)) {
+        try (DecoderSession session =
+                DecoderSession.open(bundle, ExecutionProvider.CPU, 1, beamCache)) {
+            assertThat(session.beamCache()).as("the default bundle ships v2").isEqualTo(beamCache);
             BeamSearch search =
                     new BeamSearch(
                             new DecoderLogits(session),
@@ -69,6 +76,13 @@ class ReferenceBeamSearchParityTest {
                 }
             }
             assertThat(compared).isGreaterThan(100);
+            // Each search: encode, then one call per level; with the cache, L-1 of them extend it.
+            long cached = session.traffic().beamCacheCalls();
+            if (beamCache) {
+                assertThat(cached).isEqualTo(session.traffic().calls() * 3 / 4);
+            } else {
+                assertThat(cached).isZero();
+            }
         }
     }
 
