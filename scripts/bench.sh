@@ -30,7 +30,8 @@ case "$name" in
         /usr/bin/python3 training/shape_bundle.py --from models/default --out "$shape" 2>/dev/null >&2
       fi
       set -- -p "bundle=models/default,$shape" "$@"
-    fi ;;
+    fi
+    [ -f bench/target/matmul.onnx ] || /usr/bin/python3 bench/matmul_graph.py bench/target/matmul.onnx ;;
   user-history) main=io.sidstream.bench.HistoryBench ;;
   backlog-freshness) main=io.sidstream.bench.BacklogFreshnessBench ;;
   recommend-load) main=io.sidstream.bench.RecommendLoadBench ;;

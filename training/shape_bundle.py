@@ -97,7 +97,10 @@ def main():
     os.makedirs(args.out)
     enc_file, hist_file, step_file = (source["encoder"]["file"], source["decoder"]["encodeHistoryFile"],
                                       source["decoder"]["decodeStepFile"])
-    for name in (enc_file, source["itemSidsFile"]):
+    # The ranker tokenizers depend on the SIDs only, which the new bundle keeps: copied as they are.
+    ranker = source.get("rankerTokenizers")
+    ranker_files = ([ranker["tokensFile"]] + [t["file"] for t in ranker["tokenizers"]]) if ranker else []
+    for name in [enc_file, source["itemSidsFile"], *ranker_files]:
         shutil.copyfile(os.path.join(args.source, name), os.path.join(args.out, name))
     props = {"sidstream.levels": layout.levels, "sidstream.codebook_size": layout.codebook_size,
              "sidstream.vocab_size": layout.vocab_size, "sidstream.graph": "decoder"}
@@ -113,7 +116,8 @@ def main():
         model, index, item_ids, sids, collisions, args.max_history, args.seed)
     export.write_json(os.path.join(args.out, source["parityFile"]), parity)
 
-    files = [enc_file, hist_file, step_file, source["parityFile"], source["itemSidsFile"], start_file, next_file]
+    files = [enc_file, hist_file, step_file, source["parityFile"], source["itemSidsFile"], start_file, next_file,
+             *ranker_files]
     entries = export.file_entries(args.out, files)
     digest = hashlib.sha256("".join(entries[f]["sha256"] for f in files[:3]).encode()).hexdigest()[:12]
     manifest = {

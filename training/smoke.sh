@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trainer checks for CI (about a minute on 2 cores): unit tests, then a tiny slice of the demo data
 # through embed -> RQ-VAE -> decoder -> ONNX export -> parity check in Java with ONNX Runtime,
-# then proof that a collapsed RQ-VAE is refused at export.
+# the same for a 4-level SID space, then proof that a collapsed RQ-VAE is refused at export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== trainer unit tests"
@@ -21,6 +21,11 @@ echo "== train + export"
 /usr/bin/python3 training/train.py "${small[@]}" --out "$out/bundle" --min-usage 0.5 --min-diversity 0.5
 echo "== verify with ONNX Runtime (Java)"
 ./sidstream bundle verify "$out/bundle"
+echo "== 4 levels (catalogs beyond K^3 prefixes): train, export, verify through the Java index and search"
+/usr/bin/python3 training/train.py "${small[@]}" --levels 4 --codebook-size 8 --out "$out/bundle-4-levels" \
+  --min-usage 0.3 --min-diversity 0.3
+grep -q '"levels": 4' "$out/bundle-4-levels/manifest.json"
+./sidstream bundle verify "$out/bundle-4-levels"
 echo "== a collapsed RQ-VAE must be refused"
 if /usr/bin/python3 training/train.py "${small[@]}" --rqvae-epochs 2 --out "$out/collapsed" \
      --min-diversity 0.999 > "$out/collapsed.log" 2>&1; then

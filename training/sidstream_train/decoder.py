@@ -140,35 +140,41 @@ class SidDecoder(nn.Module):
 
     def _cached_token(self, past_keys, past_values, past_mask, token, position, beam_keys, beam_values):
         """One new token per beam [R,W] at beam position `position`, attending to the history and to
-        the beam's earlier tokens (keys/values [NL,R,W,H,S-1,Dh], or None before the first)."""
+        the beam's earlier tokens (keys/values [NL,R,W,H,S-1,Dh], or None before the first).
+
+        All W beams of a request query the history in one [W, Dh] x [Dh, T] product per head (not W
+        broadcast products of one row each, which ONNX Runtime runs an order of magnitude slower)."""
         x = self.tok(token) + self.pos(position + self.max_history_tokens)    # [R,W,d]
-        x = x.unsqueeze(2)                                                     # [R,W,1,d]
-        hist_bias = past_mask.unsqueeze(1).unsqueeze(2).unsqueeze(3)          # [R,1,1,1,T]
+        hist_bias = past_mask.unsqueeze(1).unsqueeze(2)                        # [R,1,1,T]
+        r, w = token.shape
         keys, values = [], []
         for layer, block in enumerate(self.blocks):
-            h = block.ln1(x)
-            q, k, v = block.qkv(h).chunk(3, dim=-1)
-            q, k, v = block.split(q), block.split(k), block.split(v)          # [R,W,H,1,Dh]
+            heads, dh = block.heads, block.head_dim
+            q, k, v = block.qkv(block.ln1(x)).chunk(3, dim=-1)                # [R,W,d]
+            q = q.reshape(r, w, heads, dh).transpose(1, 2)                     # [R,H,W,Dh]
+            k = k.reshape(r, w, heads, 1, dh)                                  # [R,W,H,1,Dh]
+            v = v.reshape(r, w, heads, 1, dh)
             if beam_keys is not None:
-                k = torch.cat([beam_keys[layer], k], dim=-2)                  # [R,W,H,S,Dh]
+                k = torch.cat([beam_keys[layer], k], dim=-2)                   # [R,W,H,S,Dh]
                 v = torch.cat([beam_values[layer], v], dim=-2)
-            pk = past_keys[layer].unsqueeze(1)
-            pv = past_values[layer].unsqueeze(1)
-            scale = 1.0 / math.sqrt(block.head_dim)
-            s_hist = (q @ pk.transpose(-1, -2)) * scale + hist_bias           # [R,W,H,1,T]
-            s_self = (q @ k.transpose(-1, -2)) * scale                         # [R,W,H,1,S]
+            scale = 1.0 / math.sqrt(dh)
+            s_hist = (q @ past_keys[layer].transpose(-1, -2)) * scale + hist_bias   # [R,H,W,T]
+            q_beam = q.transpose(1, 2).unsqueeze(-1)                           # [R,W,H,Dh,1]
+            s_self = (k @ q_beam).squeeze(-1).transpose(1, 2) * scale          # [R,H,W,S]
             att = torch.cat([s_hist, s_self], dim=-1).softmax(-1)
-            t = pk.shape[-2]
-            out = att[..., :t] @ pv + att[..., t:] @ v
-            x = x + block.proj(block.merge(out))
+            t = past_keys.shape[-2]
+            out = att[..., :t] @ past_values[layer]                            # [R,H,W,Dh]
+            a_self = att[..., t:].transpose(1, 2).unsqueeze(-2)                # [R,W,H,1,S]
+            out = out + (a_self @ v).squeeze(-2).transpose(1, 2)               # [R,H,W,Dh]
+            x = x + block.proj(out.transpose(1, 2).reshape(r, w, heads * dh))
             x = x + block.ff(block.ln2(x))
             keys.append(k)
             values.append(v)
-        last = self.ln_f(x)[:, :, 0, :]                                        # [R,W,d]
+        last = self.ln_f(x)                                                    # [R,W,d]
         level = position.reshape(1)
-        w = torch.index_select(self.head_w, 0, level).squeeze(0)
-        b = torch.index_select(self.head_b, 0, level).squeeze(0)
-        return F.log_softmax(last @ w + b, dim=-1), torch.stack(keys), torch.stack(values)
+        head_w = torch.index_select(self.head_w, 0, level).squeeze(0)
+        head_b = torch.index_select(self.head_b, 0, level).squeeze(0)
+        return F.log_softmax(last @ head_w + head_b, dim=-1), torch.stack(keys), torch.stack(values)
 
     def decode_start(self, past_keys, past_values, past_mask):
         """Contract v2, first level: BOS for one beam per request -> log_probs [R,1,K] and the

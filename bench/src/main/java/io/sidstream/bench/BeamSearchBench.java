@@ -187,6 +187,44 @@ public class BeamSearchBench {
         return history + steps;
     }
 
+    /**
+     * This machine's matmul rate through ONNX Runtime, same threads as the decoder: {@code [256,
+     * 256] x [256, 1024]}, the reference decoder's widest product at beam 256. Prints it as a JSON
+     * line; NaN when the graph is missing.
+     */
+    static double matmulGflopPerS(Path graph) throws Exception {
+        if (!java.nio.file.Files.exists(graph)) {
+            return Double.NaN;
+        }
+        var env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        int m = 256;
+        float[] a = new float[m * 256];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (i % 17) / 17f;
+        }
+        try (var options = new ai.onnxruntime.OrtSession.SessionOptions();
+                var session = env.createSession(graph.toString(), options);
+                var input =
+                        ai.onnxruntime.OnnxTensor.createTensor(
+                                env, java.nio.FloatBuffer.wrap(a), new long[] {m, 256})) {
+            for (int i = 0; i < 50; i++) {
+                session.run(Map.of("a", input)).close();
+            }
+            int calls = 400;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                session.run(Map.of("a", input)).close();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double rate = 2.0 * m * 256 * 1024 * calls / seconds / 1e9;
+            System.out.printf(
+                    Locale.ROOT,
+                    "{\"bench\":\"matmul\",\"shape\":\"256x256x1024\",\"gflop_per_s\":%.1f}%n",
+                    rate);
+            return rate;
+        }
+    }
+
     /** ONNX Runtime calls and bytes in and out of one search of a batch. */
     private record Traffic(long calls, long hostToDevice, long deviceToHost) {}
 
@@ -218,6 +256,7 @@ public class BeamSearchBench {
      */
     public static void main(String[] args) throws Exception {
         Collection<RunResult> results = new Runner(new CommandLineOptions(args)).run();
+        double matmul = matmulGflopPerS(Path.of("bench", "target", "matmul.onnx"));
         Map<String, Map<String, Double>> byShape = new TreeMap<>();
         for (RunResult r : results) {
             BenchmarkParams p = r.getParams();
@@ -252,7 +291,8 @@ public class BeamSearchBench {
                             + "\"mask_topk_share\":%.4f,\"gflop_per_request\":%.3f,"
                             + "\"beam_cache\":%s,\"gflop_per_s\":%.1f,\"ort_calls_per_batch\":%d,"
                             + "\"host_to_device_bytes_per_batch\":%d,"
-                            + "\"device_to_host_bytes_per_batch\":%d}%n",
+                            + "\"device_to_host_bytes_per_batch\":%d,"
+                            + "\"share_of_matmul_rate\":%.3f}%n",
                     m.bundleVersion(),
                     m.decoder().dModel(),
                     m.decoder().layers(),
@@ -269,7 +309,8 @@ public class BeamSearchBench {
                     flopsPerRequest(m, beam, cached) * batch / (forward / 1e3) / 1e9,
                     traffic.calls,
                     traffic.hostToDevice,
-                    traffic.deviceToHost);
+                    traffic.deviceToHost,
+                    flopsPerRequest(m, beam, cached) * batch / (forward / 1e3) / 1e9 / matmul);
         }
     }
 }

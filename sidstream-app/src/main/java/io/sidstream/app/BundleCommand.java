@@ -3,11 +3,13 @@ package io.sidstream.app;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.model.tokens.RankerTokenizers;
+import io.sidstream.retrieval.onnx.BeamSearchParity;
 import io.sidstream.retrieval.onnx.DecoderParity;
 import io.sidstream.sid.onnx.EncoderParity;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -51,6 +53,22 @@ final class BundleCommand {
                 decoder.maxAbsDiff(),
                 decoder.tolerance(),
                 decoder.passed() ? "OK" : "FAILED " + decoder.mismatches());
+        List<BeamSearchParity.Report> searches = new ArrayList<>();
+        for (boolean beamCache :
+                bundle.manifest().decoder().hasBeamCache()
+                        ? List.of(true, false)
+                        : List.of(false)) {
+            BeamSearchParity.Report search = BeamSearchParity.check(bundle, provider, beamCache);
+            searches.add(search);
+            out.printf(
+                    Locale.ROOT,
+                    "beam search parity (%s): %d result items, %s%n",
+                    beamCache ? "contract v2, beam-token cache" : "contract v1, decode_step",
+                    search.items(),
+                    search.passed()
+                            ? "same items and scores as the trainer"
+                            : "FAILED " + search.mismatches());
+        }
         RankerTokenizers.Parity tokens = RankerTokenizers.check(bundle);
         out.printf(
                 Locale.ROOT,
@@ -59,6 +77,11 @@ final class BundleCommand {
                 tokens.lines() == 0
                         ? "no tokenizers in this bundle"
                         : tokens.passed() ? "tokens identical" : "FAILED " + tokens.mismatches());
-        return encoder.passed() && decoder.passed() && tokens.passed() ? 0 : 1;
+        return encoder.passed()
+                        && decoder.passed()
+                        && searches.stream().allMatch(BeamSearchParity.Report::passed)
+                        && tokens.passed()
+                ? 0
+                : 1;
     }
 }
