@@ -22,7 +22,7 @@ echo "== train + export"
 echo "== verify with ONNX Runtime (Java)"
 ./sidstream bundle verify "$out/bundle"
 echo "== 4 levels (catalogs beyond K^3 prefixes): train, export, verify through the Java index and search"
-/usr/bin/python3 training/train.py "${small[@]}" --levels 4 --codebook-size 8 --out "$out/bundle-4-levels" \
+/usr/bin/python3 training/train.py "${small[@]}" --levels 4 --codebook-size 16 --out "$out/bundle-4-levels" \
   --min-usage 0.3 --min-diversity 0.3
 grep -q '"levels": 4' "$out/bundle-4-levels/manifest.json"
 ./sidstream bundle verify "$out/bundle-4-levels"
