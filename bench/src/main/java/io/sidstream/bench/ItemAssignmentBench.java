@@ -104,6 +104,16 @@ public final class ItemAssignmentBench {
             env.put("SIDSTREAM_MODEL_THREADS", Integer.toString(modelThreads));
             env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "100");
             env.put("SIDSTREAM_KAFKA_FETCH_MAX_WAIT_MS", "20");
+            // Service settings from the bench's own environment win, e.g.
+            // SIDSTREAM_PROCESSING_GUARANTEE=at_least_once or another SIDSTREAM_EMBED_BATCH_SIZE.
+            System.getenv()
+                    .forEach(
+                            (key, value) -> {
+                                if (key.startsWith("SIDSTREAM_")
+                                        && !key.equals("SIDSTREAM_JAVA_OPTS")) {
+                                    env.put(key, value);
+                                }
+                            });
             try (IngestService ingest =
                             IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
                     KafkaProducer<String, ItemEvent> producer = producer(cluster);
@@ -115,6 +125,7 @@ public final class ItemAssignmentBench {
                             record("t" + i, catalog.get(i % catalog.size()), vectors ? i : -1));
                 }
                 producer.flush();
+                double produceS = (System.nanoTime() - t0) / 1e9;
                 Arrivals.drain(consumer, n, null, "l");
                 double topology = n / ((System.nanoTime() - t0) / 1e9);
 
@@ -141,16 +152,18 @@ public final class ItemAssignmentBench {
                 Arrays.sort(latencies);
                 System.out.printf(
                         Locale.ROOT,
-                        "{\"bench\":\"item-assignment\",\"content\":\"%s\",\"items\":%d,\"batch\":%d,\"model_threads\":%d,\"guarantee\":\"exactly_once_v2\","
-                                + "\"raw_items_per_s\":%.1f,\"topology_items_per_s\":%.1f,\"ratio\":%.3f,"
+                        "{\"bench\":\"item-assignment\",\"content\":\"%s\",\"items\":%d,\"batch\":%d,\"model_threads\":%d,\"guarantee\":\"%s\","
+                                + "\"raw_items_per_s\":%.1f,\"topology_items_per_s\":%.1f,\"ratio\":%.3f,\"produce_s\":%.2f,"
                                 + "\"latency_items\":%d,\"paced_rate_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}%n",
                         vectors ? "vector" : "text",
                         n,
-                        batch,
+                        Integer.parseInt(env.get("SIDSTREAM_EMBED_BATCH_SIZE")),
                         modelThreads,
+                        env.getOrDefault("SIDSTREAM_PROCESSING_GUARANTEE", "exactly_once_v2"),
                         raw,
                         topology,
                         topology / raw,
+                        produceS,
                         latencyItems,
                         topology / 2,
                         Arrivals.percentileMs(latencies, 0.5),
