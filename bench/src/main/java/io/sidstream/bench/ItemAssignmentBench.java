@@ -197,6 +197,11 @@ public final class ItemAssignmentBench {
     /** Real embeddings of the first catalog items, mixed into the bench's vectors. */
     private static float[][] basis;
 
+    /** Prepares the real embeddings that {@link #record} mixes into items' own vectors. */
+    static void useBasis(List<CatalogItem> catalog) {
+        basis = basis(catalog, 1);
+    }
+
     private static float[][] basis(List<CatalogItem> catalog, int threads) {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < Math.min(1_000, catalog.size()); i++) {
