@@ -157,7 +157,7 @@ public final class HistoryBench {
                                 ItemSid.newBuilder()
                                         .setItemId(e.getKey())
                                         .setSid(e.getValue())
-                                        .setModelVersion("bench")
+                                        .setModelVersion(bundle.version())
                                         .setContentHash("c")
                                         .setItemEventTime(Instant.EPOCH)
                                         .setAssignedAt(Instant.EPOCH)

@@ -228,6 +228,7 @@ public final class IngestService implements ServiceLauncher.Service {
         UserHistoryTopology.addTo(
                 builder,
                 config.history(),
+                assigner.modelVersion(),
                 config.inputRouting(),
                 partitions.events(),
                 metrics.registry());

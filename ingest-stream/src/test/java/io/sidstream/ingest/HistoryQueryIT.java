@@ -53,6 +53,9 @@ class HistoryQueryIT {
         env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
         env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "100");
         SharedTopics.ensure(cluster);
+        // The SIDs of the bundle the services run: other bundles' SIDs never reach a history.
+        String bundleVersion =
+                ModelBundle.load(Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY)).version();
         try (var producer =
                 new KafkaProducer<>(
                         cluster.clientProperties(),
@@ -66,7 +69,7 @@ class HistoryQueryIT {
                                 ItemSid.newBuilder()
                                         .setItemId("h" + i)
                                         .setSid(List.of(i, i, i, 0))
-                                        .setModelVersion("it")
+                                        .setModelVersion(bundleVersion)
                                         .setContentHash("c")
                                         .setItemEventTime(Instant.EPOCH)
                                         .setAssignedAt(Instant.EPOCH)

@@ -26,6 +26,7 @@ public final class HistoryMetrics {
     private final Counter applied;
     private final Counter deferred;
     private final Counter duplicates;
+    private final Counter foreignBundleSids;
     private final Map<String, Integer> pendingByTask = new ConcurrentHashMap<>();
     private final ReasonCounters dlq;
 
@@ -43,6 +44,12 @@ public final class HistoryMetrics {
                 Counter.builder("sidstream.history.duplicates")
                         .description("Redelivered interactions (same event id) skipped")
                         .register(registry);
+        this.foreignBundleSids =
+                Counter.builder("sidstream.ingest.sid.index.foreign.bundle")
+                        .description(
+                                "items.sid.v1 records of another bundle skipped by the SID index"
+                                        + " histories resolve through")
+                        .register(registry);
         Gauge.builder(
                         "sidstream.history.pending",
                         pendingByTask,
@@ -55,6 +62,11 @@ public final class HistoryMetrics {
                         "sidstream.history.dlq",
                         "Interactions sent to users.events.v1.dlq, by reason",
                         RejectReason.INTERACTION_REASONS);
+    }
+
+    /** The counter of foreign-bundle SID records the global SID index skipped. */
+    public Counter foreignBundleSids() {
+        return foreignBundleSids;
     }
 
     public void applied() {

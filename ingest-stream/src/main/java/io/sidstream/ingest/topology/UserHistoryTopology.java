@@ -28,39 +28,47 @@ import java.util.Map;
 public final class UserHistoryTopology {
     private UserHistoryTopology() {}
 
-    public static Topology build(HistorySettings settings) {
-        return build(settings, new SimpleMeterRegistry());
+    public static Topology build(HistorySettings settings, String bundleVersion) {
+        return build(settings, bundleVersion, new SimpleMeterRegistry());
     }
 
     /** The history topology alone, its meters in {@code registry}. */
-    public static Topology build(HistorySettings settings, MeterRegistry registry) {
+    public static Topology build(
+            HistorySettings settings, String bundleVersion, MeterRegistry registry) {
         StreamsBuilder builder = new StreamsBuilder();
-        addTo(builder, settings, InputRouting.REPARTITION, 0, registry);
+        addTo(builder, settings, bundleVersion, InputRouting.REPARTITION, 0, registry);
         return builder.build();
     }
 
     /**
      * Adds the history sub-topology to a builder shared with other topologies.
      *
+     * @param bundleVersion the bundle whose SIDs histories resolve to; other bundles' SIDs on
+     *     {@code items.sid.v1} are skipped and counted
      * @param inputPartitions partitions of {@code users.events.v1}, for the placement check of
      *     {@link InputRouting#AS_PRODUCED}; 0 if unknown
      */
     public static void addTo(
             StreamsBuilder builder,
             HistorySettings settings,
+            String bundleVersion,
             InputRouting routing,
             int inputPartitions,
             MeterRegistry registry) {
         builder.addStateStore(IngestStores.userHistory());
         builder.addStateStore(IngestStores.userPending());
         builder.addStateStore(IngestStores.userRequestDue());
+        HistoryMetrics metrics = new HistoryMetrics(registry);
         builder.addGlobalStore(
                 IngestStores.itemSidIndex(),
                 Topics.ITEM_SIDS.name(),
                 Consumed.with(Serdes.String(), Serdes.ByteArray())
                         .withName("item-sids-global-source"),
-                () -> new ItemSidIndexUpdater(IngestStores.ITEM_SID_INDEX));
-        HistoryMetrics metrics = new HistoryMetrics(registry);
+                () ->
+                        new ItemSidIndexUpdater(
+                                IngestStores.ITEM_SID_INDEX,
+                                bundleVersion,
+                                metrics.foreignBundleSids()));
         KStream<String, byte[]> raw =
                 builder.stream(
                         Topics.INTERACTIONS.name(),

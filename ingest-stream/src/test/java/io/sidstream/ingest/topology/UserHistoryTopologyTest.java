@@ -69,7 +69,9 @@ class UserHistoryTopologyTest {
                         50,
                         Duration.ofSeconds(5));
         meters = new SimpleMeterRegistry();
-        driver = new TopologyTestDriver(UserHistoryTopology.build(settings, meters), props, NOW);
+        driver =
+                new TopologyTestDriver(
+                        UserHistoryTopology.build(settings, "v", meters), props, NOW);
         events =
                 driver.createInputTopic(
                         Topics.INTERACTIONS.name(),
@@ -106,12 +108,16 @@ class UserHistoryTopologyTest {
     }
 
     void listItem(String id, List<Integer> sid) {
+        listItem(id, sid, "v");
+    }
+
+    void listItem(String id, List<Integer> sid, String bundle) {
         sids.pipeInput(
                 id,
                 ItemSid.newBuilder()
                         .setItemId(id)
                         .setSid(sid)
-                        .setModelVersion("v")
+                        .setModelVersion(bundle)
                         .setContentHash("h")
                         .setItemEventTime(T)
                         .setAssignedAt(T)
@@ -237,6 +243,25 @@ class UserHistoryTopologyTest {
         UserHistory h = histories.readValue();
         assertThat(h.getEntries()).extracting(HistoryEntry::getItemId).containsExactly("m1", "m3");
         assertThat(h.getEntries().get(0).getSid()).containsExactly(99, 98, 97, 0);
+    }
+
+    /** A SID space belongs to one bundle: another bundle's SIDs never reach a history. */
+    @Test
+    void shouldResolveHistoriesOnlyThroughSidsOfThisInstancesBundle() {
+        listItem("m1", List.of(50, 51, 52, 0), "other-bundle");
+        listItem("only-other", List.of(60, 61, 62, 0), "other-bundle");
+        interact("u", "e1", "m1", T);
+        interact("u", "e2", "only-other", T.plusSeconds(1));
+        UserHistory h = histories.readValue();
+        assertThat(h.getEntries()).extracting(HistoryEntry::getItemId).containsExactly("m1");
+        assertThat(h.getEntries().get(0).getSid())
+                .as("m1 keeps the SID its own bundle gave it")
+                .containsExactly(1, 1, 1, 0);
+        assertThat(meters.get("sidstream.history.deferred").counter().count())
+                .as("an item only another bundle has a SID for waits like an unknown one")
+                .isEqualTo(1);
+        assertThat(meters.get("sidstream.ingest.sid.index.foreign.bundle").counter().count())
+                .isEqualTo(2);
     }
 
     @Test
