@@ -140,6 +140,8 @@ public final class SidIndexFeed implements AutoCloseable {
                     trie.applyAll(updates);
                 }
                 if (atEnd) {
+                    // Its arrays grew to the largest batch; the live phase needs none of that.
+                    backlog = trie.newBatch();
                     LOG.info(
                             "SID index caught up items={} version={}", trie.size(), trie.version());
                     caughtUp.countDown();
