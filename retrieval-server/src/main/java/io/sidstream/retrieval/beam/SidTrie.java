@@ -476,11 +476,7 @@ public final class SidTrie {
         SidTrieBase base = v.base;
         Delta d = v.delta;
         // The delta's items go first in one combined batch, so the batch's changes win over them.
-        Batch all = newBatch();
-        d.items.forEach((id, e) -> all.put(id, e.sid, e.listedAt));
-        for (int i = 0; i < batch.size; i++) {
-            all.append(batch, i);
-        }
+        Batch all = d.items.isEmpty() ? batch : withDeltaFirst(d, batch);
         int[] winners = latestPerItem(all);
         long[] dropped = new long[(base.size + 63) / 64];
         for (int w = 0; w < dropped.length; w++) {
@@ -588,6 +584,15 @@ public final class SidTrie {
         removedBelow = new HashMap<>();
         view = new View(merged, new Delta(merged));
         merges.incrementAndGet();
+    }
+
+    private Batch withDeltaFirst(Delta d, Batch batch) {
+        Batch combined = newBatch();
+        d.items.forEach((id, e) -> combined.put(id, e.sid, e.listedAt));
+        for (int i = 0; i < batch.size; i++) {
+            combined.append(batch, i);
+        }
+        return combined;
     }
 
     /** The positions of {@code batch} whose item has no later change in it, in batch order. */
@@ -729,7 +734,7 @@ public final class SidTrie {
                 }
             }
         }
-        int[] pairs = d.children.get(prefixKey(prefix, length));
+        int[] pairs = d.children.isEmpty() ? null : d.children.get(prefixKey(prefix, length));
         if (pairs != null) {
             for (int i = 0; i < pairs.length; i += 2) {
                 if (!allowed[pairs[i]]) {
@@ -746,7 +751,7 @@ public final class SidTrie {
         View v = view;
         SidTrieBase base = v.base;
         Delta d = v.delta;
-        Item[] added = d.leaves.get(prefixKey(prefix, levels));
+        Item[] added = d.leaves.isEmpty() ? null : d.leaves.get(prefixKey(prefix, levels));
         int node = base.node(prefix, levels);
         if (node < 0) {
             return added == null ? List.of() : List.of(added);
@@ -841,17 +846,7 @@ public final class SidTrie {
     }
 
     private static int upperBound(long[] sorted, long value) {
-        int lo = 0;
-        int hi = sorted.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (sorted[mid] <= value) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
+        return value == Long.MAX_VALUE ? sorted.length : lowerBound(sorted, value + 1);
     }
 
     /** Bytes of the base's arrays (the packed part of the index). */

@@ -1,7 +1,6 @@
 package io.sidstream.retrieval.onnx;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.beam.BeamRequest;
@@ -10,8 +9,6 @@ import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -41,15 +38,7 @@ public final class BeamSearchParity {
     }
 
     public static Report check(ModelBundle bundle, ExecutionProvider provider, boolean beamCache) {
-        JsonNode reference;
-        try {
-            reference =
-                    new ObjectMapper()
-                            .readTree(bundle.file(bundle.manifest().parityFile()).toFile())
-                            .path("beam_search");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read parity vectors of " + bundle, e);
-        }
+        JsonNode reference = DecoderParity.parityVectors(bundle, "beam_search");
         TokenLayout layout = DecoderLogits.layoutOf(bundle.manifest());
         SidTrie trie = new SidTrie(layout.levels(), bundle.manifest().sid().codebookSize());
         bundle.trainerItemSids()

@@ -27,31 +27,14 @@ public final class DecoderLogits implements LogitsFn {
     @Override
     public Encoded encode(long[][] historyTokens) {
         HistoryCache cache = session.encodeHistory(historyTokens);
-        return session.beamCache() ? new CachedEncoded(cache) : new StepEncoded(cache);
-    }
-
-    /** Contract v1: every level re-reads the beams' whole token prefixes. */
-    private final class StepEncoded implements Encoded {
-        private final HistoryCache cache;
-
-        StepEncoded(HistoryCache cache) {
-            this.cache = cache;
-        }
-
-        @Override
-        public float[] step(long[] beamTokens, int beams, int steps) {
-            return session.decodeStep(cache, beamTokens, beams, steps);
-        }
-
-        @Override
-        public void close() {
-            cache.close();
-        }
+        return new CachedEncoded(cache);
     }
 
     /**
-     * Contract v2: each level computes only the beams' new tokens, gathering the earlier tokens'
-     * keys and values from the previous level's cache by parent.
+     * Contract v2 (when the session has its graphs): each level computes only the beams' new
+     * tokens, gathering the earlier tokens' keys and values from the previous level's cache by
+     * parent. Otherwise, and whenever a call does not extend the previous one, v1's decode_step
+     * re-reads the beams' whole token prefixes.
      */
     private final class CachedEncoded implements Encoded {
         private final HistoryCache cache;
@@ -70,6 +53,9 @@ public final class DecoderLogits implements LogitsFn {
 
         @Override
         public float[] step(long[] beamTokens, int[] parents, int width, int stepCount) {
+            if (!session.beamCache()) {
+                return session.decodeStep(cache, beamTokens, width, stepCount);
+            }
             if (stepCount == 1 && width == 1) {
                 replace(session.decodeStart(cache));
             } else if (beams != null && stepCount == steps + 1 && parents != null) {

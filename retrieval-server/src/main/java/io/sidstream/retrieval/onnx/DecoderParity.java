@@ -35,15 +35,7 @@ public final class DecoderParity {
 
     /** Runs the bundle's decoder graphs on its parity inputs and compares. */
     public static Report check(ModelBundle bundle, ExecutionProvider provider) {
-        JsonNode parity;
-        try {
-            parity =
-                    new ObjectMapper()
-                            .readTree(bundle.file(bundle.manifest().parityFile()).toFile())
-                            .path("decoder");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read parity vectors of " + bundle, e);
-        }
+        JsonNode parity = parityVectors(bundle, "decoder");
         double tolerance = parity.path("tolerance").asDouble(1e-4);
         long[][] history = toLongMatrix(parity.path("history_tokens"));
         List<String> mismatches = new ArrayList<>();
@@ -166,6 +158,17 @@ public final class DecoderParity {
             return beams.logProbs();
         } finally {
             beams.close();
+        }
+    }
+
+    /** One section of the parity vectors a bundle ships with. */
+    static JsonNode parityVectors(ModelBundle bundle, String section) {
+        try {
+            return new ObjectMapper()
+                    .readTree(bundle.file(bundle.manifest().parityFile()).toFile())
+                    .path(section);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read parity vectors of " + bundle, e);
         }
     }
 
