@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trainer checks for CI (about a minute on 2 cores): unit tests, then a tiny slice of the demo data
 # through embed -> RQ-VAE -> decoder -> ONNX export -> parity check in Java with ONNX Runtime,
-# the same for a 4-level SID space, then proof that a collapsed RQ-VAE is refused at export.
+# the same for a 4-level SID space, a decoder-only retrain over the first bundle's SIDs, then proof
+# that a collapsed RQ-VAE is refused at export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== trainer unit tests"
@@ -26,6 +27,18 @@ echo "== 4 levels (catalogs beyond K^3 prefixes): train, export, verify through 
   --min-usage 0.3 --min-diversity 0.3
 grep -q '"levels": 4' "$out/bundle-4-levels/manifest.json"
 ./sidstream bundle verify "$out/bundle-4-levels"
+echo "== decoder-only retrain: the same SIDs and encoder, a new decoder, the SASRec-CE baseline recorded"
+/usr/bin/python3 training/train.py --reuse-sids "$out/bundle" --interactions "$out/data/ratings.dat" \
+  --dataset-name smoke --codebook-size 32 --decoder-epochs 2 --patience 1 --d-model 64 --ff 128 --layers 1 \
+  --eval-beam 32 --seed 8 --sasrec-seeds 1 --sasrec-max-epochs 2 --created-at 2026-01-01T00:00:00Z \
+  --out "$out/bundle-decoder-only"
+cmp "$out/bundle/item_sids.tsv" "$out/bundle-decoder-only/item_sids.tsv"
+cmp "$out/bundle/rqvae_encoder.onnx" "$out/bundle-decoder-only/rqvae_encoder.onnx"
+! cmp -s "$out/bundle/decoder_decode_step.onnx" "$out/bundle-decoder-only/decoder_decode_step.onnx"
+/usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); b = m["metrics"]["baselines"]["sasrec_ce"]
+assert 0 <= b["all"]["recall@10"] <= 1 and len(b["runs"]) == 1 and m["training"]["keptEpoch"] >= 1, b' \
+  "$out/bundle-decoder-only/manifest.json"
+./sidstream bundle verify "$out/bundle-decoder-only"
 echo "== a collapsed RQ-VAE must be refused"
 if /usr/bin/python3 training/train.py "${small[@]}" --rqvae-epochs 2 --out "$out/collapsed" \
      --min-diversity 0.999 > "$out/collapsed.log" 2>&1; then

@@ -8,11 +8,14 @@ training/CONTRACT.md. Every figure it logs is also recorded in manifest.json.
 Run through training/build_default_bundle.sh (full data) or training/smoke.sh (tiny slice).
 """
 import argparse
+import copy
 import datetime
 import hashlib
+import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -21,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sidstream_train import data, rqvae, export  # noqa: E402
+from sidstream_train import data, rqvae, export, sasrec  # noqa: E402
 from sidstream_train.beam import SidIndex, beam_search, history_tokens  # noqa: E402
 from sidstream_train.decoder import SidDecoder, TokenLayout  # noqa: E402
 
@@ -34,7 +37,10 @@ def log(msg):
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--embeddings", required=True, help="directory with embeddings.npy + items.tsv")
+    p.add_argument("--embeddings", help="directory with embeddings.npy + items.tsv (not with --reuse-sids)")
+    p.add_argument("--reuse-sids", metavar="BUNDLE",
+                   help="keep this bundle's RQ-VAE encoder and item SIDs and train only the decoder: a"
+                        " decoder-only update, served in the same SID space without re-tokenization"),
     p.add_argument("--interactions", required=True, help="ratings.dat or interactions.jsonl")
     p.add_argument("--out", required=True, help="bundle directory to (re)write")
     p.add_argument("--dataset-name", default="movietweetings-100k")
@@ -54,7 +60,12 @@ def parse_args():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--ff", type=int, default=512)
     p.add_argument("--max-history", type=int, default=20, help="history items the decoder reads")
-    p.add_argument("--decoder-epochs", type=int, default=5)
+    p.add_argument("--decoder-epochs", type=int, default=5, help="most epochs; the best on validation is kept")
+    p.add_argument("--patience", type=int, default=2, help="stop after this many epochs without a better validation score")
+    p.add_argument("--valid-users", type=int, default=1000, help="validation users scored after every epoch")
+    p.add_argument("--sasrec-seeds", type=int, default=0,
+                   help="train the SASRec-CE baseline with this many seeds on the same split (0 = none)")
+    p.add_argument("--sasrec-max-epochs", type=int, default=200)
     p.add_argument("--decoder-batch", type=int, default=256)
     p.add_argument("--decoder-lr", type=float, default=2e-3)
     p.add_argument("--eval-beam", type=int, default=128)
@@ -73,14 +84,17 @@ def seed_everything(seed, threads):
 
 
 def training_samples(split, max_history):
+    """(history, target, target time ms) for every position but the first of every training sequence."""
     samples = []
-    for seq in split.train_sequences.values():
+    for user, seq in split.train_sequences.items():
+        times = split.train_times[user]
         for j in range(1, len(seq)):
-            samples.append((seq[max(0, j - max_history):j], seq[j]))
+            samples.append((seq[max(0, j - max_history):j], seq[j], times[j]))
     return samples
 
 
 def train_decoder(model, samples, sids, collisions, args, valid_fn):
+    """Trains for at most --decoder-epochs and keeps the weights of the best validation epoch."""
     opt = torch.optim.AdamW(model.parameters(), lr=args.decoder_lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(samples) / args.decoder_batch)
     total = steps_per_epoch * args.decoder_epochs
@@ -88,6 +102,7 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
         opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     rng = random.Random(args.seed)
     history = []
+    best, best_score, best_epoch = None, -1.0, 0
     for epoch in range(1, args.decoder_epochs + 1):
         model.train()
         # Bucket by history length so padding stays small, then shuffle the batches.
@@ -113,7 +128,15 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
         val = valid_fn()
         history.append({"epoch": epoch, "train_loss": loss_sum / n, **val})
         log(f"decoder epoch {epoch}/{args.decoder_epochs} loss={loss_sum / n:.4f} valid={val}")
-    return history
+        score = val["recall@10"] + val["recall@50"] + val["recall@100"] + val["ndcg@10"]
+        if score > best_score:
+            best, best_score, best_epoch = copy.deepcopy(model.state_dict()), score, epoch
+        elif epoch - best_epoch >= args.patience:
+            log(f"decoder: no better validation score for {args.patience} epochs; stopping")
+            break
+    model.load_state_dict(best)
+    log(f"decoder: keeping epoch {best_epoch}")
+    return history, best_epoch
 
 
 def evaluate(model, index, cases, sids, collisions, args, batch=256):
@@ -175,8 +198,8 @@ def slice_metrics(per_case, mask):
             "recall@100": sum(r is not None and r < 100 for r in ranks) / n}
 
 
-def parity_vectors(rq, model, embeddings, item_ids, sids, collisions, index, split, args):
-    """Inputs and expected outputs that Java must reproduce with ONNX Runtime."""
+def encoder_parity(rq, embeddings, item_ids, args):
+    """Encoder inputs and expected codes that Java must reproduce with ONNX Runtime."""
     # Encoder: items whose nearest code beats the runner-up clearly at every level, so float
     # differences between PyTorch and ONNX Runtime cannot flip an argmin.
     x = torch.from_numpy(embeddings)
@@ -200,7 +223,11 @@ def parity_vectors(rq, model, embeddings, item_ids, sids, collisions, index, spl
                "embeddings": [export.floats(embeddings[i]) for i in pick],
                "codes": codes.tolist(), "residual_norm": export.floats(norms.numpy()),
                "min_margin": float(min(margin[i] for i in pick))}
+    return encoder
 
+
+def decoder_parity(model, item_ids, sids, collisions, index, split, args):
+    """Decoder steps and reference beam searches that Java must reproduce with ONNX Runtime."""
     # Decoder: three requests with different history lengths in one left-padded batch.
     users = [c for c in split.test if len(c[1]) >= 3][:3]
     hists = [users[0][1][-args.max_history:], users[1][1][-2:], users[2][1][-1:]]
@@ -231,13 +258,17 @@ def parity_vectors(rq, model, embeddings, item_ids, sids, collisions, index, spl
                            "results": [[{"item_id": it[1], "sid": list(map(int, it[2])), "score": it[3]}
                                         for it in r] for r in res]})
     beam_ref = {"history_tokens": hist[:2].tolist(), "exclude_seen": False, "cases": beam_cases}
-    return {"encoder": encoder, "decoder": decoder, "beam_search": beam_ref}
+    return {"decoder": decoder, "beam_search": beam_ref}
 
 
 def main():
     args = parse_args()
     seed_everything(args.seed, args.threads)
     os.makedirs(args.out, exist_ok=True)
+    if (args.embeddings is None) == (args.reuse_sids is None):
+        sys.exit("give exactly one of --embeddings (train the RQ-VAE) and --reuse-sids BUNDLE")
+    if args.reuse_sids:
+        return main_decoder_only(args)
     ds = data.load(args.embeddings, args.interactions)
     log(f"loaded {len(ds.item_ids)} items ({ds.embeddings.shape[1]}-d) and {len(ds.interactions)} interactions"
         f" ({ds.dropped_unknown_items} for items not in the catalog dropped)")
@@ -263,7 +294,59 @@ def main():
         sys.exit(f"refusing to export: a SID prefix holds {int(collisions.max()) + 1} items, "
                  f"more than the {args.codebook_size} collision codes")
     log(f"rqvae final: {stats}")
+    enc_file = "rqvae_encoder.onnx"
+    export.export_encoder(rq, ds.embeddings.shape[1], os.path.join(args.out, enc_file),
+                          {**version_props(args), "sidstream.graph": "rqvae_encoder"})
+    encoder = {
+        "file": enc_file,
+        "parity": encoder_parity(rq, ds.embeddings, ds.item_ids, args),
+        "embedding": {"modelId": "all-minilm-l6-v2", "dim": int(ds.embeddings.shape[1]),
+                      "normalized": True, "text": "io.sidstream.sid.data.ItemText"},
+        "manifest": {"file": enc_file, "embeddingDim": int(ds.embeddings.shape[1]), "latentDim": args.latent,
+                     "levels": args.levels, "codebookSize": args.codebook_size},
+        "metrics": {**stats, "residual_norm_mean": float(norms.mean()),
+                    "final_epoch": rq_history[-1] if rq_history else None},
+    }
+    train_and_export(args, ds, sids, collisions, encoder)
 
+
+def main_decoder_only(args):
+    """--reuse-sids: the bundle's encoder, SIDs and encoder parity are kept as they are."""
+    src = args.reuse_sids
+    with open(os.path.join(src, "manifest.json"), encoding="utf-8") as f:
+        old = json.load(f)
+    if old["sid"]["levels"] != args.levels or old["sid"]["codebookSize"] != args.codebook_size:
+        sys.exit(f"{src}: its SIDs have {old['sid']['levels']} levels of {old['sid']['codebookSize']} codes;"
+                 f" pass the same --levels and --codebook-size")
+    item_ids, rows = [], []
+    with open(os.path.join(src, old["itemSidsFile"]), encoding="utf-8") as f:
+        for line in f:
+            item, codes = line.rstrip("\n").split("\t")
+            item_ids.append(item)
+            rows.append([int(c) for c in codes.split()])
+    codes = np.array(rows, dtype=np.int64)
+    sids, collisions = codes[:, :args.levels], codes[:, args.levels]
+    ds = data.load_items(item_ids, args.interactions)
+    log(f"reusing {src}: {len(item_ids)} item SIDs and its RQ-VAE encoder; {len(ds.interactions)} interactions"
+        f" ({ds.dropped_unknown_items} for items not in the catalog dropped)")
+    enc_file = old["encoder"]["file"]
+    shutil.copyfile(os.path.join(src, enc_file), os.path.join(args.out, enc_file))
+    with open(os.path.join(src, old["parityFile"]), encoding="utf-8") as f:
+        encoder_par = json.load(f)["encoder"]
+    encoder = {"file": enc_file, "parity": encoder_par, "embedding": old["embedding"],
+               "manifest": old["encoder"], "metrics": old.get("metrics", {}).get("rqvae")}
+    train_and_export(args, ds, sids, collisions, encoder)
+
+
+def version_props(args):
+    layout = TokenLayout(args.levels, args.codebook_size, args.codebook_size)
+    return {"sidstream.levels": args.levels, "sidstream.codebook_size": args.codebook_size,
+            "sidstream.vocab_size": layout.vocab_size}
+
+
+def train_and_export(args, ds, sids, collisions, encoder):
+    """Decoder training, evaluation and export over fixed item SIDs; `encoder` says where the
+    RQ-VAE encoder file, its parity vectors, manifest block and metrics come from."""
     split = data.leave_last_out(ds)
     layout = TokenLayout(args.levels, args.codebook_size, args.codebook_size)
     model = SidDecoder(layout, args.d_model, args.layers, args.heads, args.ff, args.max_history)
@@ -271,8 +354,8 @@ def main():
     samples = training_samples(split, args.max_history)
     log(f"decoder: {sum(p.numel() for p in model.parameters())} parameters, {len(samples)} training samples, "
         f"{len(split.valid)} validation / {len(split.test)} test users")
-    valid_subset = split.valid[:1000]
-    dec_history = train_decoder(
+    valid_subset = split.valid[:args.valid_users]
+    dec_history, best_epoch = train_decoder(
         model, samples, sids, collisions, args,
         lambda: evaluate(model, index, valid_subset, sids, collisions, args)[0])
     test_metrics, per_case = evaluate(model, index, split.test, sids, collisions, args)
@@ -286,22 +369,22 @@ def main():
     log(f"popularity baseline: {pop}")
     log(f"cold-start slice (items first seen after {datetime.datetime.utcfromtimestamp(cutoff / 1000):%Y-%m-%d}): "
         f"{cold}; popularity on it: {pop_ranks_cold}")
+    baselines = {}
+    if args.sasrec_seeds > 0:
+        baselines["sasrec_ce"] = sasrec_baseline(split, len(ds.item_ids), cold_mask, args)
 
     # Export.
-    version_props = {"sidstream.levels": args.levels, "sidstream.codebook_size": args.codebook_size,
-                     "sidstream.vocab_size": layout.vocab_size}
-    enc_file, hist_file, step_file = "rqvae_encoder.onnx", "decoder_encode_history.onnx", "decoder_decode_step.onnx"
-    export.export_encoder(rq, ds.embeddings.shape[1], os.path.join(args.out, enc_file),
-                          {**version_props, "sidstream.graph": "rqvae_encoder"})
+    props = version_props(args)
+    enc_file, hist_file, step_file = encoder["file"], "decoder_encode_history.onnx", "decoder_decode_step.onnx"
     export.export_decoder(model, os.path.join(args.out, hist_file), os.path.join(args.out, step_file),
-                          {**version_props, "sidstream.graph": "decoder"})
+                          {**props, "sidstream.graph": "decoder"})
     start_file, next_file = "decoder_decode_start.onnx", "decoder_decode_next.onnx"
     export.export_cached_decoder(model, os.path.join(args.out, start_file), os.path.join(args.out, next_file),
-                                 version_props)
+                                 props)
     with open(os.path.join(args.out, "item_sids.tsv"), "w", encoding="utf-8") as f:
         for i, item in enumerate(ds.item_ids):
             f.write(item + "\t" + " ".join(str(int(c)) for c in sids[i]) + " " + str(int(collisions[i])) + "\n")
-    parity = parity_vectors(rq, model, ds.embeddings, ds.item_ids, sids, collisions, index, split, args)
+    parity = {"encoder": encoder["parity"], **decoder_parity(model, ds.item_ids, sids, collisions, index, split, args)}
     export.write_json(os.path.join(args.out, "parity.json"), parity)
 
     files = [enc_file, hist_file, step_file, "parity.json", "item_sids.tsv", start_file, next_file]
@@ -312,12 +395,10 @@ def main():
         "format": export.BUNDLE_FORMAT,
         "bundleVersion": f"{args.dataset_name}-{digest}",
         "createdAt": created,
-        "embedding": {"modelId": "all-minilm-l6-v2", "dim": int(ds.embeddings.shape[1]),
-                      "normalized": True, "text": "io.sidstream.sid.data.ItemText"},
+        "embedding": encoder["embedding"],
         "sid": {"levels": args.levels, "codebookSize": args.codebook_size, "collisionCodes": args.codebook_size},
         "tokens": layout.as_manifest(),
-        "encoder": {"file": enc_file, "embeddingDim": int(ds.embeddings.shape[1]), "latentDim": args.latent,
-                    "levels": args.levels, "codebookSize": args.codebook_size},
+        "encoder": encoder["manifest"],
         "decoder": {"encodeHistoryFile": hist_file, "decodeStepFile": step_file,
                     "decodeStartFile": start_file, "decodeNextFile": next_file, "levels": args.levels,
                     "codebookSize": args.codebook_size, "vocabSize": layout.vocab_size, "layers": args.layers,
@@ -327,20 +408,50 @@ def main():
         "itemSidsFile": "item_sids.tsv",
         "files": entries,
         "metrics": {
-            "rqvae": {**stats, "residual_norm_mean": float(norms.mean()),
-                      "final_epoch": rq_history[-1] if rq_history else None},
+            "rqvae": encoder["metrics"],
             "test": test_metrics, "popularity_baseline": pop,
             "cold_start": {**cold, "first_seen_after": datetime.datetime.utcfromtimestamp(cutoff / 1000).isoformat() + "Z",
                            "popularity_baseline": pop_ranks_cold},
             "decoder_epochs": dec_history,
+            **({"baselines": baselines} if baselines else {}),
         },
         "training": {"dataset": args.dataset_name, "items": len(ds.item_ids), "interactions": len(ds.interactions),
-                     "seed": args.seed, "rqvaeEpochs": args.rqvae_epochs, "decoderEpochs": args.decoder_epochs,
+                     "seed": args.seed, "rqvaeEpochs": None if args.reuse_sids else args.rqvae_epochs,
+                     "reusedSidsOf": None if not args.reuse_sids else encoder_version(args.reuse_sids),
+                     "decoderEpochs": args.decoder_epochs, "keptEpoch": best_epoch, "maxHistory": args.max_history,
                      "beta": args.beta, "evalBeamWidth": args.eval_beam, "torch": torch.__version__,
                      "seconds": round(time.time() - T0, 1)},
     }
     export.write_json(os.path.join(args.out, "manifest.json"), manifest)
     log(f"wrote bundle {manifest['bundleVersion']} to {args.out}")
+
+
+def sasrec_baseline(split, n_items, cold_mask, args):
+    """SASRec-CE on the decoder's split, one run per seed: test figures per run and their mean."""
+    runs = []
+    for seed in range(args.seed, args.seed + args.sasrec_seeds):
+        model, epoch, _ = sasrec.train(split, n_items, seed, log, max_epochs=args.sasrec_max_epochs,
+                                       valid_users=args.valid_users)
+        ranks = sasrec.rank(model, split.test, n_items)
+        run = {"seed": seed, "epoch": epoch, "all": sasrec.metrics(ranks),
+               "cold_start": sasrec.metrics([r for r, m in zip(ranks, cold_mask) if m])}
+        log(f"sasrec-ce seed {seed}: test {run['all']}, cold-start {run['cold_start']}")
+        runs.append(run)
+
+    def mean(part):
+        keys = ["recall@10", "recall@50", "recall@100", "ndcg@10"]
+        out = {k: float(np.mean([r[part][k] for r in runs])) for k in keys}
+        out.update({k + "_std": float(np.std([r[part][k] for r in runs])) for k in keys})
+        out["users"] = runs[0][part]["users"]
+        return out
+
+    return {"model": "SASRec, full-softmax cross-entropy, 2 blocks, d 64, max length 50, early stopping",
+            "all": mean("all"), "cold_start": mean("cold_start"), "runs": runs}
+
+
+def encoder_version(bundle):
+    with open(os.path.join(bundle, "manifest.json"), encoding="utf-8") as f:
+        return json.load(f)["bundleVersion"]
 
 
 if __name__ == "__main__":

@@ -61,6 +61,15 @@ def read_embeddings(embed_dir):
     return item_ids, embeddings.astype(np.float32)
 
 
+def load_items(item_ids, interactions_path):
+    """A dataset of known item ids without embeddings (a decoder-only retrain)."""
+    known = set(item_ids)
+    events = read_interactions(interactions_path)
+    kept = [e for e in events if e.item_id in known]
+    return Dataset(list(item_ids), np.zeros((len(item_ids), 0), dtype=np.float32), kept,
+                   dropped_unknown_items=len(events) - len(kept))
+
+
 def load(embed_dir, interactions_path):
     item_ids, embeddings = read_embeddings(embed_dir)
     known = set(item_ids)
@@ -73,9 +82,10 @@ def load(embed_dir, interactions_path):
 class Split:
     """Leave-last-out: per user with >= min_len events, last -> test, second last -> validation."""
     train_sequences: dict     # user -> item indices usable for training (time order)
-    valid: list               # (user, history item indices, target item index)
+    valid: list               # (user, history item indices, target item index, target time ms)
     test: list                # (user, history item indices, target item index, target time ms)
     item_first_seen_ms: dict  # item index -> first interaction time
+    train_times: dict = field(default_factory=dict)  # user -> times (ms) of train_sequences
 
 
 def leave_last_out(dataset, min_len=5):
@@ -85,13 +95,15 @@ def leave_last_out(dataset, min_len=5):
         idx = dataset.item_index[e.item_id]
         by_user.setdefault(e.user_id, []).append((idx, e.timestamp_ms))
         first_seen.setdefault(idx, e.timestamp_ms)
-    train, valid, test = {}, [], []
+    train, times, valid, test = {}, {}, [], []
     for user, seq in by_user.items():
         items = [i for i, _ in seq]
         if len(items) >= min_len:
             train[user] = items[:-2]
-            valid.append((user, items[:-2], items[-2]))
+            times[user] = [t for _, t in seq[:-2]]
+            valid.append((user, items[:-2], items[-2], seq[-2][1]))
             test.append((user, items[:-1], items[-1], seq[-1][1]))
         else:
             train[user] = items
-    return Split(train, valid, test, first_seen)
+            times[user] = [t for _, t in seq]
+    return Split(train, valid, test, first_seen, times)

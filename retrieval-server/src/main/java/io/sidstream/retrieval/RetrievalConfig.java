@@ -1,5 +1,6 @@
 package io.sidstream.retrieval;
 
+import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.platform.kafka.WireFormatSelection;
 import io.sidstream.platform.settings.SettingsReader;
@@ -19,9 +20,8 @@ public record RetrievalConfig(
         int maxBatch,
         Duration maxWait,
         Duration maxQueueWait,
-        double priorWeight,
-        Duration priorHalfLife,
-        double priorPseudoCount,
+        PriorSettings prior,
+        boolean priorSetByOperator,
         int defaultBeam,
         int maxBeam,
         int maxK,
@@ -72,10 +72,17 @@ public record RetrievalConfig(
                         Duration.ofMillis(r.integer(RetrievalSetting.MAX_WAIT_MS, 0, 10_000)),
                         Duration.ofMillis(
                                 r.integer(RetrievalSetting.MAX_QUEUE_WAIT_MS, 0, 600_000)),
-                        r.decimal(RetrievalSetting.PRIOR_WEIGHT, 0, 100),
-                        Duration.ofHours(
-                                r.integer(RetrievalSetting.PRIOR_HALF_LIFE_HOURS, 1, 24 * 365)),
-                        r.decimal(RetrievalSetting.PRIOR_PSEUDO_COUNT, 1e-6, 1e6),
+                        new PriorSettings(
+                                r.decimal(RetrievalSetting.PRIOR_WEIGHT, 0, 100),
+                                Duration.ofHours(
+                                        r.integer(
+                                                RetrievalSetting.PRIOR_HALF_LIFE_HOURS,
+                                                1,
+                                                24 * 365)),
+                                r.decimal(RetrievalSetting.PRIOR_PSEUDO_COUNT, 1e-6, 1e6)),
+                        r.isSet(RetrievalSetting.PRIOR_WEIGHT)
+                                || r.isSet(RetrievalSetting.PRIOR_HALF_LIFE_HOURS)
+                                || r.isSet(RetrievalSetting.PRIOR_PSEUDO_COUNT),
                         defaultBeam,
                         maxBeam,
                         r.integer(RetrievalSetting.MAX_K, 1, 100_000),
@@ -99,6 +106,15 @@ public record RetrievalConfig(
         r.warnAboutUnknownKeys(
                 "retrieval-server", WireFormatSelection.withAppSettings(RetrievalSetting.values()));
         return config;
+    }
+
+    /**
+     * The prior this instance serves with: the bundle's own settings (chosen for its decoder on the
+     * validation split) unless the operator set any {@code SIDSTREAM_PRIOR_*} key, or the bundle
+     * records none; then these settings.
+     */
+    public PriorSettings priorFor(BundleManifest.Prior bundlePrior) {
+        return bundlePrior == null || priorSetByOperator ? prior : PriorSettings.of(bundlePrior);
     }
 
     private static boolean bool(SettingsReader r, RetrievalSetting s) {

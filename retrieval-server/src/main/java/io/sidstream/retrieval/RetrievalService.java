@@ -133,19 +133,28 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 .register(registry);
         feed.start();
         RetrievalMetrics metrics = new RetrievalMetrics(registry);
+        PriorSettings priorSettings = config.priorFor(m.prior());
+        LOG.info(
+                "popularity prior {} ({})",
+                priorSettings.json(),
+                m.prior() == null
+                        ? "the SIDSTREAM_PRIOR_* settings; the bundle records none"
+                        : config.priorSetByOperator()
+                                ? "the SIDSTREAM_PRIOR_* settings, over the bundle's"
+                                : "the bundle's, chosen on " + m.prior().chosenOn());
         PopularityPrior prior =
                 new PopularityPrior(
                         layout.levels(),
                         m.sid().codebookSize(),
-                        config.priorHalfLife(),
-                        config.priorPseudoCount());
+                        priorSettings.halfLife(),
+                        priorSettings.pseudoCount());
         PriorFeed priorFeed =
-                config.priorWeight() > 0
+                priorSettings.weight() > 0
                         ? new PriorFeed(
                                 config.kafkaProperties(),
                                 prior,
                                 trie,
-                                config.priorHalfLife().multipliedBy(10))
+                                priorSettings.halfLife().multipliedBy(10))
                         : null;
         if (priorFeed != null) {
             priorFeed.start();
@@ -172,7 +181,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 layout,
                                 m.decoder().maxHistoryItems())
                         .withFreshItems(config.freshItemWindow(), config.freshItemPercent() / 100.0)
-                        .withPrior(prior, config.priorWeight());
+                        .withPrior(prior, priorSettings.weight());
         MicroBatcher batcher =
                 new MicroBatcher(
                         search,

@@ -4,12 +4,14 @@ import io.sidstream.app.eval.EvalCase;
 import io.sidstream.app.eval.ItemKnn;
 import io.sidstream.app.eval.RankMetrics;
 import io.sidstream.app.eval.RecentPopularity;
+import io.sidstream.app.eval.TrainerBaselines;
 import io.sidstream.app.eval.UniformLogits;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.Interaction;
 import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.retrieval.PriorSettings;
 import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
@@ -56,6 +58,10 @@ import java.util.Set;
 final class EvalCommand {
     private static final int MIN_INTERACTIONS = 5;
     private static final int BATCH = 32;
+
+    /** A batch never spans more than this, so no case is scored on a prior older than it. */
+    private static final long BATCH_SPAN_MILLIS = Duration.ofHours(1).toMillis();
+
     private static final int TOP = 100;
     private static final double COLD_START_FRACTION = 0.1;
     private static final long DAY = Duration.ofDays(1).toMillis();
@@ -64,18 +70,6 @@ final class EvalCommand {
     private static final double FRESH_SLOTS_COMPARED = 0.10;
 
     private EvalCommand() {}
-
-    /** The prior's settings: weight 0 is the decoder alone. */
-    record PriorSettings(double weight, Duration halfLife, double pseudoCount) {
-        String json() {
-            return String.format(
-                    Locale.ROOT,
-                    "{\"weight\":%s,\"half_life_hours\":%d,\"pseudo_count\":%s}",
-                    weight,
-                    halfLife.toHours(),
-                    pseudoCount);
-        }
-    }
 
     /** Everything the evaluation reads, loaded once. */
     record Inputs(
@@ -97,17 +91,21 @@ final class EvalCommand {
         int beam = 128;
         int users = Integer.MAX_VALUE;
         boolean tune = false;
+        boolean save = false;
         int tuneUsers = Integer.MAX_VALUE;
         List<Double> tuneWeights = List.of(1.0, 2.0, 4.0);
         List<Double> tuneHalfLivesHours = List.of(12.0, 24.0, 72.0);
-        // The serving defaults, so that a plain eval measures what retrieval-server runs.
-        double weight = Double.parseDouble(RetrievalSetting.PRIOR_WEIGHT.defaultValue());
-        double halfLifeDays =
-                Integer.parseInt(RetrievalSetting.PRIOR_HALF_LIFE_HOURS.defaultValue()) / 24.0;
-        double pseudoCount = Double.parseDouble(RetrievalSetting.PRIOR_PSEUDO_COUNT.defaultValue());
+        // Unset: what retrieval-server would serve with, the bundle's settings or the defaults.
+        Double weight = null;
+        Double halfLifeDays = null;
+        Double pseudoCount = null;
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("--tune")) {
                 tune = true;
+                continue;
+            }
+            if (args.get(i).equals("--save")) {
+                save = true;
                 continue;
             }
             String value = i + 1 < args.size() ? args.get(i + 1) : null;
@@ -131,14 +129,23 @@ final class EvalCommand {
                                         + args.get(i)
                                         + " (eval takes --bundle --data-dir --beam --users"
                                         + " --prior-weight --half-life-days --pseudo-count --tune"
-                                        + " --tune-users --tune-weights --tune-half-lives-hours)");
+                                        + " --tune-users --tune-weights --tune-half-lives-hours"
+                                        + " --save)");
             }
             i++;
         }
+        if (save && !tune) {
+            throw new IllegalArgumentException("--save stores what --tune chose: give both");
+        }
         Inputs in = load(bundleDir, data, users);
+        PriorSettings served = servedPrior(in.bundle().manifest());
         PriorSettings prior =
                 new PriorSettings(
-                        weight, Duration.ofMinutes((long) (halfLifeDays * 24 * 60)), pseudoCount);
+                        weight != null ? weight : served.weight(),
+                        halfLifeDays != null
+                                ? Duration.ofMinutes((long) (halfLifeDays * 24 * 60))
+                                : served.halfLife(),
+                        pseudoCount != null ? pseudoCount : served.pseudoCount());
         try (DecoderSession session = DecoderSession.open(in.bundle(), ExecutionProvider.AUTO, 0)) {
             DecoderLogits decoder = new DecoderLogits(session);
             if (tune) {
@@ -150,8 +157,22 @@ final class EvalCommand {
                                 tuneUsers,
                                 tuneWeights,
                                 tuneHalfLivesHours,
-                                pseudoCount,
+                                prior.pseudoCount(),
                                 out);
+                if (save) {
+                    String chosenOn =
+                            String.format(
+                                    Locale.ROOT,
+                                    "the validation split (%d cases, beam %d), weights %s x"
+                                            + " half-lives %s h, by R@10+R@50+R@100+NDCG@10",
+                                    Math.min(tuneUsers, in.validation().size()),
+                                    beam,
+                                    tuneWeights,
+                                    tuneHalfLivesHours);
+                    ModelBundle.writePrior(bundleDir, prior.toManifest(chosenOn));
+                    out.println(
+                            "saved in " + bundleDir.resolve("manifest.json") + ": " + prior.json());
+                }
             }
             Map<String, RankMetrics[]> methods = new LinkedHashMap<>();
             evaluate(in, in.test(), decoder, beam, prior, true, methods, out);
@@ -181,22 +202,41 @@ final class EvalCommand {
                     methods.values().iterator().next()[0].cases(),
                     Instant.ofEpochMilli(in.coldStartAfter()).atZone(ZoneOffset.UTC).toLocalDate());
             methods.forEach((name, metrics) -> out.println(metrics[0].row(name)));
+            TrainerBaselines trained = TrainerBaselines.of(m);
+            trained.rows("all").forEach(out::println);
             out.println("cold-start:");
             methods.forEach((name, metrics) -> out.println(metrics[1].row(name)));
+            trained.rows("cold_start").forEach(out::println);
             out.printf(
                     Locale.ROOT,
                     "{\"eval\":\"leave-last-out\",\"bundle\":\"%s\",\"users\":%d,\"beam\":%d,"
                             + "\"request_time\":\"the target interaction's time; every signal"
                             + " counts only events before it\",\"prior\":%s,\"methods\":{%s},"
-                            + "\"trainer_reported\":%s}%n",
+                            + "\"trainer_reported\":%s,\"trainer_baselines\":%s}%n",
                     in.bundle().version(),
                     in.test().size(),
                     beam,
                     prior.json(),
                     json,
-                    trainerFigures(m));
+                    trainerFigures(m),
+                    trained.json());
         }
         return 0;
+    }
+
+    /**
+     * The prior retrieval-server serves this bundle with when no {@code SIDSTREAM_PRIOR_*} key is
+     * set: the bundle's own, else the settings' defaults.
+     */
+    static PriorSettings servedPrior(BundleManifest m) {
+        return m.prior() != null
+                ? PriorSettings.of(m.prior())
+                : new PriorSettings(
+                        Double.parseDouble(RetrievalSetting.PRIOR_WEIGHT.defaultValue()),
+                        Duration.ofHours(
+                                Integer.parseInt(
+                                        RetrievalSetting.PRIOR_HALF_LIFE_HOURS.defaultValue())),
+                        Double.parseDouble(RetrievalSetting.PRIOR_PSEUDO_COUNT.defaultValue()));
     }
 
     private static List<Double> numbers(String csv) {
@@ -249,8 +289,10 @@ final class EvalCommand {
     }
 
     /**
-     * Replays {@code cases} in time order, in batches of {@link #BATCH}: before each batch the
-     * prior and the recent windows take in every event before the batch's earliest request time.
+     * Replays {@code cases} in time order, in batches of at most {@link #BATCH} cases within {@link
+     * #BATCH_SPAN_MILLIS} of the first: before each batch the prior and the recent windows take in
+     * every event before the batch's earliest request time, so that no case sees a signal more than
+     * an hour older than its request (a batch of 32 used to span 1.5 days on average).
      */
     private static void evaluate(
             Inputs in,
@@ -288,8 +330,7 @@ final class EvalCommand {
         ProgressBar bar =
                 progress == null ? null : new ProgressBar(progress, "evaluate", cases.size());
         int fed = 0;
-        for (int start = 0; start < cases.size(); start += BATCH) {
-            List<EvalCase> chunk = cases.subList(start, Math.min(cases.size(), start + BATCH));
+        for (List<EvalCase> chunk : timeChunks(cases)) {
             long now = chunk.get(0).timeMillis();
             while (fed < in.eventTimes().length && in.eventTimes()[fed] < now) {
                 String item = in.eventItems().get(fed);
@@ -365,6 +406,25 @@ final class EvalCommand {
         if (bar != null) {
             bar.done();
         }
+    }
+
+    /** Time-ordered cases cut into batches of at most BATCH within BATCH_SPAN_MILLIS. */
+    static List<List<EvalCase>> timeChunks(List<EvalCase> ordered) {
+        List<List<EvalCase>> chunks = new ArrayList<>();
+        List<EvalCase> current = new ArrayList<>();
+        for (EvalCase c : ordered) {
+            if (!current.isEmpty()
+                    && (current.size() == BATCH
+                            || c.timeMillis() - current.get(0).timeMillis() > BATCH_SPAN_MILLIS)) {
+                chunks.add(current);
+                current = new ArrayList<>();
+            }
+            current.add(c);
+        }
+        if (!current.isEmpty()) {
+            chunks.add(current);
+        }
+        return chunks;
     }
 
     private static void record(

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param files every file of the bundle with its SHA-256 and size
  * @param metrics training and evaluation figures (free-form JSON)
  * @param rankerTokenizers SID tokenizers for rankers, or {@code null} when the bundle has none
+ * @param prior the live popularity prior's settings chosen for this bundle's decoder on the
+ *     validation split ({@code sidstream eval --tune --save}), or {@code null} when never chosen
  */
 public record BundleManifest(
         String format,
@@ -36,7 +38,8 @@ public record BundleManifest(
         String itemSidsFile,
         Map<String, FileEntry> files,
         JsonNode metrics,
-        RankerTokenizers rankerTokenizers) {
+        RankerTokenizers rankerTokenizers,
+        Prior prior) {
 
     /**
      * SentencePiece models trained on the catalog's SIDs spelled as code points {@code
@@ -99,6 +102,18 @@ public record BundleManifest(
             return decodeStartFile != null && decodeNextFile != null;
         }
     }
+
+    /**
+     * How retrieval folds the live popularity prior into this decoder's beam scores, as chosen on
+     * the validation split: serving and {@code sidstream eval} use it unless the operator sets the
+     * {@code SIDSTREAM_PRIOR_*} keys.
+     *
+     * @param weight weight of {@code log P(code | prefix)} in the beam score
+     * @param halfLifeHours after this long an interaction counts half
+     * @param pseudoCount smoothing, in events of the query time, per code and item
+     * @param chosenOn how the settings were chosen (split, cases, candidates)
+     */
+    public record Prior(double weight, int halfLifeHours, double pseudoCount, String chosenOn) {}
 
     /** Checksum and size of one bundle file. */
     public record FileEntry(String sha256, long bytes) {}

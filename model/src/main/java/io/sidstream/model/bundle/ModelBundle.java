@@ -1,12 +1,18 @@
 package io.sidstream.model.bundle;
 
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -40,6 +46,37 @@ public final class ModelBundle {
     private ModelBundle(Path directory, BundleManifest manifest) {
         this.directory = directory;
         this.manifest = manifest;
+    }
+
+    /**
+     * Records {@code prior} in the manifest of the bundle in {@code directory}, replacing any
+     * earlier one. Only manifest.json changes, and the bundle's version with no file: the prior is
+     * how to serve the decoder, not part of it. The file keeps the trainer's layout (two-space
+     * indent, one array element per line), so the change is a small diff.
+     */
+    public static void writePrior(Path directory, BundleManifest.Prior prior) {
+        Path manifestFile = directory.resolve("manifest.json");
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(manifestFile.toFile());
+            root.set("prior", JSON.valueToTree(prior));
+            DefaultPrettyPrinter printer =
+                    new DefaultPrettyPrinter()
+                            .withSeparators(
+                                    Separators.createDefaultInstance()
+                                            .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
+            DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+            printer.indentObjectsWith(indenter);
+            printer.indentArraysWith(indenter);
+            Path tmp = manifestFile.resolveSibling("manifest.json.tmp");
+            Files.writeString(tmp, JSON.writer(printer).writeValueAsString(root) + "\n");
+            Files.move(
+                    tmp,
+                    manifestFile,
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite " + manifestFile, e);
+        }
     }
 
     /** Reads and verifies the bundle in {@code directory}. */

@@ -43,6 +43,12 @@ public final class SettingsReader {
         return settings;
     }
 
+    /** Whether the operator gave {@code s} a value (not blank), rather than leaving its default. */
+    public boolean isSet(Setting s) {
+        String v = env.get(s.key());
+        return v != null && !v.isBlank();
+    }
+
     public String string(Setting s) {
         String v = env.get(s.key());
         return v == null || v.isBlank() ? s.defaultValue() : v.trim();
