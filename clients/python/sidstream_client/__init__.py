@@ -34,6 +34,7 @@ __all__ = [
 TOPIC_SCHEMAS = {
     "items.raw.v1": "ItemEvent",
     "items.sid.v1": "ItemSid",
+    "items.catalog.v1": "ItemEvent",
     "users.events.v1": "InteractionEvent",
     "users.history.v1": "UserHistory",
     "retrieval.requests.v1": "RetrievalRequest",

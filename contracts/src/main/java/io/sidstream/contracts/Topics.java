@@ -50,6 +50,22 @@ public final class Topics {
                     null,
                     "Item id -> current Semantic ID; tombstone when delisted.");
 
+    /**
+     * The latest accepted content of every live item (compacted table), written by SID assignment
+     * with the item's own bytes: a new RQ-VAE re-tokenizes the whole catalog from it without any
+     * producer sending anything again, long after {@code items.raw.v1}'s retention.
+     */
+    public static final TopicSpec<String, ItemEvent> ITEM_CATALOG =
+            new TopicSpec<>(
+                    "items.catalog.v1",
+                    Serdes.String(),
+                    AvroSerdes.forType(ItemEvent.class),
+                    DEFAULT_PARTITIONS,
+                    CleanupPolicy.COMPACT,
+                    null,
+                    "Item id -> latest accepted item event (text or vector), as produced;"
+                            + " tombstone when delisted. What re-tokenization reads.");
+
     /** User-item interactions keyed by user id. Input of the history builder. */
     public static final TopicSpec<String, InteractionEvent> INTERACTIONS =
             new TopicSpec<>(
@@ -109,6 +125,7 @@ public final class Topics {
             List.of(
                     ITEMS,
                     ITEM_SIDS,
+                    ITEM_CATALOG,
                     INTERACTIONS,
                     USER_HISTORIES,
                     RETRIEVAL_REQUESTS,

@@ -13,6 +13,12 @@ public sealed interface IntakeOutput {
     /** A new SID for {@code items.sid.v1}, or a delisting ({@code sid == null}). */
     record Assigned(ItemSid sid) implements IntakeOutput {}
 
+    /**
+     * The accepted bytes of an item whose content changed, for {@code items.catalog.v1}, or a
+     * delisting ({@code value == null}).
+     */
+    record Cataloged(byte[] value) implements IntakeOutput {}
+
     /** A claim or release for the owner of an SID prefix (record key = prefix). */
     record Command(PrefixCommand command) implements IntakeOutput {}
 }

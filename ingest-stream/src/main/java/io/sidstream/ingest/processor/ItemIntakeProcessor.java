@@ -173,6 +173,10 @@ public final class ItemIntakeProcessor
                         .setAssignedSeq(state == null ? -1 : state.getAssignedSeq())
                         .setEventTime(event.getEventTime().toEpochMilli())
                         .build());
+        // The catalog keeps what was accepted, as produced, for a later re-tokenization.
+        context.forward(
+                new Record<>(
+                        key, new IntakeOutput.Cataloged(bytes), context.currentSystemTimeMs()));
         if (pending.get(key) == null) {
             pendingCount++;
         }
@@ -221,6 +225,8 @@ public final class ItemIntakeProcessor
         metrics.delisted();
         context.forward(
                 new Record<>(key, new IntakeOutput.Assigned(null), context.currentSystemTimeMs()));
+        context.forward(
+                new Record<>(key, new IntakeOutput.Cataloged(null), context.currentSystemTimeMs()));
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.concurrent.Executor;
  *
  * <pre>
  * items.raw.v1 ──┐                                   ┌─ dead letters ──▶ items.raw.v1.dlq
+ *                │                                   ├─ accepted content ▶ items.catalog.v1
  *                ├─ merge ─▶ item-intake (item-state,┼─ SIDs/tombstones ▶ items.sid.v1
  * confirmations ─┘           item-pending)           └─ ASSIGN/RELEASE ─▶ repartition by prefix
  *       ▲                                                                      │
@@ -128,6 +129,9 @@ public final class ItemTopology {
                         .branch(
                                 (k, v) -> v instanceof IntakeOutput.Assigned,
                                 Branched.as("assigned"))
+                        .branch(
+                                (k, v) -> v instanceof IntakeOutput.Cataloged,
+                                Branched.as("cataloged"))
                         .defaultBranch(Branched.as("commands"));
 
         routes.get("intake-rejected")
@@ -143,6 +147,12 @@ public final class ItemTopology {
                         Topics.ITEM_SIDS.name(),
                         Produced.with(Topics.ITEM_SIDS.keySerde(), Topics.ITEM_SIDS.valueSerde())
                                 .withName("item-sids-sink"));
+        routes.get("intake-cataloged")
+                .mapValues(v -> ((IntakeOutput.Cataloged) v).value(), Named.as("to-catalog"))
+                .to(
+                        Topics.ITEM_CATALOG.name(),
+                        Produced.with(Serdes.String(), Serdes.ByteArray())
+                                .withName("item-catalog-sink"));
         routes.get("intake-commands")
                 .mapValues(v -> ((IntakeOutput.Command) v).command(), Named.as("to-prefix-command"))
                 .repartition(

@@ -34,8 +34,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
@@ -53,6 +55,7 @@ class ItemTopologyTest {
     private TestInputTopic<String, byte[]> items;
     private TestOutputTopic<String, ItemSid> sids;
     private TestOutputTopic<String, DeadLetter> dlq;
+    private TestOutputTopic<String, ItemEvent> catalog;
     private ItemMetrics metrics;
 
     @BeforeAll
@@ -89,6 +92,11 @@ class ItemTopologyTest {
                         Topics.ITEMS_DLQ.name(),
                         Serdes.String().deserializer(),
                         Topics.ITEMS_DLQ.valueSerde().deserializer());
+        catalog =
+                driver.createOutputTopic(
+                        Topics.ITEM_CATALOG.name(),
+                        Serdes.String().deserializer(),
+                        Topics.ITEM_CATALOG.valueSerde().deserializer());
     }
 
     @AfterEach
@@ -238,6 +246,34 @@ class ItemTopologyTest {
                 new HashSet<>(List.of(itemStore().get("d2").getSid().get(3), d3.getSid().get(3)));
         assertThat(liveCodes).hasSize(2);
         assertThat(d3.getSid().get(3)).as("d1's freed code 0 is reused").isZero();
+    }
+
+    /**
+     * The catalog topic keeps what a new RQ-VAE needs to re-tokenize every live item: the latest
+     * accepted content per item, byte for byte as produced, and a tombstone once delisted; never a
+     * rejected record, and nothing new for a resend of the same content.
+     */
+    @Test
+    void shouldKeepTheLatestAcceptedContentOfEveryLiveItemInTheCatalog() {
+        ItemEvent first = text("a", "Gravity (2013)", "Sci-Fi");
+        ItemEvent changed = text("a", "Gravity (2013)", "Sci-Fi", "Thriller");
+        send("a", first);
+        send("a", first); // unchanged: nothing new to keep
+        send("a", changed);
+        send("b", vector("b", unitVector(4)));
+        send("blank", text("blank", " ")); // rejected: never in the catalog
+        send("b", null);
+        flush();
+
+        List<KeyValue<String, ItemEvent>> kept = catalog.readKeyValuesToList();
+        assertThat(kept).extracting(kv -> kv.key).containsExactly("a", "a", "b", "b");
+        Map<String, ItemEvent> table = new HashMap<>();
+        kept.forEach(kv -> table.put(kv.key, kv.value)); // what compaction leaves
+        assertThat(table.get("a")).isEqualTo(changed);
+        assertThat(table).containsKey("b");
+        assertThat(table.get("b")).as("delisted: a tombstone").isNull();
+        assertThat(kept.get(2).value.getEmbedding()).hasSize(384);
+        assertThat(sids.readKeyValuesToList()).extracting(kv -> kv.key).contains("a");
     }
 
     @Test
