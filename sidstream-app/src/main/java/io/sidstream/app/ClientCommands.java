@@ -384,7 +384,7 @@ final class ClientCommands {
      * An address: the option, else the environment variable, else the running demo's endpoints file
      * in {@code workDir} (default {@code state/demo}, as the demo's own {@code --work-dir}).
      */
-    private static String endpoint(String option, String env, String key, String workDir)
+    static String endpoint(String option, String env, String key, String workDir)
             throws IOException {
         if (option != null) {
             return option;

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code embed --catalog FILE --out DIR [--batch N] [--threads N]}: embeds every catalog item's
@@ -43,7 +44,23 @@ public final class EmbedCommand {
             throw new IllegalArgumentException(
                     "usage: embed --catalog FILE --out DIR [--batch N>=1] [--threads N]");
         }
-        List<CatalogItem> items = Datasets.readCatalog(catalog);
+        embed(Datasets.readCatalog(catalog), Map.of(), outDir, batch, threads, out);
+        return 0;
+    }
+
+    /**
+     * Writes {@code outDir/embeddings.npy} and {@code items.tsv} for {@code items}, in order: an
+     * item in {@code given} keeps its own vector (listed with one, as ingest uses it), every other
+     * item's text goes through the serving sentence encoder.
+     */
+    static void embed(
+            List<CatalogItem> items,
+            Map<String, float[]> given,
+            Path outDir,
+            int batch,
+            int threads,
+            PrintStream out)
+            throws IOException {
         Files.createDirectories(outDir);
         long t0 = System.nanoTime();
         try (SentenceEmbedder embedder = SentenceEmbedder.load(threads);
@@ -58,14 +75,25 @@ public final class EmbedCommand {
             for (int start = 0; start < items.size(); start += batch) {
                 List<CatalogItem> chunk =
                         items.subList(start, Math.min(start + batch, items.size()));
-                float[][] embedded = embedder.embed(chunk.stream().map(CatalogItem::text).toList());
-                for (int i = 0; i < chunk.size(); i++) {
-                    vectors.write(embedded[i]);
-                    tsv.write(
-                            chunk.get(i).itemId()
-                                    + "\t"
-                                    + chunk.get(i).text().replace('\t', ' ')
-                                    + "\n");
+                List<CatalogItem> texts =
+                        chunk.stream().filter(c -> !given.containsKey(c.itemId())).toList();
+                float[][] embedded =
+                        texts.isEmpty()
+                                ? new float[0][]
+                                : embedder.embed(texts.stream().map(CatalogItem::text).toList());
+                int next = 0;
+                for (CatalogItem item : chunk) {
+                    float[] own = given.get(item.itemId());
+                    if (own != null && own.length != SentenceEmbedder.DIMENSION) {
+                        throw new IllegalArgumentException(
+                                item.itemId()
+                                        + ": its vector has "
+                                        + own.length
+                                        + " dimensions, not "
+                                        + SentenceEmbedder.DIMENSION);
+                    }
+                    vectors.write(own != null ? own : embedded[next++]);
+                    tsv.write(item.itemId() + "\t" + item.text().replace('\t', ' ') + "\n");
                 }
                 int done = start + chunk.size();
                 if (done == items.size() || (done / batch) % 20 == 0) {
@@ -86,6 +114,5 @@ public final class EmbedCommand {
                 outDir.resolve("items.tsv"),
                 SentenceEmbedder.MODEL_ID,
                 SentenceEmbedder.DIMENSION);
-        return 0;
     }
 }

@@ -36,6 +36,7 @@ public final class SidstreamMain {
                 case "tail" -> ClientCommands.tail(List.of(rest), out);
                 case "recommend" -> ClientCommands.recommend(List.of(rest), out);
                 case "eval" -> EvalCommand.run(List.of(rest), out);
+                case "export-training" -> ExportCommand.run(List.of(rest), out);
                 case "tokenizers" -> TokenizerReport.run(List.of(rest), out);
                 case "eval-steering" -> SteeringEval.run(List.of(rest), out);
                 case "ingest" -> service(() -> IngestMain.run(rest));
@@ -114,8 +115,13 @@ public final class SidstreamMain {
                          replay (leave-last-out Recall@10/50/100, NDCG@10, overall and cold-start):
                          the decoder, the live popularity prior, popularity baselines, item-kNN
                          [--bundle DIR] [--data-dir DIR] [--beam N] [--users N] [--prior-weight W]
-                         [--half-life-days D] [--tune [--tune-weights 1,2] [--tune-half-lives-hours 24,72]]
-                  (produce, tail and recommend find a running demo by itself in
+                         [--half-life-days D] [--tune [--tune-weights 1,2] [--tune-half-lives-hours 24,72]
+                         [--save: record the chosen prior in the bundle]]
+                  export-training --out DIR   the training data of a running system from its topics:
+                         catalog.jsonl (items.catalog.v1), interactions.jsonl (users.history.v1 and
+                         users.events.v1, each once, in time order) and embeddings/ for
+                         training/train.py  [--bootstrap-servers] [--threads N]
+                  (produce, tail, recommend and export-training find a running demo by itself in
                    state/demo/endpoints.properties, or in DIR/endpoints.properties with --work-dir DIR)
                   eval-steering  what a sentence in a request does: the target's genres as the
                          query, share of the top 10 under the query's SID prefixes and Recall@10,
