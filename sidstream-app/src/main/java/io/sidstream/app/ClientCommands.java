@@ -178,16 +178,7 @@ final class ClientCommands {
                                                                 .toList()));
         long max = Long.parseLong(opts.getOrDefault("--max", Long.toString(Long.MAX_VALUE)));
         long idleMs = Long.parseLong(opts.getOrDefault("--idle-ms", "0"));
-        String bootstrap =
-                endpoint(
-                        opts.get("--bootstrap-servers"),
-                        "SIDSTREAM_BOOTSTRAP_SERVERS",
-                        "bootstrap",
-                        opts.get("--work-dir"));
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Properties props = readerProperties(opts);
         Deserializer<?> values = spec.valueSerde().deserializer();
         try (KafkaConsumer<String, byte[]> consumer =
                 new KafkaConsumer<>(
@@ -384,7 +375,7 @@ final class ClientCommands {
      * An address: the option, else the environment variable, else the running demo's endpoints file
      * in {@code workDir} (default {@code state/demo}, as the demo's own {@code --work-dir}).
      */
-    static String endpoint(String option, String env, String key, String workDir)
+    private static String endpoint(String option, String env, String key, String workDir)
             throws IOException {
         if (option != null) {
             return option;
@@ -429,6 +420,24 @@ final class ClientCommands {
     private static Path catalogOf(String option, String workDir) throws IOException {
         String path = option != null ? option : demoEndpoint(workDir, "catalog");
         return path != null && Files.isRegularFile(Path.of(path)) ? Path.of(path) : null;
+    }
+
+    /**
+     * A committed-records reader's properties, the broker found from {@code --bootstrap-servers},
+     * {@code SIDSTREAM_BOOTSTRAP_SERVERS} or the running demo ({@code --work-dir}).
+     */
+    static Properties readerProperties(Map<String, String> opts) throws IOException {
+        Properties props = new Properties();
+        props.put(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                endpoint(
+                        opts.get("--bootstrap-servers"),
+                        "SIDSTREAM_BOOTSTRAP_SERVERS",
+                        "bootstrap",
+                        opts.get("--work-dir")));
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return props;
     }
 
     /** Options with a value; an unknown {@code --option} is a usage error. */

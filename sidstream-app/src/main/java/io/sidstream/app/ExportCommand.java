@@ -9,7 +9,6 @@ import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.UserHistory;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -70,16 +69,7 @@ final class ExportCommand {
                             + " [--work-dir DIR] [--threads N]");
         }
         Path dir = Path.of(opts.get("--out"));
-        String bootstrap =
-                ClientCommands.endpoint(
-                        opts.get("--bootstrap-servers"),
-                        "SIDSTREAM_BOOTSTRAP_SERVERS",
-                        "bootstrap",
-                        opts.get("--work-dir"));
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Properties props = ClientCommands.readerProperties(opts);
 
         Map<String, ItemEvent> catalog = new LinkedHashMap<>();
         long undecodable =
