@@ -36,8 +36,10 @@ cmp "$out/bundle/item_sids.tsv" "$out/bundle-decoder-only/item_sids.tsv"
 cmp "$out/bundle/rqvae_encoder.onnx" "$out/bundle-decoder-only/rqvae_encoder.onnx"
 ! cmp -s "$out/bundle/decoder_decode_step.onnx" "$out/bundle-decoder-only/decoder_decode_step.onnx"
 /usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); b = m["metrics"]["baselines"]["sasrec_ce"]
-assert 0 <= b["all"]["recall@10"] <= 1 and len(b["runs"]) == 1 and m["training"]["keptEpoch"] >= 1, b' \
-  "$out/bundle-decoder-only/manifest.json"
+o = json.load(open(sys.argv[2]))
+assert 0 <= b["all"]["recall@10"] <= 1 and len(b["runs"]) == 1 and m["training"]["keptEpoch"] >= 1, b
+assert m["sidSpace"] == o["bundleVersion"] != m["bundleVersion"], (m["sidSpace"], m["bundleVersion"])' \
+  "$out/bundle-decoder-only/manifest.json" "$out/bundle/manifest.json"
 ./sidstream bundle verify "$out/bundle-decoder-only"
 echo "== a collapsed RQ-VAE must be refused"
 if /usr/bin/python3 training/train.py "${small[@]}" --rqvae-epochs 2 --out "$out/collapsed" \

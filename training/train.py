@@ -334,7 +334,8 @@ def main_decoder_only(args):
     with open(os.path.join(src, old["parityFile"]), encoding="utf-8") as f:
         encoder_par = json.load(f)["encoder"]
     encoder = {"file": enc_file, "parity": encoder_par, "embedding": old["embedding"],
-               "manifest": old["encoder"], "metrics": old.get("metrics", {}).get("rqvae")}
+               "manifest": old["encoder"], "metrics": old.get("metrics", {}).get("rqvae"),
+               "sidSpace": old.get("sidSpace") or old["bundleVersion"]}
     train_and_export(args, ds, sids, collisions, encoder)
 
 
@@ -422,6 +423,9 @@ def train_and_export(args, ds, sids, collisions, encoder):
                      "beta": args.beta, "evalBeamWidth": args.eval_beam, "torch": torch.__version__,
                      "seconds": round(time.time() - T0, 1)},
     }
+    if encoder.get("sidSpace"):
+        # A decoder-only update: its SIDs are the reused bundle's, under that bundle's name.
+        manifest["sidSpace"] = encoder["sidSpace"]
     export.write_json(os.path.join(args.out, "manifest.json"), manifest)
     log(f"wrote bundle {manifest['bundleVersion']} to {args.out}")
 

@@ -69,7 +69,7 @@ public final class FreshnessLoadBench {
             try (IngestService ingest =
                             IngestService.start(IngestConfig.fromEnv(env), Duration.ofMinutes(2));
                     SidIndexFeed feed =
-                            new SidIndexFeed(cluster.clientProperties(), trie, bundle.version());
+                            new SidIndexFeed(cluster.clientProperties(), trie, bundle.sidSpace());
                     KafkaProducer<String, ItemEvent> producer =
                             ItemAssignmentBench.producer(cluster)) {
                 feed.start();

@@ -157,7 +157,7 @@ public final class HistoryBench {
                                 ItemSid.newBuilder()
                                         .setItemId(e.getKey())
                                         .setSid(e.getValue())
-                                        .setModelVersion(bundle.version())
+                                        .setModelVersion(bundle.sidSpace())
                                         .setContentHash("c")
                                         .setItemEventTime(Instant.EPOCH)
                                         .setAssignedAt(Instant.EPOCH)

@@ -122,7 +122,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
             session.close();
             throw e;
         }
-        SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie, bundle.version());
+        SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie, bundle.sidSpace());
         FunctionCounter.builder(
                         "sidstream.retrieval.index.foreign_bundle",
                         feed,

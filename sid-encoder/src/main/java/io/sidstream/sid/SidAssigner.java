@@ -87,10 +87,13 @@ public final class SidAssigner implements SemanticEncoder {
         }
     }
 
-    /** The bundle version stamped on every SID. */
+    /**
+     * The SID space stamped on every SID ({@link ModelBundle#sidSpace}): a decoder-only update
+     * assigns the same SIDs under the same name, so nothing is assigned again.
+     */
     @Override
     public String modelVersion() {
-        return bundle.version();
+        return bundle.sidSpace();
     }
 
     /** Semantic levels L. */

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param files every file of the bundle with its SHA-256 and size
  * @param metrics training and evaluation figures (free-form JSON)
  * @param rankerTokenizers SID tokenizers for rankers, or {@code null} when the bundle has none
+ * @param sidSpace for a decoder-only update, the SID space (the version of the bundle whose RQ-VAE
+ *     encoder and item SIDs it reuses unchanged); {@code null} when the bundle defines its own
  * @param prior the live popularity prior's settings chosen for this bundle's decoder on the
  *     validation split ({@code sidstream eval --tune --save}), or {@code null} when never chosen
  */
@@ -39,6 +41,7 @@ public record BundleManifest(
         Map<String, FileEntry> files,
         JsonNode metrics,
         RankerTokenizers rankerTokenizers,
+        String sidSpace,
         Prior prior) {
 
     /**

@@ -114,9 +114,20 @@ public final class ModelBundle {
         return manifest;
     }
 
-    /** The bundle version recorded on SIDs and recommendations. */
+    /** The bundle version recorded on recommendations: which decoder produced them. */
     public String version() {
         return manifest.bundleVersion();
+    }
+
+    /**
+     * The SID space this bundle's SIDs belong to, recorded on every SID it assigns: its own
+     * version, or for a decoder-only update the version of the bundle whose encoder and item SIDs
+     * it reuses. A retrieval index and ingest's SID index each hold one SID space, so a
+     * decoder-only update serves the SIDs already published without any item being tokenized again.
+     */
+    public String sidSpace() {
+        String space = manifest.sidSpace();
+        return space == null || space.isBlank() ? version() : space;
     }
 
     /** Path of a file listed in the manifest. */
