@@ -61,7 +61,8 @@ def parse_args():
     p.add_argument("--ff", type=int, default=512)
     p.add_argument("--max-history", type=int, default=20, help="history items the decoder reads")
     p.add_argument("--decoder-epochs", type=int, default=5, help="most epochs; the best on validation is kept")
-    p.add_argument("--patience", type=int, default=2, help="stop after this many epochs without a better validation score")
+    p.add_argument("--patience", type=int, default=2,
+                   help="in the second half of the schedule, stop after this many epochs without a better validation score")
     p.add_argument("--valid-users", type=int, default=1000, help="validation users scored after every epoch")
     p.add_argument("--sasrec-seeds", type=int, default=0,
                    help="train the SASRec-CE baseline with this many seeds on the same split (0 = none)")
@@ -131,7 +132,9 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
         score = val["recall@10"] + val["recall@50"] + val["recall@100"] + val["ndcg@10"]
         if score > best_score:
             best, best_score, best_epoch = copy.deepcopy(model.state_dict()), score, epoch
-        elif epoch - best_epoch >= args.patience:
+        elif epoch > args.decoder_epochs // 2 and epoch - best_epoch >= args.patience:
+            # Only once the learning rate has come down: early on, validation is noisy and a
+            # plateau says little about where the annealed model will end.
             log(f"decoder: no better validation score for {args.patience} epochs; stopping")
             break
     model.load_state_dict(best)
