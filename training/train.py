@@ -60,6 +60,7 @@ def parse_args():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--ff", type=int, default=512)
     p.add_argument("--max-history", type=int, default=20, help="history items the decoder reads")
+    p.add_argument("--dropout", type=float, default=0.0, help="decoder dropout while training (none in the graphs)")
     p.add_argument("--decoder-epochs", type=int, default=5, help="most epochs; the best on validation is kept")
     p.add_argument("--patience", type=int, default=2,
                    help="in the second half of the schedule, stop after this many epochs without a better validation score")
@@ -353,7 +354,7 @@ def train_and_export(args, ds, sids, collisions, encoder):
     RQ-VAE encoder file, its parity vectors, manifest block and metrics come from."""
     split = data.leave_last_out(ds)
     layout = TokenLayout(args.levels, args.codebook_size, args.codebook_size)
-    model = SidDecoder(layout, args.d_model, args.layers, args.heads, args.ff, args.max_history)
+    model = SidDecoder(layout, args.d_model, args.layers, args.heads, args.ff, args.max_history, args.dropout)
     index = SidIndex(sids, collisions, ds.item_ids, args.levels, args.codebook_size)
     samples = training_samples(split, args.max_history)
     log(f"decoder: {sum(p.numel() for p in model.parameters())} parameters, {len(samples)} training samples, "

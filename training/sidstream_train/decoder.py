@@ -45,8 +45,10 @@ class TokenLayout:
 
 
 class Block(nn.Module):
-    def __init__(self, d, heads, ff):
+    def __init__(self, d, heads, ff, dropout=0.0):
         super().__init__()
+        # Training only: dropout is the identity in eval mode, so no exported graph contains it.
+        self.drop = nn.Dropout(dropout)
         self.heads = heads
         self.head_dim = d // heads
         self.ln1 = nn.LayerNorm(d)
@@ -67,7 +69,7 @@ class Block(nn.Module):
 
 
 class SidDecoder(nn.Module):
-    def __init__(self, layout, d_model, layers, heads, ff, max_history_items):
+    def __init__(self, layout, d_model, layers, heads, ff, max_history_items, dropout=0.0):
         super().__init__()
         self.layout = layout
         self.d_model = d_model
@@ -76,7 +78,8 @@ class SidDecoder(nn.Module):
         self.max_history_tokens = max_history_items * (layout.levels + 1)
         self.tok = nn.Embedding(layout.vocab_size, d_model)
         self.pos = nn.Embedding(self.max_history_tokens + layout.levels + 1, d_model)
-        self.blocks = nn.ModuleList(Block(d_model, heads, ff) for _ in range(layers))
+        self.blocks = nn.ModuleList(Block(d_model, heads, ff, dropout) for _ in range(layers))
+        self.drop = nn.Dropout(dropout)
         self.ln_f = nn.LayerNorm(d_model)
         k = layout.codebook_size
         self.head_w = nn.Parameter(torch.randn(layout.levels, d_model, k) / math.sqrt(d_model))
@@ -87,7 +90,7 @@ class SidDecoder(nn.Module):
         idx = ones.cumsum(1) - 1                       # 0..T-1
         count = ones.sum(1, keepdim=True)              # T
         pos = (idx - count + self.max_history_tokens).clamp(min=0)
-        x = self.tok(history_tokens) + self.pos(pos)   # [R,T,d]
+        x = self.drop(self.tok(history_tokens) + self.pos(pos))   # [R,T,d]
         is_pad = (history_tokens == PAD).to(x.dtype)
         past_mask = is_pad * NEG                       # [R,T] additive
         causal = (idx.unsqueeze(2) < idx.unsqueeze(1)).to(x.dtype) * NEG   # [R,T,T] key after query
@@ -99,8 +102,8 @@ class SidDecoder(nn.Module):
             q, k, v = block.split(q), block.split(k), block.split(v)      # [R,H,T,Dh]
             att = (q @ k.transpose(-1, -2)) / math.sqrt(block.head_dim) + bias
             out = block.merge(att.softmax(-1) @ v)
-            x = x + block.proj(out)
-            x = x + block.ff(block.ln2(x))
+            x = x + block.drop(block.proj(out))
+            x = x + block.drop(block.ff(block.ln2(x)))
             keys.append(k)
             values.append(v)
         return torch.stack(keys), torch.stack(values), past_mask
@@ -109,7 +112,7 @@ class SidDecoder(nn.Module):
         """Hidden states [R,W,S,d] of the beam tokens attending to the cached history."""
         ones = torch.ones_like(beam_tokens)
         idx = ones.cumsum(2) - 1                                  # [R,W,S] 0..S-1
-        x = self.tok(beam_tokens) + self.pos(idx + self.max_history_tokens)
+        x = self.drop(self.tok(beam_tokens) + self.pos(idx + self.max_history_tokens))
         causal = (idx.unsqueeze(3) < idx.unsqueeze(2)).to(x.dtype) * NEG  # [R,W,S,S]
         hist_bias = past_mask.unsqueeze(1).unsqueeze(2).unsqueeze(3)      # [R,1,1,1,T]
         self_bias = causal.unsqueeze(2)                                    # [R,W,1,S,S]
@@ -125,8 +128,8 @@ class SidDecoder(nn.Module):
             att = torch.cat([s_hist, s_self], dim=-1).softmax(-1)
             t = pk.shape[-2]
             out = att[..., :t] @ pv + att[..., t:] @ v
-            x = x + block.proj(block.merge(out))
-            x = x + block.ff(block.ln2(x))
+            x = x + block.drop(block.proj(block.merge(out)))
+            x = x + block.drop(block.ff(block.ln2(x)))
         return self.ln_f(x)
 
     def decode_step(self, past_keys, past_values, past_mask, beam_tokens):
