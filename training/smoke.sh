@@ -28,13 +28,16 @@ echo "== 4 levels (catalogs beyond K^3 prefixes): train, export, verify through 
 grep -q '"levels": 4' "$out/bundle-4-levels/manifest.json"
 ./sidstream bundle verify "$out/bundle-4-levels"
 echo "== decoder-only retrain: the same SIDs and encoder, a new decoder, the SASRec-CE baseline recorded"
-/usr/bin/python3 training/train.py --reuse-sids "$out/bundle" --interactions "$out/data/ratings.dat" \
+/usr/bin/python3 training/train.py --reuse-sids "$out/bundle" --item-sids "$out/bundle/item_sids.tsv" \
+  --interactions "$out/data/ratings.dat" \
   --dataset-name smoke --codebook-size 32 --decoder-epochs 2 --patience 1 --d-model 64 --ff 128 --layers 1 \
   --eval-beam 32 --seed 8 --sasrec-seeds 1 --sasrec-max-epochs 2 --created-at 2026-01-01T00:00:00Z \
   --out "$out/bundle-decoder-only"
 cmp "$out/bundle/item_sids.tsv" "$out/bundle-decoder-only/item_sids.tsv"
 cmp "$out/bundle/rqvae_encoder.onnx" "$out/bundle-decoder-only/rqvae_encoder.onnx"
-! cmp -s "$out/bundle/decoder_decode_step.onnx" "$out/bundle-decoder-only/decoder_decode_step.onnx"
+if cmp -s "$out/bundle/decoder_decode_step.onnx" "$out/bundle-decoder-only/decoder_decode_step.onnx"; then
+  echo "FAIL: the decoder-only retrain kept the old decoder"; exit 1
+fi
 /usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); b = m["metrics"]["baselines"]["sasrec_ce"]
 o = json.load(open(sys.argv[2]))
 assert 0 <= b["all"]["recall@10"] <= 1 and len(b["runs"]) == 1 and m["training"]["keptEpoch"] >= 1, b

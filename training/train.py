@@ -41,6 +41,9 @@ def parse_args():
     p.add_argument("--reuse-sids", metavar="BUNDLE",
                    help="keep this bundle's RQ-VAE encoder and item SIDs and train only the decoder: a"
                         " decoder-only update, served in the same SID space without re-tokenization"),
+    p.add_argument("--item-sids", metavar="FILE",
+                   help="with --reuse-sids: the live items' SIDs in that bundle's SID space (item_sids.tsv"
+                        " format, as export-training writes it) instead of the bundle's own list")
     p.add_argument("--interactions", required=True, help="ratings.dat or interactions.jsonl")
     p.add_argument("--out", required=True, help="bundle directory to (re)write")
     p.add_argument("--dataset-name", default="movietweetings-100k")
@@ -271,6 +274,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if (args.embeddings is None) == (args.reuse_sids is None):
         sys.exit("give exactly one of --embeddings (train the RQ-VAE) and --reuse-sids BUNDLE")
+    if args.item_sids and not args.reuse_sids:
+        sys.exit("--item-sids goes with --reuse-sids")
     if args.reuse_sids:
         return main_decoder_only(args)
     ds = data.load(args.embeddings, args.interactions)
@@ -323,11 +328,14 @@ def main_decoder_only(args):
         sys.exit(f"{src}: its SIDs have {old['sid']['levels']} levels of {old['sid']['codebookSize']} codes;"
                  f" pass the same --levels and --codebook-size")
     item_ids, rows = [], []
-    with open(os.path.join(src, old["itemSidsFile"]), encoding="utf-8") as f:
-        for line in f:
+    sids_file = args.item_sids or os.path.join(src, old["itemSidsFile"])
+    with open(sids_file, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
             item, codes = line.rstrip("\n").split("\t")
             item_ids.append(item)
             rows.append([int(c) for c in codes.split()])
+            if len(rows[-1]) != args.levels + 1 or not all(0 <= c < args.codebook_size for c in rows[-1]):
+                sys.exit(f"{sids_file}:{n}: expected {args.levels} codes and a collision code in [0, {args.codebook_size})")
     codes = np.array(rows, dtype=np.int64)
     sids, collisions = codes[:, :args.levels], codes[:, args.levels]
     ds = data.load_items(item_ids, args.interactions)

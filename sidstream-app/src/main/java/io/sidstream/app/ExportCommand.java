@@ -8,6 +8,7 @@ import io.sidstream.datasets.CatalogItem;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.ItemEvent;
+import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.UserHistory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,6 +47,10 @@ import java.util.function.BiConsumer;
  *   <li>{@code DIR/interactions.jsonl}: time-ordered interactions, from the compacted {@code
  *       users.history.v1} (each user's most recent history, beyond {@code users.events.v1}'s
  *       retention) and {@code users.events.v1} (what it still holds), each interaction once;
+ *   <li>{@code DIR/item_sids.tsv}: the live items' SIDs of one SID space ({@code --sid-space},
+ *       default the space most live SIDs on {@code items.sid.v1} belong to), for a decoder-only
+ *       retrain ({@code train.py --reuse-sids BUNDLE --item-sids FILE}) that learns the items
+ *       listed since the bundle was trained;
  *   <li>{@code DIR/embeddings/}: the content embedding of every catalog item, as {@code sidstream
  *       embed} writes it, for {@code training/train.py --embeddings}: the text through the serving
  *       encoder, or the item's own vector when it was listed with one, as ingest assigns SIDs.
@@ -62,11 +67,17 @@ final class ExportCommand {
         ClientCommands.useWireFormatOf(System.getenv(), false);
         Map<String, String> opts =
                 ClientCommands.options(
-                        args, List.of("--out", "--bootstrap-servers", "--work-dir", "--threads"));
+                        args,
+                        List.of(
+                                "--out",
+                                "--bootstrap-servers",
+                                "--work-dir",
+                                "--threads",
+                                "--sid-space"));
         if (!opts.containsKey("--out")) {
             throw new IllegalArgumentException(
                     "usage: sidstream export-training --out DIR [--bootstrap-servers HOSTS]"
-                            + " [--work-dir DIR] [--threads N]");
+                            + " [--work-dir DIR] [--threads N] [--sid-space NAME]");
         }
         Path dir = Path.of(opts.get("--out"));
         Properties props = ClientCommands.readerProperties(opts);
@@ -106,6 +117,29 @@ final class ExportCommand {
                             }
                         });
         List<Exported> interactions = merge(histories, recent);
+        Map<String, ItemSid> sids = new LinkedHashMap<>();
+        undecodable +=
+                readToEnd(
+                        props,
+                        Topics.ITEM_SIDS,
+                        (key, sid) -> {
+                            if (sid == null) {
+                                sids.remove(key);
+                            } else {
+                                sids.put(key, sid);
+                            }
+                        });
+        String space = opts.get("--sid-space");
+        if (space == null) {
+            Map<String, Long> bySpace = new HashMap<>();
+            sids.values()
+                    .forEach(s -> bySpace.merge(s.getModelVersion().toString(), 1L, Long::sum));
+            space =
+                    bySpace.entrySet().stream()
+                            .max(Map.Entry.comparingByValue())
+                            .map(Map.Entry::getKey)
+                            .orElse(null);
+        }
 
         Files.createDirectories(dir);
         List<CatalogItem> items = new ArrayList<>();
@@ -158,6 +192,24 @@ final class ExportCommand {
                 w.write('\n');
             }
         }
+        long spaceSids = 0;
+        try (BufferedWriter w =
+                Files.newBufferedWriter(dir.resolve("item_sids.tsv"), StandardCharsets.UTF_8)) {
+            for (ItemSid s : sids.values()) {
+                if (s.getModelVersion().toString().equals(space)
+                        && catalog.containsKey(s.getItemId().toString())) {
+                    StringBuilder line = new StringBuilder(s.getItemId().toString()).append('\t');
+                    for (int i = 0; i < s.getSid().size(); i++) {
+                        line.append(i == 0 ? "" : " ").append(s.getSid().get(i));
+                    }
+                    w.write(line.append('\n').toString());
+                    spaceSids++;
+                }
+            }
+        }
+        out.printf(
+                "item_sids.tsv: %d live SIDs of SID space %s%n",
+                spaceSids, space == null ? "(none on items.sid.v1)" : space);
         int threads = Integer.parseInt(opts.getOrDefault("--threads", "0"));
         EmbedCommand.embed(items, vectors, dir.resolve("embeddings"), 64, threads, out);
         out.printf(

@@ -11,6 +11,7 @@ import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;
 import io.sidstream.schemas.v1.InteractionType;
 import io.sidstream.schemas.v1.ItemEvent;
+import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.UserHistory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -48,6 +49,7 @@ class ExportTrainingIT {
                 admin.createTopics(
                                 List.of(
                                         Topics.ITEM_CATALOG.toNewTopic(2, (short) 1),
+                                        Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
                                         Topics.USER_HISTORIES.toNewTopic(2, (short) 1),
                                         Topics.INTERACTIONS.toNewTopic(2, (short) 1)))
                         .all()
@@ -85,6 +87,11 @@ class ExportTrainingIT {
                 send(producer, Topics.INTERACTIONS, "u1", event("e1", "u1", "b", 2)); // in history
                 send(producer, Topics.INTERACTIONS, "u2", event("e2", "u2", "a", 3));
                 send(producer, Topics.INTERACTIONS, "u2", event("e3", "u2", "b", 0));
+                send(producer, Topics.ITEM_SIDS, "a", sid("a", "space-2", 1, 2, 3, 0));
+                send(producer, Topics.ITEM_SIDS, "b", sid("b", "space-2", 1, 2, 3, 1));
+                send(producer, Topics.ITEM_SIDS, "a-old", sid("a-old", "space-1", 9, 9, 9, 0));
+                send(producer, Topics.ITEM_SIDS, "c", sid("c", "space-2", 4, 5, 6, 0));
+                send(producer, Topics.ITEM_SIDS, "c", null);
                 producer.flush();
             }
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -115,6 +122,9 @@ class ExportTrainingIT {
         assertThat(Files.readAllLines(dir.resolve("embeddings/items.tsv")))
                 .extracting(l -> l.split("\t")[0])
                 .containsExactly("a", "b");
+        // The live SIDs of the space most of them are in: what a decoder-only retrain reuses.
+        assertThat(Files.readAllLines(dir.resolve("item_sids.tsv")))
+                .containsExactly("a\t1 2 3 0", "b\t1 2 3 1");
         float[][] vectors = Npy.read(dir.resolve("embeddings/embeddings.npy"));
         assertThat(vectors[1]).as("an item listed with a vector keeps it").containsExactly(own);
         assertThat(vectors[0]).hasSize(384).isNotEqualTo(own);
@@ -130,6 +140,17 @@ class ExportTrainingIT {
                 .setTitle(title)
                 .setCategories(List.of(genres))
                 .setEventTime(T)
+                .build();
+    }
+
+    static ItemSid sid(String item, String space, Integer... codes) {
+        return ItemSid.newBuilder()
+                .setItemId(item)
+                .setSid(List.of(codes))
+                .setModelVersion(space)
+                .setContentHash("h")
+                .setItemEventTime(T)
+                .setAssignedAt(T)
                 .build();
     }
 
