@@ -83,29 +83,9 @@ final class ExportCommand {
         Properties props = ClientCommands.readerProperties(opts);
 
         Map<String, ItemEvent> catalog = new LinkedHashMap<>();
-        long undecodable =
-                readToEnd(
-                        props,
-                        Topics.ITEM_CATALOG,
-                        (key, item) -> {
-                            if (item == null) {
-                                catalog.remove(key);
-                            } else {
-                                catalog.put(key, item);
-                            }
-                        });
+        long undecodable = readTable(props, Topics.ITEM_CATALOG, catalog);
         Map<String, UserHistory> histories = new HashMap<>();
-        undecodable +=
-                readToEnd(
-                        props,
-                        Topics.USER_HISTORIES,
-                        (key, history) -> {
-                            if (history == null) {
-                                histories.remove(key);
-                            } else {
-                                histories.put(key, history);
-                            }
-                        });
+        undecodable += readTable(props, Topics.USER_HISTORIES, histories);
         List<InteractionEvent> recent = new ArrayList<>();
         undecodable +=
                 readToEnd(
@@ -118,17 +98,7 @@ final class ExportCommand {
                         });
         List<Exported> interactions = merge(histories, recent);
         Map<String, ItemSid> sids = new LinkedHashMap<>();
-        undecodable +=
-                readToEnd(
-                        props,
-                        Topics.ITEM_SIDS,
-                        (key, sid) -> {
-                            if (sid == null) {
-                                sids.remove(key);
-                            } else {
-                                sids.put(key, sid);
-                            }
-                        });
+        undecodable += readTable(props, Topics.ITEM_SIDS, sids);
         String space = opts.get("--sid-space");
         if (space == null) {
             Map<String, Long> bySpace = new HashMap<>();
@@ -282,6 +252,21 @@ final class ExportCommand {
 
     private static String identity(Exported e) {
         return e.userId() + '\u0000' + e.itemId() + '\u0000' + e.eventTimeMillis();
+    }
+
+    /** A compacted topic as the table it stands for: the latest value per key, none if deleted. */
+    private static <V> long readTable(
+            Properties props, TopicSpec<String, V> topic, Map<String, V> table) {
+        return readToEnd(
+                props,
+                topic,
+                (key, value) -> {
+                    if (value == null) {
+                        table.remove(key);
+                    } else {
+                        table.put(key, value);
+                    }
+                });
     }
 
     /** Reads {@code topic} to its end offsets at start; returns the undecodable records skipped. */
