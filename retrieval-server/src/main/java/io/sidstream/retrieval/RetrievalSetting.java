@@ -34,8 +34,10 @@ public enum RetrievalSetting implements Setting {
             "SIDSTREAM_PRIOR_WEIGHT",
             "1",
             "Weight of the live popularity prior (recent interactions per SID prefix, from"
-                    + " users.events.v1) in the beam score; 0 = decoder alone. Chosen on the"
-                    + " validation split by ./sidstream eval --tune."),
+                    + " users.events.v1) in the beam score; 0 = decoder alone. A bundle records"
+                    + " the prior chosen for its decoder on the validation split (./sidstream eval"
+                    + " --tune --save), which is served unless any SIDSTREAM_PRIOR_* key is set;"
+                    + " this default applies to bundles that record none."),
     PRIOR_HALF_LIFE_HOURS(
             "SIDSTREAM_PRIOR_HALF_LIFE_HOURS",
             "24",
