@@ -87,14 +87,9 @@ public final class ItemAssignmentBench {
         Path state = Files.createTempDirectory("sidstream-bench");
         try (EmbeddedKraftCluster cluster = EmbeddedKraftCluster.start()) {
             cluster.createTopics(
-                    List.of(
-                            Topics.ITEMS.toNewTopic(2, (short) 1),
-                            Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
-                            Topics.ITEMS_DLQ.toNewTopic(1, (short) 1),
-                            Topics.INTERACTIONS.toNewTopic(2, (short) 1),
-                            Topics.USER_HISTORIES.toNewTopic(2, (short) 1),
-                            Topics.INTERACTIONS_DLQ.toNewTopic(1, (short) 1),
-                            Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1)));
+                    io.sidstream.ingest.IngestService.REQUIRED_TOPICS.stream()
+                            .map(t -> t.toNewTopic(t.partitions() == 1 ? 1 : 2, (short) 1))
+                            .toList());
             Map<String, String> env = new HashMap<>();
             env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
             env.put("SIDSTREAM_INGEST_APPLICATION_ID", "bench-ingest");

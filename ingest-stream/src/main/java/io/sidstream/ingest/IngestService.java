@@ -56,6 +56,7 @@ public final class IngestService implements ServiceLauncher.Service {
             List.of(
                     Topics.ITEMS,
                     Topics.ITEM_SIDS,
+                    Topics.ITEM_CATALOG,
                     Topics.ITEMS_DLQ,
                     Topics.INTERACTIONS,
                     Topics.USER_HISTORIES,
