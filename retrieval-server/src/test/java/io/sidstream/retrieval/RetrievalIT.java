@@ -222,6 +222,8 @@ class RetrievalIT {
                     .contains("no-such-item");
 
             // A freshly listed item under the best prefix becomes retrievable without a restart.
+            // It shares that prefix's probability with the item already there (the prior's
+            // P(item | prefix) splits it), so it is looked for in the top 50, not the top 10.
             List<Integer> best = new ArrayList<>();
             http.path("candidates").get(0).path("sid").forEach(n -> best.add(n.asInt()));
             List<Integer> freshSid = List.of(best.get(0), best.get(1), best.get(2), 250);
@@ -248,7 +250,7 @@ class RetrievalIT {
                                 service,
                                 "{\"userId\":\"u2\",\"items\":"
                                         + JSON.writeValueAsString(history)
-                                        + ",\"k\":10}");
+                                        + ",\"k\":50}");
                 for (JsonNode c : again.path("candidates")) {
                     found |= c.path("itemId").asText().equals("fresh-1");
                 }
