@@ -61,21 +61,19 @@ def read_embeddings(embed_dir):
     return item_ids, embeddings.astype(np.float32)
 
 
-def load_items(item_ids, interactions_path):
-    """A dataset of known item ids without embeddings (a decoder-only retrain)."""
+def load_items(item_ids, interactions_path, embeddings=None):
+    """The interactions of known items; without embeddings for a decoder-only retrain."""
     known = set(item_ids)
     events = read_interactions(interactions_path)
     kept = [e for e in events if e.item_id in known]
-    return Dataset(list(item_ids), np.zeros((len(item_ids), 0), dtype=np.float32), kept,
-                   dropped_unknown_items=len(events) - len(kept))
+    if embeddings is None:
+        embeddings = np.zeros((len(item_ids), 0), dtype=np.float32)
+    return Dataset(list(item_ids), embeddings, kept, dropped_unknown_items=len(events) - len(kept))
 
 
 def load(embed_dir, interactions_path):
     item_ids, embeddings = read_embeddings(embed_dir)
-    known = set(item_ids)
-    events = read_interactions(interactions_path)
-    kept = [e for e in events if e.item_id in known]
-    return Dataset(item_ids, embeddings, kept, dropped_unknown_items=len(events) - len(kept))
+    return load_items(item_ids, interactions_path, embeddings)
 
 
 @dataclass

@@ -7,7 +7,6 @@ import io.sidstream.contracts.Topics;
 import io.sidstream.localkafka.EmbeddedKraftCluster;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.retrieval.http.RetrievalClient;
-import io.sidstream.schemas.v1.ItemSid;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Tag;
@@ -18,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,24 +65,19 @@ class DecoderOnlyUpdateIT {
                             Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
                             Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
             List<Integer> someSid = sids.values().iterator().next();
+            // As ingest-stream on the original bundle published them.
+            RetrievalIT.publishSids(cluster, sids);
             try (var producer =
                     new KafkaProducer<>(
                             cluster.clientProperties(),
                             Topics.ITEM_SIDS.keySerde().serializer(),
                             Topics.ITEM_SIDS.valueSerde().serializer())) {
-                // As ingest-stream on the original bundle published them.
-                sids.forEach(
-                        (id, sid) ->
-                                producer.send(
-                                        new ProducerRecord<>(
-                                                Topics.ITEM_SIDS.name(),
-                                                id,
-                                                itemSid(id, sid, original.version()))));
                 producer.send(
                         new ProducerRecord<>(
                                 Topics.ITEM_SIDS.name(),
                                 "stamped-with-the-update",
-                                itemSid("stamped-with-the-update", someSid, updateVersion)));
+                                RetrievalIT.itemSid(
+                                        "stamped-with-the-update", someSid, updateVersion)));
             }
             Map<String, String> env = new HashMap<>();
             env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
@@ -110,16 +103,5 @@ class DecoderOnlyUpdateIT {
                         .forEach(c -> assertThat(sids).containsKey(c.path("itemId").asText()));
             }
         }
-    }
-
-    private static ItemSid itemSid(String id, List<Integer> sid, String space) {
-        return ItemSid.newBuilder()
-                .setItemId(id)
-                .setSid(sid)
-                .setModelVersion(space)
-                .setContentHash("h")
-                .setItemEventTime(Instant.EPOCH)
-                .setAssignedAt(Instant.now())
-                .build();
     }
 }

@@ -313,7 +313,7 @@ class RetrievalIT {
         return itemSid(id, sid, VERSION);
     }
 
-    private static ItemSid itemSid(String id, List<Integer> sid, String bundleVersion) {
+    static ItemSid itemSid(String id, List<Integer> sid, String bundleVersion) {
         return ItemSid.newBuilder()
                 .setItemId(id)
                 .setSid(sid)

@@ -12,6 +12,7 @@ import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.PriorSettings;
+import io.sidstream.retrieval.RetrievalConfig;
 import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
@@ -229,14 +230,7 @@ final class EvalCommand {
      * set: the bundle's own, else the settings' defaults.
      */
     static PriorSettings servedPrior(BundleManifest m) {
-        return m.prior() != null
-                ? PriorSettings.of(m.prior())
-                : new PriorSettings(
-                        Double.parseDouble(RetrievalSetting.PRIOR_WEIGHT.defaultValue()),
-                        Duration.ofHours(
-                                Integer.parseInt(
-                                        RetrievalSetting.PRIOR_HALF_LIFE_HOURS.defaultValue())),
-                        Double.parseDouble(RetrievalSetting.PRIOR_PSEUDO_COUNT.defaultValue()));
+        return RetrievalConfig.fromEnv(Map.of()).priorFor(m.prior());
     }
 
     private static List<Double> numbers(String csv) {
