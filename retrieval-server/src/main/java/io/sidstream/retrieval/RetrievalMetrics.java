@@ -161,6 +161,72 @@ public final class RetrievalMetrics {
         searchLatency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * A batch was searched by the decoder of bundle {@code bundle} in {@code nanos}, answering
+     * ({@code role} live) or in shadow ({@code role} shadow).
+     */
+    public void bundleSearched(String bundle, String role, long nanos) {
+        Timer.builder("sidstream.retrieval.bundle.search.latency")
+                .description(
+                        "Time of one batched search by bundle, answering (role=live) or scored in"
+                                + " shadow (role=shadow)")
+                .tag("bundle", bundle)
+                .tag("role", role)
+                .publishPercentiles(0.5, 0.99)
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The shadow series of a candidate bundle, at 0 from the moment it is loaded. */
+    public void shadowSeries(String candidate) {
+        shadowOverlap(candidate);
+        shadowDropped(candidate, 0);
+        invalid(candidate, "shadow");
+    }
+
+    /** A live request scored in shadow by {@code candidate}. */
+    public void shadowScored(
+            String candidate, String live, double overlap, int liveInvalid, int candidateInvalid) {
+        shadowOverlap(candidate).record(overlap);
+        invalid(candidate, "shadow").increment(candidateInvalid);
+        invalid(live == null ? "" : live, "live").increment(liveInvalid);
+    }
+
+    /** A sampled request was not scored in shadow: the shadow queue was full. */
+    public void shadowDropped(String candidate) {
+        shadowDropped(candidate, 1);
+    }
+
+    private void shadowDropped(String candidate, int n) {
+        Counter.builder("sidstream.retrieval.shadow.dropped")
+                .description(
+                        "Sampled requests the shadow candidate did not score because its queue was"
+                                + " full (the live path never waits for it)")
+                .tag("bundle", candidate)
+                .register(registry)
+                .increment(n);
+    }
+
+    private DistributionSummary shadowOverlap(String candidate) {
+        return DistributionSummary.builder("sidstream.retrieval.shadow.overlap")
+                .description(
+                        "Share of the live answer's top K that the shadow candidate also ranks in"
+                                + " its top K, per scored request")
+                .tag("bundle", candidate)
+                .publishPercentiles(0.1, 0.5, 0.9)
+                .register(registry);
+    }
+
+    private Counter invalid(String bundle, String role) {
+        return Counter.builder("sidstream.retrieval.bundle.invalid")
+                .description(
+                        "Candidates of sampled requests whose SID the live index did not hold for"
+                                + " their item when checked (0 for a sound bundle and index)")
+                .tag("bundle", bundle)
+                .tag("role", role)
+                .register(registry);
+    }
+
     /** A request was answered {@code nanos} after it was queued. */
     public void answered(long nanos) {
         requestLatency.record(nanos, TimeUnit.NANOSECONDS);
@@ -208,6 +274,18 @@ public final class RetrievalMetrics {
                         long s0 = System.nanoTime();
                         try {
                             return inner.step(beamTokens, beams, steps);
+                        } finally {
+                            stepLatency.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
+                        }
+                    }
+
+                    @Override
+                    public float[] step(long[] beamTokens, int[] parents, int beams, int steps) {
+                        // Passed through as it is: dropping the parents would silently serve
+                        // contract v2 bundles through v1's full recomputation.
+                        long s0 = System.nanoTime();
+                        try {
+                            return inner.step(beamTokens, parents, beams, steps);
                         } finally {
                             stepLatency.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
                         }

@@ -1,5 +1,8 @@
 package io.sidstream.retrieval;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -9,6 +12,8 @@ import io.sidstream.platform.http.BearerTokens;
 import io.sidstream.platform.metrics.ServiceMetrics;
 import io.sidstream.platform.service.ServiceLauncher;
 import io.sidstream.retrieval.batch.MicroBatcher;
+import io.sidstream.retrieval.batch.ServingSlot;
+import io.sidstream.retrieval.batch.ShadowScorer;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.PopularityPrior;
 import io.sidstream.retrieval.beam.SidTrie;
@@ -27,6 +32,7 @@ import io.sidstream.sid.SidAssigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -38,8 +44,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class RetrievalService implements ServiceLauncher.Service {
     private static final Logger LOG = LoggerFactory.getLogger(RetrievalService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final DecoderSession session;
+    private final ServingSlot slot;
+    private final DecoderUpdates updates;
     private final SidIndexFeed feed;
     private final PriorFeed priorFeed;
     private final MicroBatcher batcher;
@@ -51,6 +60,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
 
     private RetrievalService(
             DecoderSession session,
+            ServingSlot slot,
+            DecoderUpdates updates,
             SidIndexFeed feed,
             PriorFeed priorFeed,
             MicroBatcher batcher,
@@ -61,6 +72,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
             TextSteering textSteering) {
         this.textSteering = textSteering;
         this.session = session;
+        this.slot = slot;
+        this.updates = updates;
         this.modelVersion = modelVersion;
         this.feed = feed;
         this.priorFeed = priorFeed;
@@ -182,15 +195,45 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 m.decoder().maxHistoryItems())
                         .withFreshItems(config.freshItemWindow(), config.freshItemPercent() / 100.0)
                         .withPrior(prior, priorSettings.weight());
+        ServingSlot slot =
+                new ServingSlot(new ServingSlot.Model(bundle.version(), search, session));
         MicroBatcher batcher =
                 new MicroBatcher(
-                        search,
+                        slot,
                         trie,
                         config.maxBatch(),
                         config.maxWait(),
                         4_096,
                         config.maxQueueWait(),
                         metrics);
+        DecoderUpdates updates =
+                new DecoderUpdates(
+                        bundle,
+                        config.executionProvider(),
+                        config.modelThreads(),
+                        search,
+                        metrics::timed,
+                        batcher,
+                        trie,
+                        config.maxBatch(),
+                        metrics);
+        FunctionCounter.builder("sidstream.retrieval.decoder.swaps", updates, u -> u.swaps())
+                .description("Decoder-only updates swapped in while serving (POST /admin/decoder)")
+                .register(registry);
+        if (!config.shadowBundleDir().isBlank()) {
+            try {
+                updates.shadow(Path.of(config.shadowBundleDir()), config.shadowSamplePercent());
+            } catch (RuntimeException e) {
+                batcher.close();
+                feed.close();
+                if (priorFeed != null) {
+                    priorFeed.close();
+                }
+                slot.close();
+                throw new IllegalArgumentException(
+                        RetrievalSetting.SHADOW_BUNDLE_DIR.key() + ": " + e.getMessage(), e);
+            }
+        }
         RequestTranslator translator =
                 new RequestTranslator(
                         layout.levels(),
@@ -231,7 +274,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         () ->
                                 loop.alive()
                                         && feed.alive()
-                                        && (priorFeed == null || !priorFeed.failure().isDone()));
+                                        && (priorFeed == null || !priorFeed.failure().isDone()),
+                        BearerTokens.fromFile(config.adminTokensFile()),
+                        adminActions(bundle, updates));
         http.start();
         if (!feed.awaitCaughtUp(indexTimeout)) {
             // Readiness stays DOWN until it has: a partial index would recommend a partial
@@ -244,6 +289,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
         LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
         return new RetrievalService(
                 session,
+                slot,
+                updates,
                 feed,
                 priorFeed,
                 batcher,
@@ -262,9 +309,70 @@ public final class RetrievalService implements ServiceLauncher.Service {
         return trie;
     }
 
-    /** The version of the bundle this instance serves. */
+    /** The version of the bundle this instance started on. */
     public String modelVersion() {
         return modelVersion;
+    }
+
+    /** The version of the bundle whose decoder answers now (after any swap). */
+    public String servingVersion() {
+        return slot.current().version();
+    }
+
+    private static RetrievalHttpServer.AdminActions adminActions(
+            ModelBundle started, DecoderUpdates updates) {
+        return new RetrievalHttpServer.AdminActions() {
+            @Override
+            public JsonNode models() {
+                ObjectNode out = JSON.createObjectNode();
+                out.put("serving", updates.serving());
+                out.put("sidSpace", started.sidSpace());
+                out.put("startedOn", started.version());
+                out.put("swaps", updates.swaps());
+                out.set("shadow", shadowJson(updates.shadowStats()));
+                return out;
+            }
+
+            @Override
+            public JsonNode swapDecoder(Path bundleDir) {
+                DecoderUpdates.Swapped swapped = updates.swap(bundleDir);
+                return JSON.createObjectNode()
+                        .put("serving", swapped.serving())
+                        .put("replaced", swapped.replaced())
+                        .put("loadSeconds", swapped.loadSeconds());
+            }
+
+            @Override
+            public JsonNode shadow(Path bundleDir, double samplePercent) {
+                return shadowJson(updates.shadow(bundleDir, samplePercent));
+            }
+
+            @Override
+            public JsonNode stopShadow() {
+                ObjectNode out = JSON.createObjectNode();
+                out.set("stopped", shadowJson(updates.stopShadow()));
+                return out;
+            }
+        };
+    }
+
+    private static JsonNode shadowJson(ShadowScorer.Stats s) {
+        if (s == null) {
+            return JSON.nullNode();
+        }
+        ObjectNode out = JSON.createObjectNode();
+        out.put("candidate", s.candidate());
+        out.put("samplePercent", s.samplePercent());
+        out.put("scored", s.scored());
+        out.put("dropped", s.dropped());
+        out.put("failed", s.failed());
+        out.put("liveInvalid", s.liveInvalid());
+        out.put("candidateInvalid", s.candidateInvalid());
+        if (s.scored() > 0) {
+            out.put("meanOverlap", s.meanOverlap());
+            out.put("meanCandidateSearchMillis", s.meanCandidateSearchMillis());
+        }
+        return out;
     }
 
     public String executionProvider() {
@@ -287,6 +395,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
         http.close();
         loop.close();
         batcher.close();
+        updates.close();
         feed.close();
         if (priorFeed != null) {
             priorFeed.close();
@@ -298,6 +407,6 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 LOG.warn("closing the sentence encoder failed: {}", e.toString());
             }
         }
-        session.close();
+        slot.close();
     }
 }

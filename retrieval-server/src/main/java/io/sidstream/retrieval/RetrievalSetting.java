@@ -87,6 +87,22 @@ public enum RetrievalSetting implements Setting {
             "",
             "File of bearer tokens (one per line, a mounted secret) required on /recommendations;"
                     + " blank: no authentication. Probes and /metrics stay open."),
+    ADMIN_TOKENS_FILE(
+            "SIDSTREAM_RETRIEVAL_ADMIN_TOKENS_FILE",
+            "",
+            "File of bearer tokens required on /admin/ (decoder swap, shadow scoring); blank:"
+                    + " /admin/ answers only requests from the loopback interface (kubectl exec or"
+                    + " port-forward, local mode)."),
+    SHADOW_BUNDLE_DIR(
+            "SIDSTREAM_SHADOW_BUNDLE_DIR",
+            "",
+            "A candidate bundle of the served SID space that scores a sample of live requests in"
+                    + " shadow, never answering them (metrics: sidstream_retrieval_shadow_*);"
+                    + " blank: none. POST /admin/shadow sets or stops one at run time."),
+    SHADOW_SAMPLE_PERCENT(
+            "SIDSTREAM_SHADOW_SAMPLE_PERCENT",
+            "10",
+            "Share of answered requests (percent) the shadow candidate scores."),
     INGEST_TOKEN_FILE(
             "SIDSTREAM_INGEST_TOKEN_FILE",
             "",

@@ -58,12 +58,7 @@ class DecoderOnlyUpdateIT {
         Map<String, List<Integer>> sids = original.trainerItemSids();
         // A broker of its own: the module's other ITs share fixed topic names.
         try (EmbeddedKraftCluster cluster = EmbeddedKraftCluster.start()) {
-            cluster.createTopics(
-                    List.of(
-                            Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
-                            Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
-                            Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
-                            Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
+            RetrievalIT.createServingTopics(cluster);
             List<Integer> someSid = sids.values().iterator().next();
             // As ingest-stream on the original bundle published them.
             RetrievalIT.publishSids(cluster, sids);

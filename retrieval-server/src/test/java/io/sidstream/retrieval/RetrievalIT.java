@@ -45,12 +45,7 @@ class RetrievalIT {
     @Test
     void shouldServeLiveItemsOverKafkaAndHttpAndPickUpFreshItems(KafkaCluster cluster)
             throws Exception {
-        cluster.createTopics(
-                List.of(
-                        Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
-                        Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
-                        Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
-                        Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
+        createServingTopics(cluster);
         ModelBundle bundle = ModelBundle.load(BUNDLE);
         Map<String, List<Integer>> sids = bundle.trainerItemSids();
         publishSids(cluster, sids);
@@ -291,6 +286,16 @@ class RetrievalIT {
         }
     }
 
+    /** The topics a retrieval-server reads and writes, two partitions each (one for the DLQ). */
+    static void createServingTopics(KafkaCluster cluster) {
+        cluster.createTopics(
+                List.of(
+                        Topics.ITEM_SIDS.toNewTopic(2, (short) 1),
+                        Topics.RETRIEVAL_REQUESTS.toNewTopic(2, (short) 1),
+                        Topics.RECOMMENDATIONS.toNewTopic(2, (short) 1),
+                        Topics.RETRIEVAL_REQUESTS_DLQ.toNewTopic(1, (short) 1)));
+    }
+
     /** Publishes these SIDs to {@code items.sid.v1}, as ingest-stream would. */
     static void publishSids(KafkaCluster cluster, Map<String, List<Integer>> sids) {
         try (var producer =
@@ -324,7 +329,7 @@ class RetrievalIT {
                 .build();
     }
 
-    private static RetrievalRequest request(
+    static RetrievalRequest request(
             String id, List<String> history, Map<String, List<Integer>> sids, int beam) {
         List<HistoryEntry> entries = new ArrayList<>();
         for (String item : history) {

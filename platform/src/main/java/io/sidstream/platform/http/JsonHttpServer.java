@@ -39,6 +39,16 @@ public final class JsonHttpServer implements AutoCloseable {
     private final ExecutorService dispatch;
     private final ThreadPoolExecutor workers;
     private volatile BearerTokens tokens = BearerTokens.NONE;
+    // Operator actions (loading a model: seconds) wait here, never taking an API worker.
+    private final ThreadPoolExecutor admin =
+            new ThreadPoolExecutor(
+                    1,
+                    1,
+                    0,
+                    TimeUnit.MILLISECONDS,
+                    new ArrayBlockingQueue<>(4),
+                    threads("admin"),
+                    new ThreadPoolExecutor.AbortPolicy());
 
     /**
      * @param name thread-name prefix
@@ -112,6 +122,40 @@ public final class JsonHttpServer implements AutoCloseable {
         server.createContext(prefix, offloaded(handler));
     }
 
+    /**
+     * An operator handler for exactly {@code path}, on a thread of its own: with {@code
+     * adminTokens} enabled it needs one of them; without, it answers only requests from a loopback
+     * address (kubectl exec or port-forward, local mode) and refuses the rest with 403.
+     */
+    public void adminRoute(String path, BearerTokens adminTokens, HttpHandler handler) {
+        HttpResponses.exact(
+                server,
+                path,
+                ex -> {
+                    if (adminTokens.enabled()) {
+                        if (!adminTokens.accepts(
+                                ex.getRequestHeaders().getFirst("Authorization"))) {
+                            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                            error(ex, 401, "a valid admin bearer token is required");
+                            return;
+                        }
+                    } else if (!ex.getRemoteAddress().getAddress().isLoopbackAddress()) {
+                        error(
+                                ex,
+                                403,
+                                "admin requests come from loopback unless an admin token file is"
+                                        + " configured");
+                        return;
+                    }
+                    try {
+                        admin.execute(() -> handle(handler, ex));
+                    } catch (RejectedExecutionException e) {
+                        ex.getResponseHeaders().set("Retry-After", "5");
+                        error(ex, 503, "an admin action is in progress, retry later");
+                    }
+                });
+    }
+
     private HttpHandler offloaded(HttpHandler handler) {
         return ex -> {
             if (!tokens.accepts(ex.getRequestHeaders().getFirst("Authorization"))) {
@@ -183,6 +227,7 @@ public final class JsonHttpServer implements AutoCloseable {
     public void close() {
         server.stop(0);
         workers.shutdownNow();
+        admin.shutdownNow();
         dispatch.shutdownNow();
     }
 

@@ -58,7 +58,8 @@ public final class MicroBatcher implements AutoCloseable {
 
     private static final long NO_DEADLINE = Long.MAX_VALUE;
 
-    private final BeamSearch search;
+    private final ServingSlot slot;
+    private volatile ShadowScorer shadow;
     private final SidTrie trie;
     private final int maxBatch;
     private final Duration maxWait;
@@ -123,8 +124,30 @@ public final class MicroBatcher implements AutoCloseable {
             int capacity,
             Duration maxInteractiveWait,
             RetrievalMetrics metrics) {
+        this(
+                ServingSlot.of("", search),
+                trie,
+                maxBatch,
+                maxWait,
+                capacity,
+                maxInteractiveWait,
+                metrics);
+    }
+
+    /**
+     * Searches with the model of {@code slot} at the time each batch starts, so a decoder swapped
+     * into the slot answers from the next batch on; every result names its model's version.
+     */
+    public MicroBatcher(
+            ServingSlot slot,
+            SidTrie trie,
+            int maxBatch,
+            Duration maxWait,
+            int capacity,
+            Duration maxInteractiveWait,
+            RetrievalMetrics metrics) {
         this.maxInteractiveWaitNanos = maxInteractiveWait.toNanos();
-        this.search = search;
+        this.slot = slot;
         this.metrics = metrics;
         this.trie = trie;
         this.maxBatch = maxBatch;
@@ -235,15 +258,27 @@ public final class MicroBatcher implements AutoCloseable {
                 if (!collect(batch)) {
                     continue;
                 }
+                List<BeamRequest> requests = batch.stream().map(Pending::request).toList();
                 long t0 = System.nanoTime();
-                List<BeamResult> results =
-                        search.search(batch.stream().map(Pending::request).toList(), trie);
+                List<BeamResult> results = new ArrayList<>(batch.size());
+                String version;
+                try (ServingSlot.Lease lease = slot.lease()) {
+                    version = lease.model().version();
+                    for (BeamResult r : lease.model().search().search(requests, trie)) {
+                        results.add(r.scoredBy(version));
+                    }
+                }
                 long done = System.nanoTime();
                 metrics.searched(batch.size(), done - t0);
+                metrics.bundleSearched(version, "live", done - t0);
                 learnCost(batch, done - t0);
                 for (int i = 0; i < batch.size(); i++) {
                     metrics.answered(done - batch.get(i).queuedAt());
                     batch.get(i).result().complete(results.get(i));
+                }
+                ShadowScorer candidate = shadow;
+                if (candidate != null) {
+                    candidate.offer(requests, results);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -351,6 +386,26 @@ public final class MicroBatcher implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The slot whose model answers; swap a decoder-only update into it. */
+    public ServingSlot slot() {
+        return slot;
+    }
+
+    /**
+     * Starts scoring a sample of answered requests with {@code next} (null: stop), and returns the
+     * scorer it replaces, which the caller closes.
+     */
+    public ShadowScorer shadow(ShadowScorer next) {
+        ShadowScorer previous = shadow;
+        shadow = next;
+        return previous;
+    }
+
+    /** The shadow scorer now sampling, or null. */
+    public ShadowScorer shadow() {
+        return shadow;
     }
 
     @Override

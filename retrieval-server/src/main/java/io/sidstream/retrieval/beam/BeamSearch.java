@@ -93,6 +93,36 @@ public final class BeamSearch {
                 weight);
     }
 
+    /**
+     * This search with the same fresh-item slots and prior over another decoder (a decoder-only
+     * update, or a candidate scored in shadow) that reads {@code maxHistoryItems} history items.
+     *
+     * @throws IllegalArgumentException when its tokens or codebook differ from this search's
+     */
+    public BeamSearch withModel(LogitsFn model, TokenLayout tokens, int maxHistoryItems) {
+        if (!tokens.equals(layout) || model.codebookSize() != this.model.codebookSize()) {
+            throw new IllegalArgumentException(
+                    "the decoder's tokens ("
+                            + tokens
+                            + ", "
+                            + model.codebookSize()
+                            + " codes per level) differ from the served one's ("
+                            + layout
+                            + ", "
+                            + this.model.codebookSize()
+                            + ")");
+        }
+        return new BeamSearch(
+                model,
+                layout,
+                maxHistoryItems,
+                freshWindowMillis,
+                freshShare,
+                clock,
+                prior,
+                priorWeight);
+    }
+
     /** This search reading "now" (for the fresh-item window) from {@code clock}. */
     public BeamSearch withClock(Clock clock) {
         return new BeamSearch(

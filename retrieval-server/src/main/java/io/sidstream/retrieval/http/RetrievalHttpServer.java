@@ -51,6 +51,11 @@ import java.util.function.Supplier;
  *       "queryInclude"}. Answers 200 with the ranked candidates (also published to {@code
  *       recs.results.v1}), 400 with the problems for a bad request, 503 while the index is loading.
  *   <li>{@code GET /health} (200 once the index caught up), {@code GET /metrics} (Prometheus).
+ *   <li>Operator actions ({@link AdminActions}; admin token, or loopback only): {@code GET
+ *       /admin/models} (the bundle answering and the shadow candidate's figures), {@code POST
+ *       /admin/decoder} with {@code {"bundleDir": "..."}} (swap in a decoder-only update), {@code
+ *       POST /admin/shadow} with {@code {"bundleDir": "...", "samplePercent": 10}} (score a
+ *       candidate in shadow), {@code DELETE /admin/shadow} (stop).
  * </ul>
  */
 public final class RetrievalHttpServer implements AutoCloseable {
@@ -58,6 +63,20 @@ public final class RetrievalHttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RetrievalHttpServer.class);
     private static final int DEFAULT_K = 10;
     private static final long DRAIN_LIMIT_BYTES = 64L << 20;
+
+    /**
+     * What an operator may do to the running models. A refusal is an {@link
+     * IllegalArgumentException} whose message says why; the served model is then unchanged.
+     */
+    public interface AdminActions {
+        JsonNode models();
+
+        JsonNode swapDecoder(java.nio.file.Path bundleDir);
+
+        JsonNode shadow(java.nio.file.Path bundleDir, double samplePercent);
+
+        JsonNode stopShadow();
+    }
 
     /** Publishes a result; the future completes once the broker has it. */
     @FunctionalInterface
@@ -106,7 +125,9 @@ public final class RetrievalHttpServer implements AutoCloseable {
                 metrics,
                 maxBodyBytes,
                 deadline,
-                alive);
+                alive,
+                BearerTokens.NONE,
+                null);
     }
 
     /**
@@ -129,7 +150,9 @@ public final class RetrievalHttpServer implements AutoCloseable {
             RetrievalMetrics metrics,
             int maxBodyBytes,
             Duration deadline,
-            Supplier<Boolean> alive) {
+            Supplier<Boolean> alive,
+            BearerTokens adminTokens,
+            AdminActions admin) {
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = deadline;
         this.metrics = metrics;
@@ -166,6 +189,78 @@ public final class RetrievalHttpServer implements AutoCloseable {
                 "/metrics",
                 ex -> HttpResponses.respond(ex, 200, "text/plain; version=0.0.4", scrape.get()));
         server.route("/recommendations", this::recommend);
+        if (admin != null) {
+            server.adminRoute("/admin/models", adminTokens, ex -> admin(ex, "GET", admin::models));
+            server.adminRoute(
+                    "/admin/decoder",
+                    adminTokens,
+                    ex ->
+                            admin(
+                                    ex,
+                                    "POST",
+                                    () -> admin.swapDecoder(bundleDir(JSON.readTree(bodyOf(ex))))));
+            server.adminRoute(
+                    "/admin/shadow",
+                    adminTokens,
+                    ex -> {
+                        if ("DELETE".equals(ex.getRequestMethod())) {
+                            admin(ex, "DELETE", admin::stopShadow);
+                            return;
+                        }
+                        admin(
+                                ex,
+                                "POST",
+                                () -> {
+                                    JsonNode body = JSON.readTree(bodyOf(ex));
+                                    return admin.shadow(
+                                            bundleDir(body),
+                                            body.path("samplePercent").asDouble(10));
+                                });
+                    });
+        }
+    }
+
+    /** An admin action's answer. */
+    @FunctionalInterface
+    private interface AdminCall {
+        JsonNode call() throws IOException;
+    }
+
+    private void admin(HttpExchange ex, String method, AdminCall call) throws IOException {
+        if (!method.equals(ex.getRequestMethod())) {
+            JsonHttpServer.error(ex, 405, "use " + method);
+            return;
+        }
+        JsonNode answer;
+        try {
+            answer = call.call();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            JsonHttpServer.error(ex, 400, "the body is not JSON");
+            return;
+        } catch (InvalidRequestException e) {
+            JsonHttpServer.error(ex, 400, e.getMessage());
+            return;
+        } catch (IllegalArgumentException e) {
+            JsonHttpServer.error(ex, 409, e.getMessage());
+            return;
+        }
+        JsonHttpServer.json(ex, 200, answer);
+    }
+
+    private byte[] bodyOf(HttpExchange ex) throws IOException {
+        byte[] raw = ex.getRequestBody().readNBytes(64 * 1024 + 1);
+        if (raw.length > 64 * 1024) {
+            throw new InvalidRequestException("admin request body over 64 KiB");
+        }
+        return raw;
+    }
+
+    private static java.nio.file.Path bundleDir(JsonNode body) {
+        String dir = body == null ? "" : body.path("bundleDir").asText("");
+        if (dir.isBlank()) {
+            throw new InvalidRequestException("name the bundle: {\"bundleDir\": \"...\"}");
+        }
+        return java.nio.file.Path.of(dir);
     }
 
     private void recommend(HttpExchange ex) throws IOException {
@@ -270,7 +365,9 @@ public final class RetrievalHttpServer implements AutoCloseable {
             ObjectNode out = JSON.createObjectNode();
             out.put("requestId", requestId);
             out.put("userId", query.userId());
-            out.put("modelVersion", modelVersion);
+            out.put(
+                    "modelVersion",
+                    result.modelVersion() == null ? modelVersion : result.modelVersion());
             out.put("indexVersion", result.indexVersion());
             out.put("historySource", source);
             out.put("historyLength", history.size());

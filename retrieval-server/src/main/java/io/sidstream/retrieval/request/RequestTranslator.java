@@ -203,7 +203,10 @@ public final class RequestTranslator {
         return history;
     }
 
-    /** The topic record of a result. */
+    /**
+     * The topic record of a result, naming the bundle that scored it ({@code modelVersion} when the
+     * result names none).
+     */
     public static Recommendations toRecord(
             String requestId,
             String userId,
@@ -220,7 +223,8 @@ public final class RequestTranslator {
                 .setUserId(userId)
                 .setCandidates(candidates)
                 .setExhausted(result.exhausted())
-                .setModelVersion(modelVersion)
+                .setModelVersion(
+                        result.modelVersion() == null ? modelVersion : result.modelVersion())
                 .setIndexVersion(result.indexVersion())
                 .setRequestedAt(requestedAt)
                 .setReceivedAt(receivedAt)
