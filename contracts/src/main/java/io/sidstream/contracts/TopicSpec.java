@@ -35,9 +35,12 @@ public record TopicSpec<K, V>(
         Objects.requireNonNull(valueSerde, "valueSerde");
         Objects.requireNonNull(cleanupPolicy, "cleanupPolicy");
         Objects.requireNonNull(description, "description");
-        if (!name.matches("[a-z]+(\\.[a-z-]+)*\\.v[0-9]+(\\.dlq)?")) {
+        // A qualifier after the version names a SID space's own copy of a table.
+        if (!name.matches("[a-z]+(\\.[a-z-]+)*\\.v[0-9]+(\\.dlq|\\.[A-Za-z0-9_-]+)?")) {
             throw new IllegalArgumentException(
-                    "topic name '" + name + "' is not of the form <domain>.<entity>.v<N>[.dlq]");
+                    "topic name '"
+                            + name
+                            + "' is not of the form <domain>.<entity>.v<N>[.dlq|.<sid space>]");
         }
         if (partitions < 1) {
             throw new IllegalArgumentException(

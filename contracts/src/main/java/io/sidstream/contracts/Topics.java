@@ -50,6 +50,37 @@ public final class Topics {
                     null,
                     "Item id -> current Semantic ID; tombstone when delisted.");
 
+    /** Prefix of the SID topic of a SID space rolled out beside the one on {@code items.sid.v1}. */
+    public static final String SPACE_SIDS_PREFIX = "items.sid.v1.";
+
+    /**
+     * The SIDs of every live item in another SID space (a bundle with its own RQ-VAE, rolled out
+     * blue/green next to the one on {@code items.sid.v1}): same records, written by an
+     * ingest-stream re-tokenizing {@code items.catalog.v1}, read by the retrieval instances of that
+     * bundle.
+     *
+     * @throws IllegalArgumentException when the space's name cannot be part of a topic name
+     */
+    public static TopicSpec<String, ItemSid> spaceSids(String sidSpace) {
+        String name = SPACE_SIDS_PREFIX + sidSpace;
+        if (name.length() > 249 || !sidSpace.matches("[A-Za-z0-9_-]+") || sidSpace.equals("dlq")) {
+            throw new IllegalArgumentException(
+                    "SID space "
+                            + sidSpace
+                            + " cannot name a topic ([A-Za-z0-9_-], 1..236 chars, not dlq)");
+        }
+        return new TopicSpec<>(
+                name,
+                Serdes.String(),
+                AvroSerdes.forType(ItemSid.class),
+                DEFAULT_PARTITIONS,
+                CleanupPolicy.COMPACT,
+                null,
+                "Item id -> current Semantic ID in SID space "
+                        + sidSpace
+                        + "; tombstone when delisted.");
+    }
+
     /**
      * The latest accepted content of every live item (compacted table), written by SID assignment
      * with the item's own bytes: a new RQ-VAE re-tokenizes the whole catalog from it without any

@@ -3,6 +3,7 @@ package io.sidstream.contracts;
 import org.apache.kafka.common.serialization.Serdes;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -50,6 +51,19 @@ class TopicsTest {
                                         "x"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("<domain>.<entity>.v<N>");
+    }
+
+    @Test
+    void shouldNameASidSpacesOwnCompactedTableAfterTheSpace() {
+        TopicSpec<String, ?> space = Topics.spaceSids("movietweetings-100k-7931d066bcad");
+        assertThat(space.name()).isEqualTo("items.sid.v1.movietweetings-100k-7931d066bcad");
+        assertThat(space.cleanupPolicy()).isEqualTo(Topics.ITEM_SIDS.cleanupPolicy());
+        assertThat(space.partitions()).isEqualTo(Topics.ITEM_SIDS.partitions());
+        for (String bad : List.of("", "a.b", "a b", "dlq")) {
+            assertThatThrownBy(() -> Topics.spaceSids(bad))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test

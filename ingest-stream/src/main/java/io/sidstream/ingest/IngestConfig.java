@@ -25,6 +25,7 @@ public record IngestConfig(
         String bootstrapServers,
         String applicationId,
         Path bundleDir,
+        boolean retokenize,
         Path stateDir,
         String processingGuarantee,
         InputRouting inputRouting,
@@ -64,6 +65,7 @@ public record IngestConfig(
                         r.string(IngestSetting.BOOTSTRAP_SERVERS),
                         r.string(IngestSetting.APPLICATION_ID),
                         Path.of(r.string(IngestSetting.BUNDLE_DIR)),
+                        retokenize(r),
                         Path.of(r.string(IngestSetting.STATE_DIR)),
                         guarantee,
                         inputRouting(r),
@@ -85,6 +87,25 @@ public record IngestConfig(
         r.warnAboutUnknownKeys(
                 "ingest-stream", WireFormatSelection.withAppSettings(IngestSetting.values()));
         return config;
+    }
+
+    private static boolean retokenize(SettingsReader r) {
+        String mode = r.string(IngestSetting.MODE).trim().toLowerCase(Locale.ROOT);
+        if (!mode.equals("serve") && !mode.equals("retokenize")) {
+            r.problem(IngestSetting.MODE.key() + "=" + mode + " is not serve or retokenize");
+            return false;
+        }
+        if (mode.equals("retokenize")
+                && r.string(IngestSetting.APPLICATION_ID)
+                        .equals(IngestSetting.APPLICATION_ID.defaultValue())) {
+            // Sharing the serving instance's id would share its group, stores and internal topics.
+            r.problem(
+                    IngestSetting.MODE.key()
+                            + "=retokenize needs its own "
+                            + IngestSetting.APPLICATION_ID.key()
+                            + " (e.g. sidstream-ingest-<sidSpace>)");
+        }
+        return mode.equals("retokenize");
     }
 
     private static InputRouting inputRouting(SettingsReader r) {

@@ -111,7 +111,7 @@ public final class IngestService implements ServiceLauncher.Service {
                             return t;
                         });
         try {
-            InputPartitions partitions = ensureConfirmationsTopic(config);
+            InputPartitions partitions = ensureConfirmationsTopic(config, assigner);
             PrometheusMeterRegistry registry = ServiceMetrics.registry();
             ItemMetrics metrics =
                     new ItemMetrics(registry, assigner.levels(), assigner.codebookSize());
@@ -188,9 +188,11 @@ public final class IngestService implements ServiceLauncher.Service {
                                 + ")");
             }
             LOG.info(
-                    "ingest-stream running application={} bundle={} http={}",
+                    "ingest-stream running application={} bundle={} mode={} sids={} http={}",
                     config.applicationId(),
                     assigner.modelVersion(),
+                    config.retokenize() ? "retokenize" : "serve",
+                    endpoints(config, assigner).sids(),
                     http.port());
             return new IngestService(
                     assigner,
@@ -210,7 +212,14 @@ public final class IngestService implements ServiceLauncher.Service {
         }
     }
 
-    /** SID assignment and user histories in one Kafka Streams application. */
+    /** Topics a re-tokenizing instance reads or writes besides its own SID topic. */
+    static final List<TopicSpec<?, ?>> RETOKENIZE_TOPICS =
+            List.of(Topics.ITEM_CATALOG, Topics.ITEMS_DLQ);
+
+    /**
+     * SID assignment and user histories in one Kafka Streams application; in retokenize mode, SID
+     * assignment alone, from the catalog into the bundle's own SID space.
+     */
     static Topology topology(
             IngestConfig config,
             SemanticEncoder assigner,
@@ -225,7 +234,11 @@ public final class IngestService implements ServiceLauncher.Service {
                 metrics,
                 config.inputRouting(),
                 partitions.items(),
-                embedder);
+                embedder,
+                endpoints(config, assigner));
+        if (config.retokenize()) {
+            return builder.build();
+        }
         UserHistoryTopology.addTo(
                 builder,
                 config.history(),
@@ -239,15 +252,22 @@ public final class IngestService implements ServiceLauncher.Service {
     /** Partition counts of the input topics. */
     record InputPartitions(int items, int events) {}
 
+    static ItemTopology.Endpoints endpoints(IngestConfig config, SemanticEncoder assigner) {
+        return config.retokenize()
+                ? ItemTopology.Endpoints.retokenizing(assigner.modelVersion())
+                : ItemTopology.Endpoints.PRIMARY;
+    }
+
     /**
      * The confirmations topic shares the item-side stores with {@code items.raw.v1}, so it must
      * have the same partition count; it is created so, and a mismatch is fatal.
      */
-    static InputPartitions ensureConfirmationsTopic(IngestConfig config) {
+    static InputPartitions ensureConfirmationsTopic(IngestConfig config, SemanticEncoder assigner) {
         String topic = config.itemSettings().confirmationsTopic();
+        ItemTopology.Endpoints endpoints = endpoints(config, assigner);
         try (Admin admin = Admin.create(adminProps(config))) {
             List<String> missing = new java.util.ArrayList<>();
-            for (TopicSpec<?, ?> spec : REQUIRED_TOPICS) {
+            for (TopicSpec<?, ?> spec : config.retokenize() ? RETOKENIZE_TOPICS : REQUIRED_TOPICS) {
                 if (!TopicAdmin.exists(admin, spec.name())) {
                     missing.add(spec.name());
                 }
@@ -260,7 +280,13 @@ public final class IngestService implements ServiceLauncher.Service {
                                 + missing
                                 + " (create them from the topic catalogue, io.sidstream.contracts.Topics)");
             }
-            int partitions = TopicAdmin.partitions(admin, Topics.ITEMS.name());
+            if (config.retokenize()) {
+                // The space's SID table is this instance's own output: created on first start.
+                TopicAdmin.createMissing(
+                        admin,
+                        List.of(Topics.spaceSids(assigner.modelVersion()).toNewTopic((short) -1)));
+            }
+            int partitions = TopicAdmin.partitions(admin, endpoints.source());
             TopicAdmin.createMissing(admin, List.of(new NewTopic(topic, partitions, (short) -1)));
             int actual = TopicAdmin.partitions(admin, topic);
             if (actual != partitions) {
@@ -269,7 +295,7 @@ public final class IngestService implements ServiceLauncher.Service {
                                 + " has "
                                 + actual
                                 + " partitions but "
-                                + Topics.ITEMS.name()
+                                + endpoints.source()
                                 + " has "
                                 + partitions
                                 + "; they must match (delete "
@@ -277,7 +303,10 @@ public final class IngestService implements ServiceLauncher.Service {
                                 + " to recreate it)");
             }
             return new InputPartitions(
-                    partitions, TopicAdmin.partitions(admin, Topics.INTERACTIONS.name()));
+                    partitions,
+                    config.retokenize()
+                            ? 0
+                            : TopicAdmin.partitions(admin, Topics.INTERACTIONS.name()));
         }
     }
 

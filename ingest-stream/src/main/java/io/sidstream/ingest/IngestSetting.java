@@ -15,6 +15,13 @@ public enum IngestSetting implements Setting {
             "sidstream-ingest",
             "Kafka Streams application id; names consumer group, internal topics and state."),
     BUNDLE_DIR("SIDSTREAM_BUNDLE_DIR", "models/default", "Model bundle directory."),
+    MODE(
+            "SIDSTREAM_INGEST_MODE",
+            "serve",
+            "serve: assign SIDs to items.raw.v1 on items.sid.v1, keep the catalog and user histories;"
+                    + " retokenize: give every item of items.catalog.v1 (and every later change) a"
+                    + " SID of this bundle's own SID space on items.sid.v1.<sidSpace>, for a"
+                    + " blue/green rollout of a new RQ-VAE (needs its own application id)."),
     STATE_DIR(
             "SIDSTREAM_STATE_DIR",
             "state/ingest",

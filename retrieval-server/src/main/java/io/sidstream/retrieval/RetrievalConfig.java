@@ -15,6 +15,7 @@ public record RetrievalConfig(
         String bootstrapServers,
         String applicationId,
         Path bundleDir,
+        boolean ownSpace,
         ExecutionProvider executionProvider,
         int modelThreads,
         int maxBatch,
@@ -69,6 +70,7 @@ public record RetrievalConfig(
                         r.string(RetrievalSetting.BOOTSTRAP_SERVERS),
                         r.string(RetrievalSetting.APPLICATION_ID),
                         Path.of(r.string(RetrievalSetting.BUNDLE_DIR)),
+                        ownSpace(r),
                         provider,
                         r.integer(RetrievalSetting.MODEL_THREADS, 0, 256),
                         r.integer(RetrievalSetting.MAX_BATCH, 1, 4096),
@@ -121,6 +123,15 @@ public record RetrievalConfig(
      */
     public PriorSettings priorFor(BundleManifest.Prior bundlePrior) {
         return bundlePrior == null || priorSetByOperator ? prior : PriorSettings.of(bundlePrior);
+    }
+
+    private static boolean ownSpace(SettingsReader r) {
+        String v = r.string(RetrievalSetting.INDEX_SOURCE).trim();
+        if (!v.equals("shared") && !v.equals("own-space")) {
+            r.problem(
+                    RetrievalSetting.INDEX_SOURCE.key() + "=" + v + " is not shared or own-space");
+        }
+        return v.equals("own-space");
     }
 
     private static boolean bool(SettingsReader r, RetrievalSetting s) {

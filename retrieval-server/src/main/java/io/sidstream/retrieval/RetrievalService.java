@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sidstream.contracts.Topics;
 import io.sidstream.model.bundle.BundleManifest;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.http.BearerTokens;
@@ -20,6 +21,7 @@ import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.http.IngestHistoryClient;
 import io.sidstream.retrieval.http.RetrievalHttpServer;
+import io.sidstream.retrieval.index.CatalogCoverage;
 import io.sidstream.retrieval.index.PriorFeed;
 import io.sidstream.retrieval.index.SidIndexFeed;
 import io.sidstream.retrieval.kafka.RequestLoop;
@@ -34,7 +36,11 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One running retrieval-server: model bundle and decoder (CUDA or CPU), live SID index fed from
@@ -51,6 +57,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
     private final DecoderUpdates updates;
     private final SidIndexFeed feed;
     private final PriorFeed priorFeed;
+    private final CatalogCoverage coverage;
     private final MicroBatcher batcher;
     private final RequestLoop loop;
     private final RetrievalHttpServer http;
@@ -62,6 +69,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
             DecoderSession session,
             ServingSlot slot,
             DecoderUpdates updates,
+            CatalogCoverage coverage,
             SidIndexFeed feed,
             PriorFeed priorFeed,
             MicroBatcher batcher,
@@ -74,6 +82,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
         this.session = session;
         this.slot = slot;
         this.updates = updates;
+        this.coverage = coverage;
         this.modelVersion = modelVersion;
         this.feed = feed;
         this.priorFeed = priorFeed;
@@ -135,7 +144,12 @@ public final class RetrievalService implements ServiceLauncher.Service {
             session.close();
             throw e;
         }
-        SidIndexFeed feed = new SidIndexFeed(config.kafkaProperties(), trie, bundle.sidSpace());
+        String sidTopic =
+                config.ownSpace()
+                        ? Topics.spaceSids(bundle.sidSpace()).name()
+                        : Topics.ITEM_SIDS.name();
+        SidIndexFeed feed =
+                new SidIndexFeed(config.kafkaProperties(), trie, bundle.sidSpace(), sidTopic);
         FunctionCounter.builder(
                         "sidstream.retrieval.index.foreign_bundle",
                         feed,
@@ -145,6 +159,21 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 + " SID space belongs to one bundle)")
                 .register(registry);
         feed.start();
+        // An instance of its own SID space answers only once its index holds the whole catalog.
+        CatalogCoverage coverage =
+                config.ownSpace() ? new CatalogCoverage(config.kafkaProperties(), trie) : null;
+        if (coverage != null) {
+            coverage.start();
+            Gauge.builder(
+                            "sidstream.retrieval.index.uncovered_items",
+                            coverage,
+                            CatalogCoverage::uncovered)
+                    .description(
+                            "Live items of items.catalog.v1 without a SID in this instance's own"
+                                    + " SID space yet (-1 before the first check); not ready"
+                                    + " until 0")
+                    .register(registry);
+        }
         RetrievalMetrics metrics = new RetrievalMetrics(registry);
         PriorSettings priorSettings = config.priorFor(m.prior());
         LOG.info(
@@ -226,6 +255,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
             } catch (RuntimeException e) {
                 batcher.close();
                 feed.close();
+                if (coverage != null) {
+                    coverage.close();
+                }
                 if (priorFeed != null) {
                     priorFeed.close();
                 }
@@ -234,7 +266,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         RetrievalSetting.SHADOW_BUNDLE_DIR.key() + ": " + e.getMessage(), e);
             }
         }
-        RequestTranslator translator =
+        RequestTranslator shared =
                 new RequestTranslator(
                         layout.levels(),
                         m.sid().codebookSize(),
@@ -245,6 +277,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 config.ingestUrl(),
                                 BearerTokens.firstToken(config.ingestTokenFile())),
                         textSteering);
+        RequestTranslator translator =
+                config.ownSpace() ? shared.resolvingHistoriesIn(trie) : shared;
         RequestLoop loop =
                 new RequestLoop(
                         config.kafkaProperties(),
@@ -265,7 +299,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         translator,
                         trie,
                         bundle.version(),
-                        feed::caughtUp,
+                        () -> feed.caughtUp() && (coverage == null || coverage.covered().isDone()),
                         registry::scrape,
                         loop::publish,
                         metrics,
@@ -285,12 +319,35 @@ public final class RetrievalService implements ServiceLauncher.Service {
                     "SID index still loading after {}; not ready until it has caught up",
                     indexTimeout);
         }
-        loop.start();
+        if (coverage == null) {
+            loop.start();
+        } else {
+            // Kafka requests too wait for the whole catalog in this space: joining the request
+            // group takes partitions from instances that can answer them.
+            coverage.covered()
+                    .thenRun(
+                            () -> {
+                                LOG.info("own SID space covers the catalog; answering requests");
+                                loop.start();
+                            });
+            try {
+                coverage.covered().get(indexTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn(
+                        "own SID space {} does not cover the catalog yet ({} items missing);"
+                                + " not ready, no requests taken until it does",
+                        sidTopic,
+                        coverage.uncovered());
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+        }
         LOG.info("retrieval-server running items={} http={}", trie.size(), http.port());
         return new RetrievalService(
                 session,
                 slot,
                 updates,
+                coverage,
                 feed,
                 priorFeed,
                 batcher,
@@ -312,6 +369,14 @@ public final class RetrievalService implements ServiceLauncher.Service {
     /** The version of the bundle this instance started on. */
     public String modelVersion() {
         return modelVersion;
+    }
+
+    /**
+     * When this instance's own SID space first covered the live catalog (it answers nothing
+     * before); null while it does not yet, or when it serves the shared space.
+     */
+    public Instant coveredAt() {
+        return coverage == null ? null : coverage.covered().getNow(null);
     }
 
     /** The version of the bundle whose decoder answers now (after any swap). */
@@ -384,6 +449,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
         CompletableFuture<String> any = new CompletableFuture<>();
         loop.failure().thenAccept(any::complete);
         feed.failure().thenAccept(any::complete);
+        if (coverage != null) {
+            coverage.failure().thenAccept(any::complete);
+        }
         if (priorFeed != null) {
             priorFeed.failure().thenAccept(any::complete);
         }
@@ -397,6 +465,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
         batcher.close();
         updates.close();
         feed.close();
+        if (coverage != null) {
+            coverage.close();
+        }
         if (priorFeed != null) {
             priorFeed.close();
         }

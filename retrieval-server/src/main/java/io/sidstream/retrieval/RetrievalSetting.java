@@ -13,6 +13,13 @@ public enum RetrievalSetting implements Setting {
             "sidstream-retrieval",
             "Consumer group of the request loop."),
     BUNDLE_DIR("SIDSTREAM_BUNDLE_DIR", "models/default", "Model bundle directory."),
+    INDEX_SOURCE(
+            "SIDSTREAM_RETRIEVAL_INDEX_SOURCE",
+            "shared",
+            "shared: index items.sid.v1 (the SID space ingest serves); own-space: index"
+                    + " items.sid.v1.<the bundle's sidSpace>, written by an ingest-stream in"
+                    + " retokenize mode, for a blue/green rollout of a bundle with a new RQ-VAE"
+                    + " (histories are then read by item id)."),
     EXECUTION_PROVIDER(
             "SIDSTREAM_EXECUTION_PROVIDER",
             "auto",

@@ -45,11 +45,52 @@ public final class ItemTopology {
     private ItemTopology() {}
 
     /**
+     * Where items come from and where their SIDs go.
+     *
+     * @param source items keyed by item id, tombstones delisting
+     * @param sids the compacted SID table written
+     * @param catalog whether accepted content is written to {@code items.catalog.v1}
+     */
+    public record Endpoints(String source, String sids, boolean catalog) {
+        /** The serving SID space: producers' items, {@code items.sid.v1}, the catalog kept. */
+        public static final Endpoints PRIMARY =
+                new Endpoints(Topics.ITEMS.name(), Topics.ITEM_SIDS.name(), true);
+
+        /**
+         * Re-tokenization into another SID space: the catalog's latest content of every live item
+         * (and every change after it), SIDs to that space's own topic; the catalog is only read.
+         */
+        public static Endpoints retokenizing(String sidSpace) {
+            return new Endpoints(
+                    Topics.ITEM_CATALOG.name(), Topics.spaceSids(sidSpace).name(), false);
+        }
+    }
+
+    /**
      * Builds the topology; processors and stores are named, so names are stable across versions.
      */
     public static Topology build(
             ItemAssignmentSettings settings, SemanticEncoder assigner, ItemMetrics metrics) {
         return build(settings, assigner, metrics, InputRouting.REPARTITION, 0, Runnable::run);
+    }
+
+    /** Builds the topology between {@code endpoints}, in the calling thread. */
+    public static Topology build(
+            ItemAssignmentSettings settings,
+            SemanticEncoder assigner,
+            ItemMetrics metrics,
+            Endpoints endpoints) {
+        StreamsBuilder builder = new StreamsBuilder();
+        addTo(
+                builder,
+                settings,
+                assigner,
+                metrics,
+                InputRouting.REPARTITION,
+                0,
+                Runnable::run,
+                endpoints);
+        return builder.build();
     }
 
     /** Builds the topology with the given placement of input items. */
@@ -61,7 +102,15 @@ public final class ItemTopology {
             int inputPartitions,
             Executor embedder) {
         StreamsBuilder builder = new StreamsBuilder();
-        addTo(builder, settings, assigner, metrics, routing, inputPartitions, embedder);
+        addTo(
+                builder,
+                settings,
+                assigner,
+                metrics,
+                routing,
+                inputPartitions,
+                embedder,
+                Endpoints.PRIMARY);
         return builder.build();
     }
 
@@ -71,6 +120,7 @@ public final class ItemTopology {
      * @param inputPartitions partitions of {@code items.raw.v1}, for the placement check of {@link
      *     InputRouting#AS_PRODUCED}; 0 if unknown
      * @param embedder where the model runs (off the stream threads in production)
+     * @param endpoints the topics read and written
      */
     public static void addTo(
             StreamsBuilder builder,
@@ -79,20 +129,21 @@ public final class ItemTopology {
             ItemMetrics metrics,
             InputRouting routing,
             int inputPartitions,
-            Executor embedder) {
+            Executor embedder,
+            Endpoints endpoints) {
         builder.addStateStore(IngestStores.itemState());
         builder.addStateStore(IngestStores.itemPending());
         builder.addStateStore(IngestStores.prefixSlots());
 
         KStream<String, byte[]> raw =
                 builder.stream(
-                        Topics.ITEMS.name(),
+                        endpoints.source(),
                         Consumed.with(Serdes.String(), Serdes.ByteArray())
                                 .withName("items-source"));
         KStream<String, IntakeEvent> items =
                 InputRoutes.route(
                                 raw,
-                                Topics.ITEMS.name(),
+                                endpoints.source(),
                                 "items-by-id",
                                 routing,
                                 inputPartitions,
@@ -144,15 +195,18 @@ public final class ItemTopology {
         routes.get("intake-assigned")
                 .mapValues(v -> ((IntakeOutput.Assigned) v).sid(), Named.as("to-item-sid"))
                 .to(
-                        Topics.ITEM_SIDS.name(),
+                        endpoints.sids(),
                         Produced.with(Topics.ITEM_SIDS.keySerde(), Topics.ITEM_SIDS.valueSerde())
                                 .withName("item-sids-sink"));
-        routes.get("intake-cataloged")
-                .mapValues(v -> ((IntakeOutput.Cataloged) v).value(), Named.as("to-catalog"))
-                .to(
-                        Topics.ITEM_CATALOG.name(),
-                        Produced.with(Serdes.String(), Serdes.ByteArray())
-                                .withName("item-catalog-sink"));
+        KStream<String, IntakeOutput> cataloged = routes.get("intake-cataloged");
+        if (endpoints.catalog()) {
+            cataloged
+                    .mapValues(v -> ((IntakeOutput.Cataloged) v).value(), Named.as("to-catalog"))
+                    .to(
+                            Topics.ITEM_CATALOG.name(),
+                            Produced.with(Serdes.String(), Serdes.ByteArray())
+                                    .withName("item-catalog-sink"));
+        }
         routes.get("intake-commands")
                 .mapValues(v -> ((IntakeOutput.Command) v).command(), Named.as("to-prefix-command"))
                 .repartition(

@@ -182,6 +182,48 @@ class ItemTopologyTest {
     }
 
     @Test
+    void shouldReTokenizeTheCatalogIntoItsOwnSidSpaceAndLeaveTheCatalogAlone() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ttd-retokenize");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        var settings = new ItemAssignmentSettings("ttd-retokenize", BATCH, MAX_WAIT, 4, 2_000);
+        String space = Topics.spaceSids(assigner.modelVersion()).name();
+        try (TopologyTestDriver retokenizer =
+                new TopologyTestDriver(
+                        ItemTopology.build(
+                                settings,
+                                assigner,
+                                metrics,
+                                ItemTopology.Endpoints.retokenizing(assigner.modelVersion())),
+                        props)) {
+            TestInputTopic<String, byte[]> catalogIn =
+                    retokenizer.createInputTopic(
+                            Topics.ITEM_CATALOG.name(),
+                            new StringSerializer(),
+                            new ByteArraySerializer());
+            TestOutputTopic<String, ItemSid> spaceSids =
+                    retokenizer.createOutputTopic(
+                            space,
+                            Serdes.String().deserializer(),
+                            Topics.ITEM_SIDS.valueSerde().deserializer());
+            var serde = AvroSerdes.forType(ItemEvent.class);
+            catalogIn.pipeInput("a", serde.serialize("t", vector("a", unitVector(1))));
+            catalogIn.pipeInput("b", serde.serialize("t", vector("b", unitVector(2))));
+            catalogIn.pipeInput("b", null);
+            retokenizer.advanceWallClockTime(MAX_WAIT.multipliedBy(2));
+            Map<String, ItemSid> table = new HashMap<>();
+            spaceSids.readKeyValuesToList().forEach(kv -> table.put(kv.key, kv.value));
+            assertThat(table).containsOnlyKeys("a", "b");
+            assertThat(table.get("a").getModelVersion()).isEqualTo(assigner.modelVersion());
+            assertThat(table.get("b")).as("delisted: a tombstone").isNull();
+            assertThat(retokenizer.producedTopicNames())
+                    .contains(space)
+                    .doesNotContain(Topics.ITEM_CATALOG.name(), Topics.ITEM_SIDS.name());
+        }
+    }
+
+    @Test
     void shouldKeepTheSidWhenAnUnchangedItemIsReplayedOrRelisted() {
         ItemEvent event = text("a", "The Conjuring (2013)", "Horror");
         send("a", event);

@@ -50,6 +50,7 @@ public final class SidIndexFeed implements AutoCloseable {
     }
 
     private final String bundleVersion;
+    private final String topic;
     private final java.util.concurrent.atomic.LongAdder foreign =
             new java.util.concurrent.atomic.LongAdder();
 
@@ -60,6 +61,16 @@ public final class SidIndexFeed implements AutoCloseable {
      * whatever bundle wrote the SID they delete.
      */
     public SidIndexFeed(Properties kafka, SidTrie trie, String bundleVersion) {
+        this(kafka, trie, bundleVersion, Topics.ITEM_SIDS.name());
+    }
+
+    /**
+     * A feed from {@code topic}: {@code items.sid.v1}, or the SID topic of a SID space rolled out
+     * beside it ({@link Topics#spaceSids}), which may not exist yet: the feed then waits for it,
+     * not ready meanwhile.
+     */
+    public SidIndexFeed(Properties kafka, SidTrie trie, String bundleVersion, String topic) {
+        this.topic = topic;
         this.bundleVersion = java.util.Objects.requireNonNull(bundleVersion, "bundleVersion");
         this.trie = trie;
         this.consumer = wholeTopicConsumer(kafka);
@@ -112,12 +123,26 @@ public final class SidIndexFeed implements AutoCloseable {
         return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The topic this feed reads. */
+    public String topic() {
+        return topic;
+    }
+
     private void run() {
         try {
-            List<TopicPartition> partitions =
-                    consumer.partitionsFor(Topics.ITEM_SIDS.name(), Duration.ofSeconds(60)).stream()
-                            .map(p -> new TopicPartition(p.topic(), p.partition()))
-                            .toList();
+            List<TopicPartition> partitions = List.of();
+            for (int attempt = 0; partitions.isEmpty() && running.get(); attempt++) {
+                if (attempt == 1) {
+                    LOG.warn("{} does not exist yet; the index waits for it, not ready", topic);
+                }
+                if (attempt > 0) {
+                    Thread.sleep(1_000);
+                }
+                partitions =
+                        consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
+                                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                                .toList();
+            }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             var end = consumer.endOffsets(partitions);
@@ -149,6 +174,8 @@ public final class SidIndexFeed implements AutoCloseable {
             }
         } catch (WakeupException e) {
             // close() woke us up.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("SID index feed stopped", e);
             failed = true;

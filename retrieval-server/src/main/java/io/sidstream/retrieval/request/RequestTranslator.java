@@ -25,6 +25,9 @@ public final class RequestTranslator {
 
     private final IngestHistoryClient histories;
     private final TextSteering text;
+    // Non-null when this instance serves a SID space of its own (a blue/green rollout): stored and
+    // sent histories carry SIDs of the shared space, so their items are looked up here instead.
+    private final SidTrie ownSpace;
 
     public RequestTranslator(
             int levels,
@@ -44,6 +47,19 @@ public final class RequestTranslator {
             int maxK,
             IngestHistoryClient histories,
             TextSteering text) {
+        this(levels, codebookSize, defaultBeam, maxBeam, maxK, histories, text, null);
+    }
+
+    private RequestTranslator(
+            int levels,
+            int codebookSize,
+            int defaultBeam,
+            int maxBeam,
+            int maxK,
+            IngestHistoryClient histories,
+            TextSteering text,
+            SidTrie ownSpace) {
+        this.ownSpace = ownSpace;
         this.text = text;
         this.histories = histories;
         this.levels = levels;
@@ -51,6 +67,16 @@ public final class RequestTranslator {
         this.defaultBeam = defaultBeam;
         this.maxBeam = maxBeam;
         this.maxK = maxK;
+    }
+
+    /**
+     * This translator for an instance serving its own SID space from {@code index}: every history
+     * (stored, or sent with SIDs) is read by item id, each item taking its SID in {@code index};
+     * items without one there are left out, as a delisted item would be.
+     */
+    public RequestTranslator resolvingHistoriesIn(SidTrie index) {
+        return new RequestTranslator(
+                levels, codebookSize, defaultBeam, maxBeam, maxK, histories, text, index);
     }
 
     /**
@@ -64,13 +90,20 @@ public final class RequestTranslator {
                 throw new InvalidRequestException(
                         "history is null and lookupHistory is false: nothing to decode from");
             }
-            IngestHistoryClient.History stored = histories.history(request.getUserId());
+            IngestHistoryClient.History stored = storedHistory(request.getUserId());
             history.addAll(stored.sids());
             seen.addAll(stored.itemIds());
         } else {
             for (HistoryEntry entry : request.getHistory()) {
-                history.add(entry.getSid().stream().mapToInt(Integer::intValue).toArray());
                 seen.add(entry.getItemId());
+                if (ownSpace == null) {
+                    history.add(entry.getSid().stream().mapToInt(Integer::intValue).toArray());
+                } else {
+                    int[] sid = ownSpace.sidOf(entry.getItemId());
+                    if (sid != null) {
+                        history.add(sid);
+                    }
+                }
             }
         }
         BeamRequest built =
@@ -180,9 +213,25 @@ public final class RequestTranslator {
         return new BeamRequest(history, beam, k, exclude, include, excludePrefixes);
     }
 
-    /** The stored history of a user, from ingest-stream. */
+    /**
+     * The stored history of a user, from ingest-stream, with the SIDs of the space served here: in
+     * an instance of its own SID space, only the items that have one in it.
+     */
     public IngestHistoryClient.History storedHistory(String userId) {
-        return histories.history(userId);
+        IngestHistoryClient.History stored = histories.history(userId);
+        if (ownSpace == null) {
+            return stored;
+        }
+        List<String> ids = new ArrayList<>();
+        List<int[]> sids = new ArrayList<>();
+        for (String id : stored.itemIds()) {
+            int[] sid = ownSpace.sidOf(id);
+            if (sid != null) {
+                ids.add(id);
+                sids.add(sid);
+            }
+        }
+        return new IngestHistoryClient.History(ids, sids);
     }
 
     /** The SIDs of live items named by id; unknown ids are an error. */
