@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Model lifecycle on the full demo catalog, measured end to end while requests flow:
+#  1. the demo (embedded broker, ingest, retrieval on models/default) lists the catalog, replays
+#     the interactions and serves;
+#  2. shadow scoring: the blue retrieval scores the small decoder-only update of the tests on every
+#     answered request (overlap@K, search time);
+#  3. blue/green: an ingest in retokenize mode gives the whole catalog SIDs of the new-space test
+#     bundle, a retrieval of that space becomes ready once it covers the catalog, then takes HTTP.
+# HTTP load runs throughout (by-user requests, one at a time). Prints JSON lines; about 6-10 min on
+# 2 cores. Usage: scripts/rollout-demo.sh [WORK_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-state/rollout-demo}
+rm -rf "$work"; mkdir -p "$work"
+update="$work/decoder-update"; mkdir -p "$update"
+cp models/default/* "$update/"; cp retrieval-server/src/test/resources/decoder-update/* "$update/"
+green_bundle=sidstream-app/src/test/resources/bundle-new-space
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+./sidstream demo --fresh --work-dir "$work/demo" --dashboard-port 0 > "$work/demo.log" 2>&1 &
+pids+=($!)
+until grep -q "serving; dashboard" "$work/demo.log"; do
+  sleep 2
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then tail -20 "$work/demo.log"; exit 1; fi
+done
+broker=$(sed -n 's/^broker: //p' "$work/demo.log" | head -1)
+ingest=$(sed -n 's|^ingest-stream: *\(http://localhost:[0-9]*\).*|\1|p' "$work/demo.log" | head -1)
+blue=$(sed -n 's|^retrieval-server: POST \(http://localhost:[0-9]*\)/.*|\1|p' "$work/demo.log" | head -1)
+echo "{\"phase\":\"demo_serving\",\"broker\":\"$broker\",\"blue\":\"$blue\"}"
+
+# One HTTP client at a time, to whatever URL the file names (the "Service" of a real cluster).
+echo "$blue" > "$work/target"
+cut -d: -f1 data/movietweetings-100k/ratings.dat | sort -u | head -500 > "$work/users"
+/usr/bin/python3 - "$work" > "$work/load.jsonl" <<'EOF' &
+import json, sys, time, urllib.request, urllib.error, os
+work = sys.argv[1]
+users = open(os.path.join(work, "users")).read().split()
+i = 0
+while not os.path.exists(os.path.join(work, "stop")):
+    url = open(os.path.join(work, "target")).read().strip()
+    body = json.dumps({"userId": users[i % len(users)], "k": 10, "coldStart": True}).encode()
+    t0 = time.time()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url + "/recommendations", body, {"Content-Type": "application/json"}), timeout=30) as r:
+            status, version = r.status, json.loads(r.read()).get("modelVersion")
+    except urllib.error.HTTPError as e:
+        status, version = e.code, None
+    except Exception as e:
+        status, version = -1, str(e)
+    print(json.dumps({"t": t0, "ms": round((time.time() - t0) * 1000, 1), "status": status, "version": version}), flush=True)
+    i += 1
+EOF
+pids+=($!)
+
+# Shadow scoring on blue.
+sleep 5
+curl -sf -XPOST "$blue/admin/shadow" -d "{\"bundleDir\":\"$update\",\"samplePercent\":100}" > /dev/null
+sleep 30
+echo "{\"phase\":\"shadow\",\"models\":$(curl -sf "$blue/admin/models")}"
+curl -sf -XDELETE "$blue/admin/shadow" > /dev/null
+
+# Blue/green rollout of the new SID space.
+start=$(date +%s.%N)
+SIDSTREAM_BOOTSTRAP_SERVERS=$broker SIDSTREAM_INGEST_MODE=retokenize \
+  SIDSTREAM_INGEST_APPLICATION_ID=sidstream-demo-ingest-next SIDSTREAM_BUNDLE_DIR=$green_bundle \
+  SIDSTREAM_STATE_DIR=$work/ingest-next SIDSTREAM_INGEST_HTTP_PORT=0 ./sidstream ingest > "$work/ingest-next.log" 2>&1 &
+pids+=($!)
+green_port=18092
+SIDSTREAM_BOOTSTRAP_SERVERS=$broker SIDSTREAM_RETRIEVAL_APPLICATION_ID=sidstream-demo-retrieval \
+  SIDSTREAM_RETRIEVAL_INDEX_SOURCE=own-space SIDSTREAM_BUNDLE_DIR=$green_bundle SIDSTREAM_DEFAULT_BEAM=32 \
+  SIDSTREAM_INGEST_URL=$ingest SIDSTREAM_RETRIEVAL_HTTP_PORT=$green_port ./sidstream retrieval > "$work/retrieval-next.log" 2>&1 &
+pids+=($!)
+green=http://localhost:$green_port
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "$green/health/ready")" = 200 ]; do sleep 1; done
+ready=$(date +%s.%N)
+items=$(curl -s "$green/metrics" | sed -n 's/^sidstream_retrieval_index_items \([0-9.E]*\).*/\1/p')
+echo "$green" > "$work/target"
+sleep 20
+touch "$work/stop"; sleep 2
+/usr/bin/python3 - "$work" "$start" "$ready" "$items" <<'EOF'
+import json, sys, os
+work, start, ready, items = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+rows = [json.loads(l) for l in open(os.path.join(work, "load.jsonl"))]
+during = [r for r in rows if start <= r["t"] <= ready]
+after = [r for r in rows if r["t"] > ready]
+def summary(rs):
+    ms = sorted(r["ms"] for r in rs)
+    return {"requests": len(rs), "failed": sum(1 for r in rs if r["status"] != 200),
+            "versions": sorted({r["version"] for r in rs if r["version"]}),
+            "p50_ms": ms[len(ms) // 2] if ms else None, "p99_ms": ms[int(len(ms) * 0.99)] if ms else None}
+print(json.dumps({"phase": "blue_green", "rollout_s": round(ready - start, 1), "green_index_items": items,
+                  "during_rollout": summary(during), "after_switch": summary(after),
+                  "all_failed": sum(1 for r in rows if r["status"] != 200), "all_requests": len(rows)}))
+EOF
