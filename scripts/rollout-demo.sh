@@ -25,14 +25,14 @@ until grep -q "serving; dashboard" "$work/demo.log"; do
   sleep 2
   if ! kill -0 "${pids[0]}" 2>/dev/null; then tail -20 "$work/demo.log"; exit 1; fi
 done
-broker=$(sed -n 's/^broker: //p' "$work/demo.log" | head -1)
-ingest=$(sed -n 's|^ingest-stream: *\(http://localhost:[0-9]*\).*|\1|p' "$work/demo.log" | head -1)
-blue=$(sed -n 's|^retrieval-server: POST \(http://localhost:[0-9]*\)/.*|\1|p' "$work/demo.log" | head -1)
+broker=$(sed -n 's/^broker: //p' "$work/demo.log" | sed -n 1p)
+ingest=$(sed -n 's|^ingest-stream: *\(http://localhost:[0-9]*\).*|\1|p' "$work/demo.log" | sed -n 1p)
+blue=$(sed -n 's|^retrieval-server: POST \(http://localhost:[0-9]*\)/.*|\1|p' "$work/demo.log" | sed -n 1p)
 echo "{\"phase\":\"demo_serving\",\"broker\":\"$broker\",\"blue\":\"$blue\"}"
 
 # One HTTP client at a time, to whatever URL the file names (the "Service" of a real cluster).
 echo "$blue" > "$work/target"
-cut -d: -f1 data/movietweetings-100k/ratings.dat | sort -u | head -500 > "$work/users"
+cut -d: -f1 data/movietweetings-100k/ratings.dat | sort -u | sed -n 1,500p > "$work/users"
 /usr/bin/python3 - "$work" > "$work/load.jsonl" <<'EOF' &
 import json, sys, time, urllib.request, urllib.error, os
 work = sys.argv[1]

@@ -37,6 +37,7 @@ public final class SidstreamMain {
                 case "recommend" -> ClientCommands.recommend(List.of(rest), out);
                 case "eval" -> EvalCommand.run(List.of(rest), out);
                 case "export-training" -> ExportCommand.run(List.of(rest), out);
+                case "retire-space" -> RetireSpaceCommand.run(List.of(rest), out);
                 case "tokenizers" -> TokenizerReport.run(List.of(rest), out);
                 case "eval-steering" -> SteeringEval.run(List.of(rest), out);
                 case "ingest" -> service(() -> IngestMain.run(rest));
@@ -121,6 +122,10 @@ public final class SidstreamMain {
                          catalog.jsonl (items.catalog.v1), interactions.jsonl (users.history.v1 and
                          users.events.v1, each once, in time order) and embeddings/ for
                          training/train.py  [--bootstrap-servers] [--threads N]
+                  retire-space --sid-space NAME --application-id ID   a SID space that no
+                         longer serves: its items.sid.v1.NAME table, the internal topics and group
+                         of its re-tokenizing ingest; a dry run without --yes
+                         [--bootstrap-servers] [--yes]
                   (produce, tail, recommend and export-training find a running demo by itself in
                    state/demo/endpoints.properties, or in DIR/endpoints.properties with --work-dir DIR)
                   eval-steering  what a sentence in a request does: the target's genres as the

@@ -17,6 +17,7 @@ import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.Recommendations;
 import io.sidstream.schemas.v1.RetrievalRequest;
 import io.sidstream.testkit.kafka.TopicReader;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -297,9 +298,22 @@ class BlueGreenRolloutIT {
                             live.add("new-1");
                             assertThat(v2Table.keySet()).isEqualTo(live);
                             assertThat(new HashSet<>(v2Table.values())).hasSize(live.size());
+
+                            assertThat(retire(cluster, v2SpaceOf(green)))
+                                    .as("refused while the re-tokenizer runs")
+                                    .isNotZero();
                         } finally {
                             blueAgain.close();
                         }
+                    }
+                    // Rolled back: the green space is retired, the shared one stays.
+                    assertThat(retire(cluster, v2SpaceOf(green))).isZero();
+                    try (Admin admin = Admin.create(cluster.clientProperties())) {
+                        Set<String> topics = admin.listTopics().names().get();
+                        assertThat(topics)
+                                .contains(Topics.ITEM_SIDS.name(), "ingest-blue-sid-confirmations")
+                                .doesNotContain(Topics.spaceSids(v2SpaceOf(green)).name())
+                                .noneMatch(t -> t.startsWith("ingest-green-"));
                     }
                 } finally {
                     if (greenService != null) {
@@ -311,6 +325,22 @@ class BlueGreenRolloutIT {
                 }
             }
         }
+    }
+
+    private static int retire(EmbeddedKraftCluster cluster, String space) throws Exception {
+        return SidstreamMain.run(
+                new String[] {
+                    "retire-space",
+                    "--sid-space",
+                    space,
+                    "--application-id",
+                    "ingest-green",
+                    "--bootstrap-servers",
+                    cluster.bootstrapServers(),
+                    "--yes"
+                },
+                System.out,
+                System.err);
     }
 
     private static String v2SpaceOf(Path bundle) {

@@ -139,7 +139,8 @@ public final class JsonHttpServer implements AutoCloseable {
                             error(ex, 401, "a valid admin bearer token is required");
                             return;
                         }
-                    } else if (!ex.getRemoteAddress().getAddress().isLoopbackAddress()) {
+                    } else if (ex.getRemoteAddress().getAddress() == null
+                            || !ex.getRemoteAddress().getAddress().isLoopbackAddress()) {
                         error(
                                 ex,
                                 403,
