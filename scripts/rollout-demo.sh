@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# Model lifecycle on the full demo catalog, measured end to end while requests flow:
+# The model lifecycle on the full demo catalog, end to end while requests flow:
 #  1. the demo (embedded broker, ingest, retrieval on models/default) lists the catalog, replays
 #     the interactions and serves;
-#  2. shadow scoring: the blue retrieval scores the small decoder-only update of the tests on every
-#     answered request (overlap@K, search time);
-#  3. blue/green: an ingest in retokenize mode gives the whole catalog SIDs of the new-space test
-#     bundle, a retrieval of that space becomes ready once it covers the catalog, then takes HTTP.
-# HTTP load runs throughout (by-user requests, one at a time). Prints JSON lines; about 6-10 min on
+#  2. retraining from the stream: export-training reads the running system's topics, the
+#     reference trainer builds a decoder-only update and a bundle with a new RQ-VAE from them
+#     (small decoders, one epoch: this measures the cycle, not quality), bundle verify checks both;
+#  3. shadow scoring of the update on every answered request, then a swap to it and back;
+#  4. blue/green: an ingest in retokenize mode gives the whole catalog SIDs of the new space, a
+#     retrieval of that space becomes ready once it covers the catalog, then takes HTTP.
+# HTTP load runs throughout (by-user requests, one at a time). Prints JSON lines; about 12 min on
 # 2 cores. Usage: scripts/rollout-demo.sh [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-state/rollout-demo}
-rm -rf "$work"; mkdir -p "$work"
-update="$work/decoder-update"; mkdir -p "$update"
-cp models/default/* "$update/"; cp retrieval-server/src/test/resources/decoder-update/* "$update/"
-green_bundle=sidstream-app/src/test/resources/bundle-new-space
+rm -rf "$work"; mkdir -p "$work"; work=$(cd "$work" && pwd)
+update="$work/decoder-update"
+green_bundle="$work/new-space"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
@@ -54,12 +55,30 @@ while not os.path.exists(os.path.join(work, "stop")):
 EOF
 pids+=($!)
 
-# Shadow scoring on blue.
-sleep 5
+# Retraining from the stream, while blue serves.
+t=$(date +%s.%N)
+./sidstream export-training --out "$work/live" --bootstrap-servers "$broker" > "$work/export.log" 2>&1
+exported=$(date +%s.%N)
+small=(--interactions "$work/live/interactions.jsonl" --d-model 32 --layers 1 --heads 2 --ff 64
+       --decoder-epochs 1 --valid-users 300 --sasrec-seeds 0 --eval-beam 32)
+/usr/bin/python3 training/train.py --reuse-sids models/default --item-sids "$work/live/item_sids.tsv" \
+  "${small[@]}" --out "$update" > "$work/train-update.log" 2>&1
+/usr/bin/python3 training/train.py --embeddings "$work/live/embeddings" --dataset-name demo-new-space \
+  "${small[@]}" --out "$green_bundle" > "$work/train-new-space.log" 2>&1
+trained=$(date +%s.%N)
+./sidstream bundle verify "$update" > "$work/verify.log" 2>&1
+./sidstream bundle verify "$green_bundle" >> "$work/verify.log" 2>&1
+echo "{\"phase\":\"retrain\",\"export_s\":$(python3 -c "print(round($exported - $t, 1))"),\"train_s\":$(python3 -c "print(round($trained - $exported, 1))"),\"catalog\":$(wc -l < "$work/live/catalog.jsonl"),\"interactions\":$(wc -l < "$work/live/interactions.jsonl")}"
+
+# Shadow scoring on blue, then a swap to the update and back.
 curl -sf -XPOST "$blue/admin/shadow" -d "{\"bundleDir\":\"$update\",\"samplePercent\":100}" > /dev/null
 sleep 30
 echo "{\"phase\":\"shadow\",\"models\":$(curl -sf "$blue/admin/models")}"
+curl -s "$blue/metrics" | grep '^sidstream_retrieval_bundle_search_latency_seconds_\(sum\|count\)' | sed 's/^/# /'
 curl -sf -XDELETE "$blue/admin/shadow" > /dev/null
+echo "{\"phase\":\"swap\",\"to\":$(curl -sf -XPOST "$blue/admin/decoder" -d "{\"bundleDir\":\"$update\"}")}"
+sleep 10
+echo "{\"phase\":\"swap_back\",\"to\":$(curl -sf -XPOST "$blue/admin/decoder" -d "{\"bundleDir\":\"$(pwd)/models/default\"}")}"
 
 # Blue/green rollout of the new SID space.
 start=$(date +%s.%N)
@@ -73,7 +92,14 @@ SIDSTREAM_BOOTSTRAP_SERVERS=$broker SIDSTREAM_RETRIEVAL_APPLICATION_ID=sidstream
   SIDSTREAM_INGEST_URL=$ingest SIDSTREAM_RETRIEVAL_HTTP_PORT=$green_port ./sidstream retrieval > "$work/retrieval-next.log" 2>&1 &
 pids+=($!)
 green=http://localhost:$green_port
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$green/health/ready")" = 200 ]; do sleep 1; done
+deadline=$((SECONDS + 1200))
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "$green/health/ready")" = 200 ]; do
+  sleep 1
+  if [ $SECONDS -gt $deadline ]; then
+    echo "{\"phase\":\"blue_green\",\"error\":\"green not ready after 20 min\",\"metrics\":\"$(curl -s "$green/metrics" | grep uncovered_items | tail -1)\"}"
+    exit 1
+  fi
+done
 ready=$(date +%s.%N)
 items=$(curl -s "$green/metrics" | sed -n 's/^sidstream_retrieval_index_items \([0-9.E]*\).*/\1/p')
 echo "$green" > "$work/target"
