@@ -167,25 +167,43 @@ final class DecoderUpdates implements AutoCloseable {
                             + String.join("; ", problems)
                             + " (a new SID space needs its own index: a blue/green rollout)");
         }
-        DecoderParity.Report parity = DecoderParity.check(bundle, ExecutionProvider.CPU);
-        if (!parity.passed()) {
+        try {
+            DecoderParity.Report parity = DecoderParity.check(bundle, ExecutionProvider.CPU);
+            if (!parity.passed()) {
+                throw new RefusedException(
+                        "bundle "
+                                + bundle.version()
+                                + " fails its decoder parity: "
+                                + parity.mismatches());
+            }
+            BeamSearchParity.Report search =
+                    BeamSearchParity.check(
+                            bundle,
+                            ExecutionProvider.CPU,
+                            bundle.manifest().decoder().hasBeamCache());
+            if (!search.passed()) {
+                throw new RefusedException(
+                        "bundle "
+                                + bundle.version()
+                                + " fails its beam search parity: "
+                                + search.mismatches());
+            }
+        } catch (RefusedException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw new RefusedException(
-                    "bundle "
-                            + bundle.version()
-                            + " fails its decoder parity: "
-                            + parity.mismatches());
+                    "bundle " + bundle.version() + " cannot be checked: " + e.getMessage());
         }
-        BeamSearchParity.Report search =
-                BeamSearchParity.check(
-                        bundle, ExecutionProvider.CPU, bundle.manifest().decoder().hasBeamCache());
-        if (!search.passed()) {
+        DecoderSession session;
+        try {
+            session = DecoderSession.open(bundle, provider, modelThreads);
+        } catch (RuntimeException e) {
             throw new RefusedException(
-                    "bundle "
+                    "cannot open the decoder of bundle "
                             + bundle.version()
-                            + " fails its beam search parity: "
-                            + search.mismatches());
+                            + ": "
+                            + e.getMessage());
         }
-        DecoderSession session = DecoderSession.open(bundle, provider, modelThreads);
         try {
             LogitsFn logits = new DecoderLogits(session);
             BeamSearch searchOf =

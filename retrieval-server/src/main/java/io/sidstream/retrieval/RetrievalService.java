@@ -58,6 +58,8 @@ public final class RetrievalService implements ServiceLauncher.Service {
     private final SidIndexFeed feed;
     private final PriorFeed priorFeed;
     private final CatalogCoverage coverage;
+    // Completes exceptionally when the request loop, started once the catalog is covered, fails.
+    private final CompletableFuture<Void> loopStarted;
     private final MicroBatcher batcher;
     private final RequestLoop loop;
     private final RetrievalHttpServer http;
@@ -70,6 +72,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
             ServingSlot slot,
             DecoderUpdates updates,
             CatalogCoverage coverage,
+            CompletableFuture<Void> loopStarted,
             SidIndexFeed feed,
             PriorFeed priorFeed,
             MicroBatcher batcher,
@@ -83,6 +86,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
         this.slot = slot;
         this.updates = updates;
         this.coverage = coverage;
+        this.loopStarted = loopStarted;
         this.modelVersion = modelVersion;
         this.feed = feed;
         this.priorFeed = priorFeed;
@@ -161,7 +165,10 @@ public final class RetrievalService implements ServiceLauncher.Service {
         feed.start();
         // An instance of its own SID space answers only once its index holds the whole catalog.
         CatalogCoverage coverage =
-                config.ownSpace() ? new CatalogCoverage(config.kafkaProperties(), trie) : null;
+                config.ownSpace()
+                        ? new CatalogCoverage(
+                                config.kafkaProperties(), trie, config.maxUncoveredItems())
+                        : null;
         if (coverage != null) {
             coverage.start();
             Gauge.builder(
@@ -319,17 +326,21 @@ public final class RetrievalService implements ServiceLauncher.Service {
                     "SID index still loading after {}; not ready until it has caught up",
                     indexTimeout);
         }
+        CompletableFuture<Void> loopStarted;
         if (coverage == null) {
             loop.start();
+            loopStarted = CompletableFuture.completedFuture(null);
         } else {
             // Kafka requests too wait for the whole catalog in this space: joining the request
             // group takes partitions from instances that can answer them.
-            coverage.covered()
-                    .thenRun(
-                            () -> {
-                                LOG.info("own SID space covers the catalog; answering requests");
-                                loop.start();
-                            });
+            loopStarted =
+                    coverage.covered()
+                            .thenRun(
+                                    () -> {
+                                        LOG.info(
+                                                "own SID space covers the catalog; answering requests");
+                                        loop.start();
+                                    });
             try {
                 coverage.covered().get(indexTimeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
@@ -348,6 +359,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 slot,
                 updates,
                 coverage,
+                loopStarted,
                 feed,
                 priorFeed,
                 batcher,
@@ -452,6 +464,12 @@ public final class RetrievalService implements ServiceLauncher.Service {
         if (coverage != null) {
             coverage.failure().thenAccept(any::complete);
         }
+        loopStarted.whenComplete(
+                (ok, e) -> {
+                    if (e != null) {
+                        any.complete("the request loop failed to start: " + e);
+                    }
+                });
         if (priorFeed != null) {
             priorFeed.failure().thenAccept(any::complete);
         }

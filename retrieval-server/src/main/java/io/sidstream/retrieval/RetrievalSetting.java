@@ -20,6 +20,13 @@ public enum RetrievalSetting implements Setting {
                     + " items.sid.v1.<the bundle's sidSpace>, written by an ingest-stream in"
                     + " retokenize mode, for a blue/green rollout of a bundle with a new RQ-VAE"
                     + " (histories are then read by item id)."),
+    MAX_UNCOVERED_ITEMS(
+            "SIDSTREAM_RETRIEVAL_MAX_UNCOVERED_ITEMS",
+            "0",
+            "With INDEX_SOURCE own-space: ready (and in the request group) once at most this many"
+                    + " live catalog items lack a SID in the bundle's space. An item the new"
+                    + " RQ-VAE cannot encode (a full prefix, say) is a dead letter of the"
+                    + " re-tokenizing ingest, with the reason; 0 waits for every item."),
     EXECUTION_PROVIDER(
             "SIDSTREAM_EXECUTION_PROVIDER",
             "auto",

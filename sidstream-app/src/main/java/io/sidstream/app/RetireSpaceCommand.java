@@ -1,6 +1,7 @@
 package io.sidstream.app;
 
 import io.sidstream.contracts.Topics;
+import io.sidstream.ingest.store.IngestStores;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
@@ -25,6 +26,17 @@ import java.util.concurrent.TimeoutException;
  */
 final class RetireSpaceCommand {
     private RetireSpaceCommand() {}
+
+    /** The internal topics of a re-tokenizing ingest application (its SID assignment alone). */
+    static List<String> internalTopics(String app) {
+        return List.of(
+                app + "-" + IngestStores.ITEM_STATE + "-changelog",
+                app + "-" + IngestStores.ITEM_PENDING + "-changelog",
+                app + "-" + IngestStores.PREFIX_SLOTS + "-changelog",
+                app + "-items-by-id-repartition",
+                app + "-sid-prefix-repartition",
+                app + "-sid-confirmations");
+    }
 
     static int run(List<String> args, PrintStream out) throws java.io.IOException {
         try {
@@ -87,7 +99,8 @@ final class RetireSpaceCommand {
             if (all.contains(table)) {
                 doomed.add(table);
             }
-            all.stream().filter(t -> t.startsWith(app + "-")).sorted().forEach(doomed::add);
+            // Exact names only: another application's id may start with this one's.
+            internalTopics(app).stream().filter(all::contains).forEach(doomed::add);
             for (String t : doomed) {
                 out.println((yes ? "deleting " : "would delete ") + t);
             }

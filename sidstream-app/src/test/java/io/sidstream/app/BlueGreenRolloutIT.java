@@ -196,6 +196,12 @@ class BlueGreenRolloutIT {
                                                 && g.index().sidOf("i0") == null,
                                 "green follows the catalog's changes");
                         assertThat(greenService.index().size()).isEqualTo(ITEMS);
+                        RetrievalClient.Answer sidHistory =
+                                new RetrievalClient("http://localhost:" + greenService.httpPort())
+                                        .post("{\"userId\":\"u1\",\"history\":[[1,2,3,0]]}");
+                        assertThat(sidHistory.status())
+                                .as("SIDs of the shared space cannot be decoded in this one")
+                                .isEqualTo(400);
 
                         // Switch: the Service routes to green, then blue leaves the request group.
                         long switched = System.nanoTime();

@@ -40,8 +40,8 @@ public final class ShadowScorer implements AutoCloseable {
      * What the candidate has scored so far.
      *
      * @param meanOverlap mean over scored requests of |live top-K and candidate top-K| / K
-     * @param meanLiveSearchMillis mean search time of the live batches these requests came from
-     * @param meanCandidateSearchMillis mean search time of the candidate's batches
+     * @param meanCandidateSearchMillis mean search time of the candidate's batches (the live side's
+     *     is {@code sidstream_retrieval_bundle_search_latency_seconds{role="live"}})
      */
     public record Stats(
             String candidate,

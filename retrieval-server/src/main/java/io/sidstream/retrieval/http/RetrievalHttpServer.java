@@ -300,6 +300,11 @@ public final class RetrievalHttpServer implements AutoCloseable {
             String source;
             List<int[]> history;
             Set<String> seen;
+            if (query.history() != null && translator.readsHistoriesById()) {
+                throw new InvalidRequestException(
+                        "this instance serves a SID space of its own: send the history as"
+                                + " \"items\" (ids), not as SIDs");
+            }
             if (query.history() != null) {
                 source = "history";
                 history = query.history();

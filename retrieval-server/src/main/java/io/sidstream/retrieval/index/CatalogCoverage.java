@@ -22,9 +22,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Whether a live index of its own SID space covers the whole live catalog: follows {@code
  * items.catalog.v1} (every live item's latest content; tombstones delist) and completes {@link
- * #covered()} at the first moment, after reading the catalog to its end, when every live item has a
- * SID in the index. An instance rolling out a new SID space answers nothing before that: it would
- * recommend a partial catalog while the re-tokenization is still under way.
+ * #covered()} at the first moment, after reading the catalog to its end, when every live item (but
+ * an allowed number) has a SID in the index. An instance rolling out a new SID space answers
+ * nothing before that: it would recommend a partial catalog while the re-tokenization is still
+ * under way.
  */
 public final class CatalogCoverage implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CatalogCoverage.class);
@@ -37,8 +38,14 @@ public final class CatalogCoverage implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private volatile long uncovered = -1;
+    private final long maxUncovered;
 
-    public CatalogCoverage(Properties kafka, SidTrie index) {
+    /**
+     * @param maxUncovered live items that may lack a SID when coverage completes (those the new
+     *     space could not encode; 0: every item)
+     */
+    public CatalogCoverage(Properties kafka, SidTrie index, long maxUncovered) {
+        this.maxUncovered = maxUncovered;
         this.index = index;
         this.consumer = SidIndexFeed.wholeTopicConsumer(kafka);
         this.thread = new Thread(this::run, "catalog-coverage");
@@ -56,7 +63,7 @@ public final class CatalogCoverage implements AutoCloseable {
 
     /** Live catalog items without a SID in the index at the last check; -1 before the first. */
     public long uncovered() {
-        return covered.isDone() ? 0 : uncovered;
+        return uncovered;
     }
 
     public CompletableFuture<String> failure() {
@@ -95,9 +102,12 @@ public final class CatalogCoverage implements AutoCloseable {
                     lastCheck = System.nanoTime();
                     long missing = live.stream().filter(id -> index.sidOf(id) == null).count();
                     uncovered = missing;
-                    if (missing == 0) {
+                    if (missing <= maxUncovered) {
                         Instant now = Instant.now();
-                        LOG.info("SID index covers the live catalog items={}", live.size());
+                        LOG.info(
+                                "SID index covers the live catalog items={} uncovered={}",
+                                live.size(),
+                                missing);
                         covered.complete(now);
                     }
                 }

@@ -80,6 +80,14 @@ public final class RequestTranslator {
     }
 
     /**
+     * Whether histories are read by item id (an instance of its own SID space): SIDs sent by a
+     * client are of the shared space, and cannot be decoded here.
+     */
+    public boolean readsHistoriesById() {
+        return ownSpace != null;
+    }
+
+    /**
      * A beam request for a topic request; throws {@link InvalidRequestException} with all problems.
      */
     public BeamRequest toBeamRequest(RetrievalRequest request) {
