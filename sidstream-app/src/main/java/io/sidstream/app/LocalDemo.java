@@ -294,6 +294,13 @@ final class LocalDemo {
                                     titles(catalog),
                                     out)
                             .print(interactions, SAMPLE_USERS);
+            status.phase("a new release", 0);
+            FreshItemShowcase.Result fresh =
+                    FreshItemShowcase.run(bootstrap, retrieval, interactions);
+            if (fresh != null) {
+                out.println(fresh.line());
+                status.freshItem = fresh.line();
+            }
             Map<String, Long> counts = view.counts();
             long[] cold = view.coldStartCounts();
             out.printf(

@@ -102,7 +102,10 @@ class LocalDemoIT {
             String dashboard = awaitServing(out, demo);
             String stdout = out.toString(StandardCharsets.UTF_8);
             assertThat(stdout)
-                    .contains("items with a SID in the live index=" + ITEMS + ", ")
+                    // The catalog and the new release the demo lists after its replay.
+                    .contains("items with a SID in the live index=" + (ITEMS + 1) + ", ")
+                    .contains(
+                            "fresh item: \"Gravity (2013)\" listed after the replay, searchable in")
                     .contains("sample users=3");
             // Sample users printed with catalog titles: an id that maps to no listed item would
             // print as a raw 7-digit id instead.
@@ -143,7 +146,8 @@ class LocalDemoIT {
         assertThat(count(cluster, Topics.ITEMS.name())).isEqualTo(itemsBefore);
         assertThat(count(cluster, Topics.INTERACTIONS.name())).isEqualTo(interactionsBefore);
         // The two items the first run's `produce` added are live too.
-        assertThat(stdout).contains("items with a SID in the live index=" + (ITEMS + 2) + ", ");
+        assertThat(stdout).contains("items with a SID in the live index=" + (ITEMS + 3) + ", ");
+        assertThat(stdout).as("the new release is shown once").doesNotContain("fresh item:");
     }
 
     @Test
@@ -373,7 +377,7 @@ class LocalDemoIT {
             sids.put(r.key(), r.value());
         }
         sids.values().removeIf(v -> v == null);
-        assertThat(sids).hasSize(ITEMS);
+        assertThat(sids).hasSize(ITEMS + 1).containsKey(FreshItemShowcase.ITEM_ID);
         Set<String> usersWithHistory = new HashSet<>();
         readAll(cluster, Topics.INTERACTIONS).forEach(r -> usersWithHistory.add(r.key()));
         // Requests follow histories with a debounce, so their results may still be arriving when
@@ -419,6 +423,7 @@ class LocalDemoIT {
         com.fasterxml.jackson.databind.JsonNode summary =
                 json.readTree(get(dashboard + "api/summary"));
         assertThat(summary.path("rates").has(Topics.RECOMMENDATIONS.name())).isTrue();
+        assertThat(summary.path("demo").path("freshItem").asText()).startsWith("fresh item:");
         assertThat(summary.path("lag").path("ingest").isNumber())
                 .as("ingest lag from its metrics: %s", summary.path("lag"))
                 .isTrue();

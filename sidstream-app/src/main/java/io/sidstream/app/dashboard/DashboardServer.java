@@ -54,6 +54,8 @@ public final class DashboardServer implements AutoCloseable {
         public volatile long total;
         public volatile String bundleVersion = "";
         public volatile String executionProvider = "";
+        // The new release's way into recommendations, once the demo has shown it.
+        public volatile String freshItem = "";
 
         public void phase(String phase, long total) {
             this.phase = phase;
@@ -166,6 +168,7 @@ public final class DashboardServer implements AutoCloseable {
         demo.put("total", status.total);
         demo.put("bundleVersion", status.bundleVersion);
         demo.put("executionProvider", status.executionProvider);
+        demo.put("freshItem", status.freshItem);
         ObjectNode counts = out.putObject("counts");
         view.counts().forEach(counts::put);
         ObjectNode rates = out.putObject("rates");
