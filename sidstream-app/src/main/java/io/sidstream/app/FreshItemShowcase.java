@@ -12,8 +12,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -73,23 +71,14 @@ final class FreshItemShowcase {
             return null;
         }
         long last = replayed.stream().mapToLong(Interaction::timestampMillis).max().orElse(0);
-        Map<String, Integer> activity = new HashMap<>();
-        replayed.forEach(i -> activity.merge(i.userId(), 1, Integer::sum));
-        List<String> users =
-                activity.entrySet().stream()
-                        .sorted(
-                                Map.Entry.<String, Integer>comparingByValue(
-                                                Comparator.reverseOrder())
-                                        .thenComparing(Map.Entry.comparingByKey()))
-                        .map(Map.Entry::getKey)
-                        .toList();
         // The watchers are the most active users; the probes are spread over everyone else with
         // a history worth the name (5+ interactions), from the most to the least active.
-        List<String> watchers = users.subList(0, Math.min(users.size(), WATCHERS));
-        List<String> rest =
-                users.subList(watchers.size(), users.size()).stream()
-                        .filter(u -> activity.get(u) >= 5)
+        List<String> users =
+                SampleUsersReport.mostActive(replayed, Integer.MAX_VALUE).stream()
+                        .map(Map.Entry::getKey)
                         .toList();
+        List<String> watchers = users.subList(0, Math.min(users.size(), WATCHERS));
+        List<String> rest = users.subList(watchers.size(), users.size());
         List<String> probes = new ArrayList<>();
         for (int i = 0; i < PROBES && !rest.isEmpty(); i++) {
             String probe = rest.get((int) ((long) i * rest.size() / PROBES));
@@ -168,7 +157,7 @@ final class FreshItemShowcase {
     /** The item's place in the user's top 50, or -1. */
     private static int rank(RetrievalClient client, String user) {
         try {
-            RetrievalClient.Answer a = client.post("{\"userId\":\"" + user + "\",\"k\":50}");
+            RetrievalClient.Answer a = client.recommend(RetrievalClient.Query.forUser(user, 50));
             return a.ok() ? a.itemIds().indexOf(ITEM_ID) : -1;
         } catch (Exception e) {
             return -1;

@@ -71,10 +71,10 @@ public final class ItemTopology {
      */
     public static Topology build(
             ItemAssignmentSettings settings, SemanticEncoder assigner, ItemMetrics metrics) {
-        return build(settings, assigner, metrics, InputRouting.REPARTITION, 0, Runnable::run);
+        return build(settings, assigner, metrics, Endpoints.PRIMARY);
     }
 
-    /** Builds the topology between {@code endpoints}, in the calling thread. */
+    /** Builds the topology between {@code endpoints}, embedding in the calling thread. */
     public static Topology build(
             ItemAssignmentSettings settings,
             SemanticEncoder assigner,
@@ -90,27 +90,6 @@ public final class ItemTopology {
                 0,
                 Runnable::run,
                 endpoints);
-        return builder.build();
-    }
-
-    /** Builds the topology with the given placement of input items. */
-    public static Topology build(
-            ItemAssignmentSettings settings,
-            SemanticEncoder assigner,
-            ItemMetrics metrics,
-            InputRouting routing,
-            int inputPartitions,
-            Executor embedder) {
-        StreamsBuilder builder = new StreamsBuilder();
-        addTo(
-                builder,
-                settings,
-                assigner,
-                metrics,
-                routing,
-                inputPartitions,
-                embedder,
-                Endpoints.PRIMARY);
         return builder.build();
     }
 

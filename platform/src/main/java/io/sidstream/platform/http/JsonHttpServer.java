@@ -133,10 +133,8 @@ public final class JsonHttpServer implements AutoCloseable {
                 path,
                 ex -> {
                     if (adminTokens.enabled()) {
-                        if (!adminTokens.accepts(
-                                ex.getRequestHeaders().getFirst("Authorization"))) {
-                            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                            error(ex, 401, "a valid admin bearer token is required");
+                        if (!authorized(
+                                ex, adminTokens, "a valid admin bearer token is required")) {
                             return;
                         }
                     } else if (ex.getRemoteAddress().getAddress() == null
@@ -157,11 +155,20 @@ public final class JsonHttpServer implements AutoCloseable {
                 });
     }
 
+    /** Whether the request carries one of {@code tokens}; if not, it is answered with 401. */
+    private static boolean authorized(HttpExchange ex, BearerTokens tokens, String refusal)
+            throws IOException {
+        if (tokens.accepts(ex.getRequestHeaders().getFirst("Authorization"))) {
+            return true;
+        }
+        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        error(ex, 401, refusal);
+        return false;
+    }
+
     private HttpHandler offloaded(HttpHandler handler) {
         return ex -> {
-            if (!tokens.accepts(ex.getRequestHeaders().getFirst("Authorization"))) {
-                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                error(ex, 401, "a valid bearer token is required");
+            if (!authorized(ex, tokens, "a valid bearer token is required")) {
                 return;
             }
             try {

@@ -356,23 +356,17 @@ public final class RetrievalHttpServer implements AutoCloseable {
                             .get(deadline.toMillis(), TimeUnit.MILLISECONDS);
             String requestId = UUID.randomUUID().toString();
             // Answered only once the result is on recs.results.v1: a 200 is never a lost result.
+            Recommendations published =
+                    RequestTranslator.toRecord(
+                            requestId, query.userId(), result, modelVersion, received, received);
             publisher
-                    .publish(
-                            query.userId(),
-                            RequestTranslator.toRecord(
-                                    requestId,
-                                    query.userId(),
-                                    result,
-                                    modelVersion,
-                                    received,
-                                    received))
+                    .publish(query.userId(), published)
                     .get(deadline.toMillis(), TimeUnit.MILLISECONDS);
             ObjectNode out = JSON.createObjectNode();
             out.put("requestId", requestId);
             out.put("userId", query.userId());
-            out.put(
-                    "modelVersion",
-                    result.modelVersion() == null ? modelVersion : result.modelVersion());
+            // The answer names the same bundle as the published record.
+            out.put("modelVersion", published.getModelVersion());
             out.put("indexVersion", result.indexVersion());
             out.put("historySource", source);
             out.put("historyLength", history.size());

@@ -77,9 +77,7 @@ public final class CatalogCoverage implements AutoCloseable {
                     consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
                             .map(p -> new TopicPartition(p.topic(), p.partition()))
                             .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Map<TopicPartition, Long> end = SidIndexFeed.fromStart(consumer, partitions);
             boolean read = false;
             long lastCheck = 0;
             while (running.get() && !covered.isDone()) {

@@ -94,6 +94,17 @@ public final class SidIndexFeed implements AutoCloseable {
     }
 
     /**
+     * Assigns {@code partitions} to a {@link #wholeTopicConsumer} at their beginning; returns their
+     * end offsets now, the point at which it has read the topic as it stood.
+     */
+    static java.util.Map<TopicPartition, Long> fromStart(
+            KafkaConsumer<String, byte[]> consumer, List<TopicPartition> partitions) {
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer.endOffsets(partitions);
+    }
+
+    /**
      * How many backlog records the feed gathers before merging them into an index of {@code
      * indexSize} items.
      */
@@ -145,9 +156,7 @@ public final class SidIndexFeed implements AutoCloseable {
                                 .map(p -> new TopicPartition(p.topic(), p.partition()))
                                 .toList();
             }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            var end = consumer.endOffsets(partitions);
+            var end = fromStart(consumer, partitions);
             // The backlog goes in as a few large batches, each merged into the index in one pass;
             // once caught up, each poll's records are applied as they come.
             SidTrie.Batch backlog = trie.newBatch();
