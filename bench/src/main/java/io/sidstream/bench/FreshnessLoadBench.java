@@ -30,8 +30,9 @@ import java.util.Map;
  * index holds it. One JSON line per load level.
  *
  * <p>Usage: {@code FreshnessLoadBench [secondsPerLevel=20] [content=vector|text]}; the processing
- * guarantee comes from {@code SIDSTREAM_PROCESSING_GUARANTEE} (default exactly_once_v2). Vectors
- * make the claim protocol, not the text model, the limit.
+ * guarantee comes from {@code SIDSTREAM_PROCESSING_GUARANTEE} (default exactly_once_v2), and any
+ * other {@code SIDSTREAM_*} key of the bench's environment reaches ingest. Vectors make the claim
+ * protocol, not the text model, the limit.
  */
 public final class FreshnessLoadBench {
     private FreshnessLoadBench() {}
@@ -62,6 +63,16 @@ public final class FreshnessLoadBench {
             env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
             env.put("SIDSTREAM_EMBED_BATCH_SIZE", vectors ? "256" : "32");
             env.put("SIDSTREAM_PROCESSING_GUARANTEE", guarantee);
+            // Service settings from the bench's own environment win, e.g.
+            // SIDSTREAM_INGEST_INPUT_ROUTING=AS_PRODUCED or SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS=20.
+            System.getenv()
+                    .forEach(
+                            (key, value) -> {
+                                if (key.startsWith("SIDSTREAM_")
+                                        && !key.equals("SIDSTREAM_JAVA_OPTS")) {
+                                    env.put(key, value);
+                                }
+                            });
             SidTrie trie =
                     new SidTrie(
                             bundle.manifest().sid().levels(),
@@ -119,12 +130,17 @@ public final class FreshnessLoadBench {
                     System.out.printf(
                             Locale.ROOT,
                             "{\"bench\":\"freshness-load\",\"content\":\"%s\",\"guarantee\":\"%s\","
+                                    + "\"routing\":\"%s\",\"commit_interval_ms\":%s,"
                                     + "\"max_items_per_s\":%.1f,\"load_share\":%.2f,"
                                     + "\"offered_items_per_s\":%.1f,\"items\":%d,\"searchable\":%d,"
                                     + "\"listed_to_searchable_p50_ms\":%.1f,"
                                     + "\"listed_to_searchable_p99_ms\":%.1f}%n",
                             vectors ? "vector" : "text",
                             guarantee,
+                            env.getOrDefault("SIDSTREAM_INGEST_INPUT_ROUTING", "REPARTITION"),
+                            env.getOrDefault(
+                                    "SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS",
+                                    guarantee.equals("at_least_once") ? "30000" : "100"),
                             maxRate,
                             share,
                             rate,

@@ -6,6 +6,7 @@ import io.sidstream.ingest.topology.ItemAssignmentSettings;
 import io.sidstream.platform.kafka.WireFormatSelection;
 import io.sidstream.platform.settings.SettingsReader;
 import io.sidstream.schemas.v1.InteractionType;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.nio.file.Path;
@@ -43,6 +44,14 @@ public record IngestConfig(
         HistorySettings history,
         WireFormatSelection wireFormat,
         Map<String, String> kafkaOverrides) {
+
+    /** Producer settings ingest runs with unless an operator sets them (README, Configuration). */
+    public static final Map<String, String> PRODUCER_DEFAULTS =
+            Map.of(
+                    ProducerConfig.LINGER_MS_CONFIG,
+                    "5",
+                    ProducerConfig.BATCH_SIZE_CONFIG,
+                    "262144");
 
     public IngestConfig {
         kafkaOverrides = Map.copyOf(kafkaOverrides);
@@ -183,6 +192,17 @@ public record IngestConfig(
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, processingGuarantee);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
+        // Streams' own producer defaults (linger.ms 100, batch.size 16 KB) hold every record up
+        // to 100 ms at each of the SID path's hops under at_least_once, and a 1.6 KB vector
+        // item fills a batch every ten records; an operator's SIDSTREAM_KAFKA_* key, in either
+        // form, wins.
+        PRODUCER_DEFAULTS.forEach(
+                (key, value) -> {
+                    if (!kafkaOverrides.containsKey(key)
+                            && !kafkaOverrides.containsKey(StreamsConfig.producerPrefix(key))) {
+                        props.put(StreamsConfig.producerPrefix(key), value);
+                    }
+                });
         props.putAll(kafkaOverrides);
         return props;
     }

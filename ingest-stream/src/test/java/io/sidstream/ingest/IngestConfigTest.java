@@ -25,4 +25,25 @@ class IngestConfigTest {
         assertThatThrownBy(() -> IngestConfig.fromEnv(Map.of("SIDSTREAM_INGEST_MODE", "green")))
                 .hasMessageContaining("is not serve or retokenize");
     }
+
+    /**
+     * Streams' producer default of linger.ms 100 would hold each record up to 100 ms at every hop
+     * of the SID path under at_least_once; ingest runs with 5 ms unless an operator says otherwise.
+     */
+    @Test
+    void shouldLingerBrieflyUnlessTheOperatorSetsTheProducerInEitherForm() {
+        assertThat(IngestConfig.fromEnv(Map.of()).streamsProperties())
+                .containsEntry("producer.linger.ms", "5")
+                .containsEntry("producer.batch.size", "262144");
+        assertThat(
+                        IngestConfig.fromEnv(Map.of("SIDSTREAM_KAFKA_LINGER_MS", "50"))
+                                .streamsProperties())
+                .containsEntry("linger.ms", "50")
+                .doesNotContainKey("producer.linger.ms")
+                .containsEntry("producer.batch.size", "262144");
+        assertThat(
+                        IngestConfig.fromEnv(Map.of("SIDSTREAM_KAFKA_PRODUCER_BATCH_SIZE", "1024"))
+                                .streamsProperties())
+                .containsEntry("producer.batch.size", "1024");
+    }
 }

@@ -46,9 +46,10 @@ import java.util.concurrent.Executor;
  *   <li>Item events are decoded and validated (bad ones go to the dead-letter topic with the
  *       reason); unchanged content (same hash) is a no-op, so replays and re-listings keep their
  *       SID.
- *   <li>Changed content is parked in the changelogged {@code item-pending} store and embedded in
+ *   <li>Changed text is parked in the changelogged {@code item-pending} store and embedded in
  *       bounded micro-batches (when a batch is full or on a wall-clock punctuation), so batching
- *       never holds an accepted record only in memory across a commit.
+ *       never holds an accepted record only in memory across a commit. Content that carries its own
+ *       vector needs only the RQ-VAE and is encoded at once, on the stream thread.
  *   <li>The L-level prefix goes to the prefix's owner as an ASSIGN (and a RELEASE of the old prefix
  *       when it moved); the owner answers with the full SID, which is published only if it still
  *       answers the item's latest content ({@code seq}).
@@ -79,6 +80,9 @@ public final class ItemIntakeProcessor
 
     /** Ids accepted recently, newest last: they go first into the next batch. Not persisted. */
     private final ArrayDeque<String> recent = new ArrayDeque<>();
+
+    /** Where the next scan of the pending store starts; null: at its first key. Not persisted. */
+    private String scanCursor;
 
     /** A processor that runs the model on the calling (stream) thread. */
     public ItemIntakeProcessor(
@@ -163,8 +167,7 @@ public final class ItemIntakeProcessor
         // strictly increasing for a key (one key, one partition) and the same on reprocessing.
         long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
         long seq = Math.max(state == null ? 1 : state.getSeq() + 1, offset + 1);
-        items.put(
-                key,
+        ItemState next =
                 ItemState.newBuilder()
                         .setContentHash(hash)
                         .setSeq(seq)
@@ -172,11 +175,34 @@ public final class ItemIntakeProcessor
                         .setSid(state == null ? null : state.getSid())
                         .setAssignedSeq(state == null ? -1 : state.getAssignedSeq())
                         .setEventTime(event.getEventTime().toEpochMilli())
-                        .build());
+                        .build();
         // The catalog keeps what was accepted, as produced, for a later re-tokenization.
         context.forward(
                 new Record<>(
                         key, new IntakeOutput.Cataloged(bytes), context.currentSystemTimeMs()));
+        long receivedAt = System.currentTimeMillis();
+        if (content.isVector()) {
+            // Only the RQ-VAE runs (about 30 us an item), so the item is encoded and claimed
+            // right here: it never waits for a batch, a punctuation or the pending store, whose
+            // writes and scans cost more than the model. Older text content still waiting for
+            // its batch is superseded (looked up first: a delete always writes a changelog
+            // tombstone, even for a key that is not there).
+            if (pendingCount > 0 && pending.get(key) != null) {
+                removePending(key);
+            }
+            int[] codes;
+            try {
+                codes = assigner.semanticCodes(List.of(content))[0];
+            } catch (ModelException | IllegalArgumentException e) {
+                items.put(key, next);
+                reject(key, bytes, RejectReason.MODEL_FAILURE, String.valueOf(e.getMessage()));
+                return;
+            }
+            metrics.embedBatch(1);
+            claimPrefix(key, next, codes, next.getEventTime(), receivedAt);
+            return;
+        }
+        items.put(key, next);
         if (pending.get(key) == null) {
             pendingCount++;
         }
@@ -184,10 +210,10 @@ public final class ItemIntakeProcessor
                 key,
                 PendingItem.newBuilder()
                         .setSeq(seq)
-                        .setText(content.isVector() ? null : content.text())
-                        .setEmbedding(content.isVector() ? boxed(content.vector()) : null)
-                        .setEventTime(event.getEventTime().toEpochMilli())
-                        .setReceivedAt(System.currentTimeMillis())
+                        .setText(content.text())
+                        .setEmbedding(null)
+                        .setEventTime(next.getEventTime())
+                        .setReceivedAt(receivedAt)
                         .build());
         recent.addLast(key);
         if (recent.size() > 4 * settings.embedBatchSize()) {
@@ -302,15 +328,38 @@ public final class ItemIntakeProcessor
                 batch.put(id, item);
             }
         }
-        try (KeyValueIterator<String, PendingItem> it = pending.all()) {
-            while (it.hasNext() && batch.size() < size) {
-                KeyValue<String, PendingItem> kv = it.next();
-                batch.putIfAbsent(kv.key, kv.value);
-            }
+        // The rest from where the last scan stopped, wrapping around once: a scan from the start
+        // would re-walk the deleted entries of every batch already claimed (RocksDB skips
+        // tombstones one by one until compaction), which made draining a backlog quadratic.
+        String from = scanCursor;
+        scanCursor = null;
+        if (from != null) {
+            scanCursor = scanInto(batch, size, from, null);
+        }
+        if (batch.size() < size) {
+            scanCursor = scanInto(batch, size, null, from);
         }
         List<KeyValue<String, PendingItem>> out = new ArrayList<>();
         batch.forEach((k, v) -> out.add(KeyValue.pair(k, v)));
         return out;
+    }
+
+    /**
+     * Adds pending items with keys in [from, to] (null: unbounded) until the batch is full.
+     *
+     * @return the key the next scan starts from, or null when this one reached its end
+     */
+    private String scanInto(Map<String, PendingItem> batch, int size, String from, String to) {
+        try (KeyValueIterator<String, PendingItem> it = pending.range(from, to)) {
+            while (it.hasNext()) {
+                KeyValue<String, PendingItem> kv = it.next();
+                if (batch.size() >= size) {
+                    return kv.key;
+                }
+                batch.putIfAbsent(kv.key, kv.value);
+            }
+        }
+        return null;
     }
 
     /** On the stream thread: claims the prefixes of an encoded batch. */
@@ -334,25 +383,25 @@ public final class ItemIntakeProcessor
                 reject(id, null, RejectReason.MODEL_FAILURE, encoded.failures()[i]);
                 continue;
             }
-            List<Integer> prefix = Arrays.stream(codes[i]).boxed().toList();
-            // A superseded claim that was never published is freed at once (P -> Q -> R frees Q);
-            // the published SID's code is freed only when its replacement is published, so no
-            // committed state ever shows two live items with one SID.
-            if (state.getPrefix() != null
-                    && !state.getPrefix().equals(prefix)
-                    && !state.getPrefix().equals(publishedPrefix(state))) {
-                sendCommand(PrefixCommandType.RELEASE, id, state.getSeq(), state.getPrefix(), 0, 0);
-            }
-            sendCommand(
-                    PrefixCommandType.ASSIGN,
-                    id,
-                    state.getSeq(),
-                    prefix,
-                    item.getEventTime(),
-                    item.getReceivedAt());
-            state.setPrefix(prefix);
-            items.put(id, state);
+            claimPrefix(id, state, codes[i], item.getEventTime(), item.getReceivedAt());
         }
+    }
+
+    /** Claims the item's new L-level prefix from its owner, freeing a superseded claim. */
+    private void claimPrefix(
+            String id, ItemState state, int[] codes, long eventTime, long receivedAt) {
+        List<Integer> prefix = Arrays.stream(codes).boxed().toList();
+        // A superseded claim that was never published is freed at once (P -> Q -> R frees Q);
+        // the published SID's code is freed only when its replacement is published, so no
+        // committed state ever shows two live items with one SID.
+        if (state.getPrefix() != null
+                && !state.getPrefix().equals(prefix)
+                && !state.getPrefix().equals(publishedPrefix(state))) {
+            sendCommand(PrefixCommandType.RELEASE, id, state.getSeq(), state.getPrefix(), 0, 0);
+        }
+        sendCommand(PrefixCommandType.ASSIGN, id, state.getSeq(), prefix, eventTime, receivedAt);
+        state.setPrefix(prefix);
+        items.put(id, state);
     }
 
     private void onConfirmation(SidConfirmation c) {
@@ -463,6 +512,7 @@ public final class ItemIntakeProcessor
     }
 
     private static ItemContent contentOf(PendingItem item) {
+        // Builds before the vector path was direct parked vectors here too.
         if (item.getEmbedding() != null) {
             List<Float> values = item.getEmbedding();
             float[] vector = new float[values.size()];
@@ -472,13 +522,5 @@ public final class ItemIntakeProcessor
             return ItemContent.ofVector(vector);
         }
         return ItemContent.ofText(item.getText());
-    }
-
-    private static List<Float> boxed(float[] vector) {
-        List<Float> out = new ArrayList<>(vector.length);
-        for (float v : vector) {
-            out.add(v);
-        }
-        return out;
     }
 }

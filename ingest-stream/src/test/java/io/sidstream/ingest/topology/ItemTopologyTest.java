@@ -12,6 +12,7 @@ import io.sidstream.platform.errors.DeadLetters;
 import io.sidstream.schemas.v1.DeadLetter;
 import io.sidstream.schemas.v1.ItemEvent;
 import io.sidstream.schemas.v1.ItemSid;
+import io.sidstream.sid.ItemContent;
 import io.sidstream.sid.SidAssigner;
 import io.sidstream.testkit.HostileRecords;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -34,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -179,6 +181,61 @@ class ItemTopologyTest {
         driver.advanceWallClockTime(MAX_WAIT);
         assertThat(sids.readKeyValuesToList()).hasSize(BATCH);
         assertThat(metrics.assignedCount()).isEqualTo(BATCH);
+    }
+
+    /**
+     * An item that carries its own vector needs only the RQ-VAE: its SID is out as soon as the
+     * record is processed, with no punctuation, and it never enters the pending store. A text
+     * content still waiting for its batch is superseded by a vector that follows it.
+     */
+    @Test
+    void shouldGiveAnItemThatCarriesItsVectorItsSidWithoutWaitingForABatch() {
+        float[] v = unitVector(11);
+        send("w", text("w", "Waiting for its batch (2013)", "Drama"));
+        send("w", vector("w", v));
+        List<KeyValue<String, ItemSid>> out = sids.readKeyValuesToList();
+        assertThat(out).as("published before any punctuation").hasSize(1);
+        int[] codes = assigner.semanticCodes(List.of(ItemContent.ofVector(v)))[0];
+        assertThat(out.get(0).value.getSid().subList(0, codes.length))
+                .isEqualTo(Arrays.stream(codes).boxed().toList());
+        assertThat(driver.getKeyValueStore(IngestStores.ITEM_PENDING).get("w"))
+                .as("the superseded text left the pending store")
+                .isNull();
+        flush();
+        assertThat(sids.readKeyValuesToList()).as("the old text never publishes").isEmpty();
+        assertThat(itemStore().get("w").getSid()).isEqualTo(out.get(0).value.getSid());
+    }
+
+    /**
+     * A backlog larger than many batches drains completely, items listed behind the scan's position
+     * included, and every item gets exactly one SID, none shared.
+     */
+    @Test
+    void shouldDrainABacklogOfManyBatchesGivingEveryItemExactlyOneSid() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 10 * BATCH; i++) {
+            ids.add(String.format(java.util.Locale.ROOT, "k%03d", i));
+        }
+        for (String id : ids) {
+            send(id, text(id, "Backlog movie " + id + " (2013)", "Drama"));
+        }
+        driver.advanceWallClockTime(MAX_WAIT);
+        // Listed while the scan is part-way through: keys before and after its position.
+        for (String id : List.of("a-early", "k005x", "z-late")) {
+            ids.add(id);
+            send(id, text(id, "Late listing " + id + " (2013)", "Comedy"));
+        }
+        for (int round = 0; round < 20; round++) {
+            driver.advanceWallClockTime(MAX_WAIT);
+        }
+        Map<String, List<Integer>> table = new HashMap<>();
+        for (KeyValue<String, ItemSid> kv : sids.readKeyValuesToList()) {
+            assertThat(table.put(kv.key, kv.value.getSid())).as("one SID for " + kv.key).isNull();
+        }
+        assertThat(table).containsOnlyKeys(ids);
+        assertThat(new HashSet<>(table.values())).hasSize(ids.size());
+        assertThat(driver.getKeyValueStore(IngestStores.ITEM_PENDING).approximateNumEntries())
+                .isZero();
     }
 
     @Test
