@@ -10,6 +10,7 @@
 #   scripts/bench.sh index-scale [sizes=10000,100000,1000000]
 #   scripts/bench.sh index-catch-up [items=1000000]
 #   scripts/bench.sh freshness-load [secondsPerLevel=20] [content=vector|text]
+#   scripts/bench.sh interaction-freshness [secondsPerLevel=15]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prereqs.sh --quiet --no-python
@@ -41,7 +42,8 @@ case "$name" in
   index-scale) main=io.sidstream.bench.IndexScaleBench ;;
   index-catch-up) main=io.sidstream.bench.IndexCatchUpBench ;;
   freshness-load) main=io.sidstream.bench.FreshnessLoadBench ;;
-  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness, recommend-load, index-scale, index-catch-up, freshness-load)" >&2; exit 2 ;;
+  interaction-freshness) main=io.sidstream.bench.InteractionFreshnessBench ;;
+  *) echo "unknown benchmark $name (item-assignment, beam-search, user-history, backlog-freshness, recommend-load, index-scale, index-catch-up, freshness-load, interaction-freshness)" >&2; exit 2 ;;
 esac
 # ONNX Runtime 1.29 crashes in processes whose command line exceeds ~4 KB, and JMH forks its
 # benchmark JVMs with the full classpath spelled out: so hand it a one-entry pathing jar.

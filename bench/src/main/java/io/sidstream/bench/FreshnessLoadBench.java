@@ -63,16 +63,7 @@ public final class FreshnessLoadBench {
             env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
             env.put("SIDSTREAM_EMBED_BATCH_SIZE", vectors ? "256" : "32");
             env.put("SIDSTREAM_PROCESSING_GUARANTEE", guarantee);
-            // Service settings from the bench's own environment win, e.g.
-            // SIDSTREAM_INGEST_INPUT_ROUTING=AS_PRODUCED or SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS=20.
-            System.getenv()
-                    .forEach(
-                            (key, value) -> {
-                                if (key.startsWith("SIDSTREAM_")
-                                        && !key.equals("SIDSTREAM_JAVA_OPTS")) {
-                                    env.put(key, value);
-                                }
-                            });
+            ItemAssignmentBench.applyServiceOverrides(env);
             SidTrie trie =
                     new SidTrie(
                             bundle.manifest().sid().levels(),
@@ -130,17 +121,14 @@ public final class FreshnessLoadBench {
                     System.out.printf(
                             Locale.ROOT,
                             "{\"bench\":\"freshness-load\",\"content\":\"%s\",\"guarantee\":\"%s\","
-                                    + "\"routing\":\"%s\",\"commit_interval_ms\":%s,"
+                                    + "%s,"
                                     + "\"max_items_per_s\":%.1f,\"load_share\":%.2f,"
                                     + "\"offered_items_per_s\":%.1f,\"items\":%d,\"searchable\":%d,"
                                     + "\"listed_to_searchable_p50_ms\":%.1f,"
                                     + "\"listed_to_searchable_p99_ms\":%.1f}%n",
                             vectors ? "vector" : "text",
                             guarantee,
-                            env.getOrDefault("SIDSTREAM_INGEST_INPUT_ROUTING", "REPARTITION"),
-                            env.getOrDefault(
-                                    "SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS",
-                                    guarantee.equals("at_least_once") ? "30000" : "100"),
+                            ItemAssignmentBench.ingestShape(env, guarantee),
                             maxRate,
                             share,
                             rate,

@@ -103,19 +103,7 @@ public final class ItemAssignmentBench {
             env.put("SIDSTREAM_MODEL_THREADS", Integer.toString(modelThreads));
             env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "100");
             env.put("SIDSTREAM_KAFKA_FETCH_MAX_WAIT_MS", "20");
-            // Service settings from the bench's own environment win, e.g.
-            // SIDSTREAM_PROCESSING_GUARANTEE=at_least_once or another SIDSTREAM_EMBED_BATCH_SIZE.
-            System.getenv()
-                    .forEach(
-                            (key, value) -> {
-                                if (key.startsWith("SIDSTREAM_")
-                                        && !key.equals("SIDSTREAM_JAVA_OPTS")) {
-                                    env.put(key, value);
-                                }
-                            });
-            // Throughput: the N items wait on items.raw.v1 before ingest starts (a backlog), so
-            // the bench's own producer does not share the cores with the topology; the rate runs
-            // from ingest RUNNING to the last SID readable.
+            applyServiceOverrides(env);
             double produceS;
             try (KafkaProducer<String, ItemEvent> producer = producer(cluster)) {
                 long t0 = System.nanoTime();
@@ -182,6 +170,32 @@ public final class ItemAssignmentBench {
                         Arrivals.percentileMs(latencies, 0.99));
             }
         }
+    }
+
+    /**
+     * Service settings from the bench's own environment win over the bench's, e.g. {@code
+     * SIDSTREAM_PROCESSING_GUARANTEE=at_least_once} or another {@code SIDSTREAM_EMBED_BATCH_SIZE}.
+     */
+    static void applyServiceOverrides(Map<String, String> env) {
+        System.getenv()
+                .forEach(
+                        (key, value) -> {
+                            if (key.startsWith("SIDSTREAM_")
+                                    && !key.equals("SIDSTREAM_JAVA_OPTS")) {
+                                env.put(key, value);
+                            }
+                        });
+    }
+
+    /** The JSON fields naming how ingest ran: input routing and commit interval. */
+    static String ingestShape(Map<String, String> env, String guarantee) {
+        return String.format(
+                Locale.ROOT,
+                "\"routing\":\"%s\",\"commit_interval_ms\":%s",
+                env.getOrDefault("SIDSTREAM_INGEST_INPUT_ROUTING", "REPARTITION"),
+                env.getOrDefault(
+                        "SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS",
+                        guarantee.equals("at_least_once") ? "30000" : "100"));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.sidstream.app;
 
+import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestSetting;
 import io.sidstream.platform.kafka.WireFormatSetting;
 import io.sidstream.platform.settings.Setting;
@@ -7,6 +8,7 @@ import io.sidstream.retrieval.RetrievalSetting;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Renders the README's configuration table from the settings declarations, so the docs cannot drift
@@ -37,8 +39,22 @@ final class ConfigTable {
                         .append(" |\n");
             }
         }
+        StringBuilder producerDefaults = new StringBuilder();
+        new TreeMap<>(IngestConfig.PRODUCER_DEFAULTS)
+                .forEach(
+                        (key, value) ->
+                                producerDefaults
+                                        .append(producerDefaults.isEmpty() ? "" : ", ")
+                                        .append('`')
+                                        .append(key)
+                                        .append('=')
+                                        .append(value)
+                                        .append('`'));
         table.append(
-                "| `SIDSTREAM_KAFKA_<NAME>` | both | | passed to Kafka clients as `<name>` (lower case, `_` -> `.`), e.g. `SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL` |\n");
+                        "| `SIDSTREAM_KAFKA_<NAME>` | both | | passed to Kafka clients as `<name>` (lower case, `_` -> `.`), e.g. `SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL`; ingest-stream's producers run with ")
+                .append(producerDefaults)
+                .append(
+                        " unless set (as `SIDSTREAM_KAFKA_LINGER_MS` or `SIDSTREAM_KAFKA_PRODUCER_LINGER_MS`) |\n");
         return table.toString();
     }
 }
