@@ -78,7 +78,8 @@ public final class ItemMetrics {
                         .register(registry);
         this.batch =
                 DistributionSummary.builder("sidstream.items.embed.batch")
-                        .description("Items per embedding model call")
+                        .description(
+                                "Text items per embedding model call (items that carry their own vector are encoded one by one as they arrive)")
                         .register(registry);
         this.collision =
                 DistributionSummary.builder("sidstream.items.collision.depth")

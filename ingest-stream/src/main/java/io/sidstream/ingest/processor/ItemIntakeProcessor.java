@@ -198,7 +198,6 @@ public final class ItemIntakeProcessor
                 reject(key, bytes, RejectReason.MODEL_FAILURE, String.valueOf(e.getMessage()));
                 return;
             }
-            metrics.embedBatch(1);
             claimPrefix(key, next, codes, next.getEventTime(), receivedAt);
             return;
         }
@@ -512,7 +511,7 @@ public final class ItemIntakeProcessor
     }
 
     private static ItemContent contentOf(PendingItem item) {
-        // Builds before the vector path was direct parked vectors here too.
+        // Older builds parked vectors here too; entries restored from a changelog may hold one.
         if (item.getEmbedding() != null) {
             List<Float> values = item.getEmbedding();
             float[] vector = new float[values.size()];
