@@ -121,10 +121,13 @@ public final class ItemAssignmentBench {
                             Arrivals.consumer(cluster, "bench-reader", Topics.ITEM_SIDS)) {
                 long running = System.nanoTime();
                 long cpu0 = ingestCpuNanos(env.get("SIDSTREAM_INGEST_APPLICATION_ID"));
+                long model0 = ingestCpuNanos("sid-embedder");
                 Arrivals.drain(consumer, n, null, "t");
-                double topology = n / ((System.nanoTime() - running) / 1e9);
+                double drainS = (System.nanoTime() - running) / 1e9;
+                double topology = n / drainS;
                 double ingestCpuS =
                         (ingestCpuNanos(env.get("SIDSTREAM_INGEST_APPLICATION_ID")) - cpu0) / 1e9;
+                double modelBusy = (ingestCpuNanos("sid-embedder") - model0) / 1e9 / drainS;
 
                 long intervalNanos = (long) (1e9 / (topology / 2));
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -151,7 +154,7 @@ public final class ItemAssignmentBench {
                         Locale.ROOT,
                         "{\"bench\":\"item-assignment\",\"content\":\"%s\",\"items\":%d,\"batch\":%d,\"model_threads\":%d,\"guarantee\":\"%s\","
                                 + "\"raw_items_per_s\":%.1f,\"topology_items_per_s\":%.1f,\"ratio\":%.3f,\"produce_s\":%.2f,"
-                                + "\"ingest_cpu_s\":%.2f,\"items_per_ingest_cpu_s\":%.1f,"
+                                + "\"ingest_cpu_s\":%.2f,\"items_per_ingest_cpu_s\":%.1f,\"model_thread_busy\":%.2f,"
                                 + "\"latency_items\":%d,\"paced_rate_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}%n",
                         vectors ? "vector" : "text",
                         n,
@@ -164,6 +167,7 @@ public final class ItemAssignmentBench {
                         produceS,
                         ingestCpuS,
                         n / ingestCpuS,
+                        modelBusy,
                         latencyItems,
                         topology / 2,
                         Arrivals.percentileMs(latencies, 0.5),
@@ -201,8 +205,8 @@ public final class ItemAssignmentBench {
     /**
      * CPU time of the ingest instance's threads (stream, producer and consumer threads are named
      * after the application id), so the rate per core excludes the broker and the bench's clients.
-     * The model's own ONNX Runtime pool is not counted; with items that carry vectors the encoder
-     * runs on the stream thread.
+     * The text model's thread ({@code sid-embedder}) is not counted; with items that carry vectors
+     * the encoder runs on the stream thread. Called with {@code sid-embedder}, the model thread's.
      */
     static long ingestCpuNanos(String applicationId) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
