@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The typed configuration of ingest-stream, read once at start-up from environment-style keys
@@ -45,13 +46,18 @@ public record IngestConfig(
         WireFormatSelection wireFormat,
         Map<String, String> kafkaOverrides) {
 
-    /** Producer settings ingest runs with unless an operator sets them (README, Configuration). */
-    public static final Map<String, String> PRODUCER_DEFAULTS =
-            Map.of(
-                    ProducerConfig.LINGER_MS_CONFIG,
-                    "5",
-                    ProducerConfig.BATCH_SIZE_CONFIG,
-                    "262144");
+    /**
+     * Producer settings ingest runs with unless an operator sets them (the README's configuration
+     * table renders them): 256 KB batches, and under at_least_once a 5 ms linger.
+     */
+    public static Map<String, String> producerDefaults(String processingGuarantee) {
+        Map<String, String> defaults = new TreeMap<>();
+        defaults.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
+        if (StreamsConfig.AT_LEAST_ONCE.equals(processingGuarantee)) {
+            defaults.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        }
+        return defaults;
+    }
 
     public IngestConfig {
         kafkaOverrides = Map.copyOf(kafkaOverrides);
@@ -194,15 +200,19 @@ public record IngestConfig(
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         // Streams' own producer defaults (linger.ms 100, batch.size 16 KB) hold every record up
         // to 100 ms at each of the SID path's hops under at_least_once, and a 1.6 KB vector
-        // item fills a batch every ten records; an operator's SIDSTREAM_KAFKA_* key, in either
-        // form, wins.
-        PRODUCER_DEFAULTS.forEach(
-                (key, value) -> {
-                    if (!kafkaOverrides.containsKey(key)
-                            && !kafkaOverrides.containsKey(StreamsConfig.producerPrefix(key))) {
-                        props.put(StreamsConfig.producerPrefix(key), value);
-                    }
-                });
+        // item fills a batch every ten records. Exactly-once keeps the 100 ms: its records are
+        // readable only at the commit anyway, and a short linger pipelines a new transaction's
+        // first batches, which a transactions-v2 broker refuses (retriably, logging ERRORs) until
+        // its first one lands. An operator's SIDSTREAM_KAFKA_* key, in either form, wins.
+        producerDefaults(processingGuarantee)
+                .forEach(
+                        (key, value) -> {
+                            if (!kafkaOverrides.containsKey(key)
+                                    && !kafkaOverrides.containsKey(
+                                            StreamsConfig.producerPrefix(key))) {
+                                props.put(StreamsConfig.producerPrefix(key), value);
+                            }
+                        });
         props.putAll(kafkaOverrides);
         return props;
     }

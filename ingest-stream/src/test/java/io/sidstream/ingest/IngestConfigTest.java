@@ -28,16 +28,22 @@ class IngestConfigTest {
 
     /**
      * Streams' producer default of linger.ms 100 would hold each record up to 100 ms at every hop
-     * of the SID path under at_least_once; ingest runs with 5 ms unless an operator says otherwise.
+     * of the SID path under at_least_once; ingest runs with 5 ms there unless an operator says
+     * otherwise, and keeps Streams' linger under exactly-once (records are readable only at the
+     * commit).
      */
     @Test
     void shouldLingerBrieflyUnlessTheOperatorSetsTheProducerInEitherForm() {
-        assertThat(IngestConfig.fromEnv(Map.of()).streamsProperties())
+        Map<String, String> atLeastOnce = Map.of("SIDSTREAM_PROCESSING_GUARANTEE", "at_least_once");
+        assertThat(IngestConfig.fromEnv(atLeastOnce).streamsProperties())
                 .containsEntry("producer.linger.ms", "5")
                 .containsEntry("producer.batch.size", "262144");
-        assertThat(
-                        IngestConfig.fromEnv(Map.of("SIDSTREAM_KAFKA_LINGER_MS", "50"))
-                                .streamsProperties())
+        assertThat(IngestConfig.fromEnv(Map.of()).streamsProperties())
+                .doesNotContainKey("producer.linger.ms")
+                .containsEntry("producer.batch.size", "262144");
+        Map<String, String> operatorLinger = new java.util.HashMap<>(atLeastOnce);
+        operatorLinger.put("SIDSTREAM_KAFKA_LINGER_MS", "50");
+        assertThat(IngestConfig.fromEnv(operatorLinger).streamsProperties())
                 .containsEntry("linger.ms", "50")
                 .doesNotContainKey("producer.linger.ms")
                 .containsEntry("producer.batch.size", "262144");

@@ -5,10 +5,10 @@ import io.sidstream.ingest.IngestSetting;
 import io.sidstream.platform.kafka.WireFormatSetting;
 import io.sidstream.platform.settings.Setting;
 import io.sidstream.retrieval.RetrievalSetting;
+import org.apache.kafka.streams.StreamsConfig;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Renders the README's configuration table from the settings declarations, so the docs cannot drift
@@ -39,22 +39,25 @@ final class ConfigTable {
                         .append(" |\n");
             }
         }
-        StringBuilder producerDefaults = new StringBuilder();
-        new TreeMap<>(IngestConfig.PRODUCER_DEFAULTS)
-                .forEach(
-                        (key, value) ->
-                                producerDefaults
-                                        .append(producerDefaults.isEmpty() ? "" : ", ")
-                                        .append('`')
-                                        .append(key)
-                                        .append('=')
-                                        .append(value)
-                                        .append('`'));
         table.append(
-                        "| `SIDSTREAM_KAFKA_<NAME>` | both | | passed to Kafka clients as `<name>` (lower case, `_` -> `.`), e.g. `SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL`; ingest-stream's producers run with ")
-                .append(producerDefaults)
-                .append(
-                        " unless set (as `SIDSTREAM_KAFKA_LINGER_MS` or `SIDSTREAM_KAFKA_PRODUCER_LINGER_MS`) |\n");
+                        "| `SIDSTREAM_KAFKA_<NAME>` | both | | passed to Kafka clients as `<name>` (lower case, `_` -> `.`), e.g. `SIDSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL`; unless set (as `SIDSTREAM_KAFKA_LINGER_MS` or `SIDSTREAM_KAFKA_PRODUCER_LINGER_MS`), ingest-stream's producers run with ")
+                .append(rendered(IngestConfig.producerDefaults(StreamsConfig.EXACTLY_ONCE_V2)))
+                .append(" under exactly_once_v2 and ")
+                .append(rendered(IngestConfig.producerDefaults(StreamsConfig.AT_LEAST_ONCE)))
+                .append(" under at_least_once |\n");
         return table.toString();
+    }
+
+    private static String rendered(Map<String, String> settings) {
+        StringBuilder out = new StringBuilder();
+        settings.forEach(
+                (key, value) ->
+                        out.append(out.isEmpty() ? "" : ", ")
+                                .append('`')
+                                .append(key)
+                                .append('=')
+                                .append(value)
+                                .append('`'));
+        return out.toString();
     }
 }
