@@ -120,14 +120,14 @@ public final class ItemAssignmentBench {
                     KafkaConsumer<String, ItemSid> consumer =
                             Arrivals.consumer(cluster, "bench-reader", Topics.ITEM_SIDS)) {
                 long running = System.nanoTime();
-                long cpu0 = ingestCpuNanos(env.get("SIDSTREAM_INGEST_APPLICATION_ID"));
-                long model0 = ingestCpuNanos("sid-embedder");
+                long cpu0 = threadCpuNanos(env.get("SIDSTREAM_INGEST_APPLICATION_ID"));
+                long model0 = threadCpuNanos("sid-embedder");
                 Arrivals.drain(consumer, n, null, "t");
                 double drainS = (System.nanoTime() - running) / 1e9;
                 double topology = n / drainS;
                 double ingestCpuS =
-                        (ingestCpuNanos(env.get("SIDSTREAM_INGEST_APPLICATION_ID")) - cpu0) / 1e9;
-                double modelBusy = (ingestCpuNanos("sid-embedder") - model0) / 1e9 / drainS;
+                        (threadCpuNanos(env.get("SIDSTREAM_INGEST_APPLICATION_ID")) - cpu0) / 1e9;
+                double modelBusy = (threadCpuNanos("sid-embedder") - model0) / 1e9 / drainS;
 
                 long intervalNanos = (long) (1e9 / (topology / 2));
                 Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -203,16 +203,16 @@ public final class ItemAssignmentBench {
     }
 
     /**
-     * CPU time of the ingest instance's threads (stream, producer and consumer threads are named
-     * after the application id), so the rate per core excludes the broker and the bench's clients.
-     * The text model's thread ({@code sid-embedder}) is not counted; with items that carry vectors
-     * the encoder runs on the stream thread. Called with {@code sid-embedder}, the model thread's.
+     * CPU time of the threads whose names contain {@code name}. With the application id: the ingest
+     * instance's stream, producer and consumer threads, so the rate per core excludes the broker
+     * and the bench's clients (with items that carry vectors the encoder runs on the stream
+     * thread); with {@code sid-embedder}: the text model's thread.
      */
-    static long ingestCpuNanos(String applicationId) {
+    static long threadCpuNanos(String name) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long total = 0;
         for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-            if (info != null && info.getThreadName().contains(applicationId)) {
+            if (info != null && info.getThreadName().contains(name)) {
                 total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
             }
         }

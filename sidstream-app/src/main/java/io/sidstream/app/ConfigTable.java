@@ -9,6 +9,7 @@ import org.apache.kafka.streams.StreamsConfig;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Renders the README's configuration table from the settings declarations, so the docs cannot drift
@@ -49,15 +50,8 @@ final class ConfigTable {
     }
 
     private static String rendered(Map<String, String> settings) {
-        StringBuilder out = new StringBuilder();
-        settings.forEach(
-                (key, value) ->
-                        out.append(out.isEmpty() ? "" : ", ")
-                                .append('`')
-                                .append(key)
-                                .append('=')
-                                .append(value)
-                                .append('`'));
-        return out.toString();
+        return settings.entrySet().stream()
+                .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`")
+                .collect(Collectors.joining(", "));
     }
 }

@@ -210,7 +210,6 @@ public final class ItemIntakeProcessor
                 PendingItem.newBuilder()
                         .setSeq(seq)
                         .setText(content.text())
-                        .setEmbedding(null)
                         .setEventTime(next.getEventTime())
                         .setReceivedAt(receivedAt)
                         .build());
