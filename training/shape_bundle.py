@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sidstream_train import export  # noqa: E402
+from sidstream_train.search_graph import add_search_graph  # noqa: E402
 from sidstream_train.beam import SidIndex, beam_search, history_tokens  # noqa: E402
 from sidstream_train.decoder import SidDecoder, TokenLayout  # noqa: E402
 
@@ -133,7 +134,9 @@ def main():
                     "rqvae": source["metrics"]["rqvae"]},
         "training": {"derivedFrom": source["bundleVersion"], "seed": args.seed, "torch": torch.__version__},
     }
+    manifest["decoder"].pop("searchFile", None)
     export.write_json(os.path.join(args.out, "manifest.json"), manifest)
+    add_search_graph(args.out)
     print(f"wrote bundle {manifest['bundleVersion']} to {args.out}", flush=True)
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sidstream_train import data, rqvae, export, sasrec  # noqa: E402
 from sidstream_train.beam import SidIndex, beam_search, history_tokens  # noqa: E402
 from sidstream_train.decoder import SidDecoder, TokenLayout  # noqa: E402
+from sidstream_train.search_graph import add_search_graph  # noqa: E402
 
 T0 = time.time()
 
@@ -439,6 +440,7 @@ def train_and_export(args, ds, sids, collisions, encoder):
         # A decoder-only update: its SIDs are the reused bundle's, under that bundle's name.
         manifest["sidSpace"] = encoder["sidSpace"]
     export.write_json(os.path.join(args.out, "manifest.json"), manifest)
+    add_search_graph(args.out)
     log(f"wrote bundle {manifest['bundleVersion']} to {args.out}")
 
 

@@ -69,6 +69,19 @@ final class BundleCommand {
                             ? "same items and scores as the trainer"
                             : "FAILED " + search.mismatches());
         }
+        if (bundle.manifest().decoder().hasSearchGraph()) {
+            BeamSearchParity.Report search = BeamSearchParity.checkSearchGraph(bundle, provider);
+            searches.add(search);
+            out.printf(
+                    Locale.ROOT,
+                    "beam search parity (one graph, %s): %d result items in %d calls, %s%n",
+                    bundle.manifest().decoder().searchFile(),
+                    search.items(),
+                    search.beamCacheCalls(),
+                    search.passed()
+                            ? "same items and scores as the trainer"
+                            : "FAILED " + search.mismatches());
+        }
         RankerTokenizers.Parity tokens = RankerTokenizers.check(bundle);
         out.printf(
                 Locale.ROOT,

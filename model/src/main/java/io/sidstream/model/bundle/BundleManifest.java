@@ -95,7 +95,8 @@ public record BundleManifest(
             int dModel,
             int maxHistoryItems,
             String decodeStartFile,
-            String decodeNextFile) {
+            String decodeNextFile,
+            String searchFile) {
 
         /**
          * Whether the bundle also ships contract v2's beam-token cache graphs ({@code
@@ -103,6 +104,14 @@ public record BundleManifest(
          */
         public boolean hasBeamCache() {
             return decodeStartFile != null && decodeNextFile != null;
+        }
+
+        /**
+         * Whether the bundle ships the whole constrained beam search as one graph ({@code
+         * decoder_search.onnx}, composed from the v2 graphs by {@code training/search_graph.py}).
+         */
+        public boolean hasSearchGraph() {
+            return searchFile != null;
         }
     }
 

@@ -241,6 +241,13 @@ public final class ModelBundle {
             used.add(m.decoder().decodeStartFile());
             used.add(m.decoder().decodeNextFile());
         }
+        if (m.decoder().hasSearchGraph()) {
+            if (!m.decoder().hasBeamCache()) {
+                problems.add(
+                        "decoder.searchFile needs contract v2 (decodeStartFile, decodeNextFile)");
+            }
+            used.add(m.decoder().searchFile());
+        }
         for (String listed : used) {
             if (!m.files().containsKey(listed)) {
                 problems.add(listed + " is used but not listed (with its checksum) in files");

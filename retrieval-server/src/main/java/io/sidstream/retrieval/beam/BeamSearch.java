@@ -221,6 +221,33 @@ public final class BeamSearch {
         return results;
     }
 
+    /**
+     * Ranks final beams found outside this class (the one-graph search, {@code
+     * decoder_search.onnx}) as {@link #search} ranks its own: each prefix's live items in collision
+     * order with its score, plus this search's prior among them when it has one. Fresh-item slots
+     * are not applied. Beams scored {@code -inf} (none found) are skipped.
+     */
+    public BeamResult rankFinals(
+            BeamRequest request, int[][] prefixes, double[] scores, SidTrie trie, long version) {
+        List<Beam> finals = new ArrayList<>(prefixes.length);
+        for (int i = 0; i < prefixes.length; i++) {
+            if (scores[i] != Double.NEGATIVE_INFINITY) {
+                finals.add(new Beam(prefixes[i], scores[i], 0));
+            }
+        }
+        return prior == null
+                ? collect(request, finals, trie, version)
+                : collectByPrior(request, finals, trie, version, prior.unitNow());
+    }
+
+    /**
+     * The prior's contribution on entering every node of {@code trie}, what {@link #search} adds
+     * per level ({@link CompactTrie#nodeBias}); zeros without a prior.
+     */
+    public float[] priorNodeBias(CompactTrie trie) {
+        return trie.nodeBias(prior, priorWeight, prior == null ? 0 : prior.unitNow());
+    }
+
     private List<Beam> expandLevel(
             BeamRequest request,
             List<Beam> current,

@@ -38,8 +38,36 @@ public final class BeamSearchParity {
     }
 
     public static Report check(ModelBundle bundle, ExecutionProvider provider, boolean beamCache) {
+        try (DecoderSession session = DecoderSession.open(bundle, provider, 1, beamCache)) {
+            BeamSearch search =
+                    new BeamSearch(
+                            new DecoderLogits(session),
+                            layout(bundle),
+                            bundle.manifest().decoder().maxHistoryItems());
+            return compare(bundle, search::search, () -> session.traffic().beamCacheCalls());
+        }
+    }
+
+    /**
+     * The same check through the bundle's one-graph search ({@code decoder_search.onnx}); the
+     * report's {@code beamCacheCalls} counts its calls, one per batch.
+     */
+    public static Report checkSearchGraph(ModelBundle bundle, ExecutionProvider provider) {
+        try (OneGraphSearch graph = OneGraphSearch.open(bundle, provider, 1, null, 0)) {
+            return compare(bundle, graph::search, () -> graph.traffic().calls());
+        }
+    }
+
+    private static TokenLayout layout(ModelBundle bundle) {
+        return DecoderLogits.layoutOf(bundle.manifest());
+    }
+
+    private static Report compare(
+            ModelBundle bundle,
+            java.util.function.BiFunction<List<BeamRequest>, SidTrie, List<BeamResult>> searcher,
+            java.util.function.LongSupplier calls) {
         JsonNode reference = DecoderParity.parityVectors(bundle, "beam_search");
-        TokenLayout layout = DecoderLogits.layoutOf(bundle.manifest());
+        TokenLayout layout = layout(bundle);
         SidTrie trie = new SidTrie(layout.levels(), bundle.manifest().sid().codebookSize());
         bundle.trainerItemSids()
                 .forEach(
@@ -51,60 +79,52 @@ public final class BeamSearchParity {
         }
         List<String> mismatches = new ArrayList<>();
         int compared = 0;
-        try (DecoderSession session = DecoderSession.open(bundle, provider, 1, beamCache)) {
-            BeamSearch search =
-                    new BeamSearch(
-                            new DecoderLogits(session),
-                            layout,
-                            bundle.manifest().decoder().maxHistoryItems());
-            for (JsonNode c : reference.path("cases")) {
-                int width = c.path("beam_width").asInt();
-                List<BeamRequest> requests = new ArrayList<>();
-                for (List<int[]> history : histories) {
-                    requests.add(BeamRequest.of(history, width, c.path("top_k").asInt()));
+        for (JsonNode c : reference.path("cases")) {
+            int width = c.path("beam_width").asInt();
+            List<BeamRequest> requests = new ArrayList<>();
+            for (List<int[]> history : histories) {
+                requests.add(BeamRequest.of(history, width, c.path("top_k").asInt()));
+            }
+            List<BeamResult> results = searcher.apply(requests, trie);
+            for (int r = 0; r < results.size(); r++) {
+                JsonNode expected = c.path("results").get(r);
+                List<BeamResult.Candidate> actual = results.get(r).candidates();
+                if (actual.size() != expected.size()) {
+                    mismatches.add(
+                            String.format(
+                                    Locale.ROOT,
+                                    "beam %d request %d: %d items, the trainer %d",
+                                    width,
+                                    r,
+                                    actual.size(),
+                                    expected.size()));
                 }
-                List<BeamResult> results = search.search(requests, trie);
-                for (int r = 0; r < results.size(); r++) {
-                    JsonNode expected = c.path("results").get(r);
-                    List<BeamResult.Candidate> actual = results.get(r).candidates();
-                    if (actual.size() != expected.size()) {
+                for (int i = 0; i < Math.min(actual.size(), expected.size()); i++) {
+                    JsonNode e = expected.get(i);
+                    BeamResult.Candidate a = actual.get(i);
+                    compared++;
+                    if (!a.itemId().equals(e.path("item_id").asText())
+                            || Math.abs(a.score() - e.path("score").asDouble()) > SCORE_TOLERANCE) {
                         mismatches.add(
                                 String.format(
                                         Locale.ROOT,
-                                        "beam %d request %d: %d items, the trainer %d",
+                                        "beam %d request %d rank %d: %s %.5f, the trainer %s"
+                                                + " %.5f",
                                         width,
                                         r,
-                                        actual.size(),
-                                        expected.size()));
-                    }
-                    for (int i = 0; i < Math.min(actual.size(), expected.size()); i++) {
-                        JsonNode e = expected.get(i);
-                        BeamResult.Candidate a = actual.get(i);
-                        compared++;
-                        if (!a.itemId().equals(e.path("item_id").asText())
-                                || Math.abs(a.score() - e.path("score").asDouble())
-                                        > SCORE_TOLERANCE) {
-                            mismatches.add(
-                                    String.format(
-                                            Locale.ROOT,
-                                            "beam %d request %d rank %d: %s %.5f, the trainer %s"
-                                                    + " %.5f",
-                                            width,
-                                            r,
-                                            i,
-                                            a.itemId(),
-                                            a.score(),
-                                            e.path("item_id").asText(),
-                                            e.path("score").asDouble()));
-                        }
+                                        i,
+                                        a.itemId(),
+                                        a.score(),
+                                        e.path("item_id").asText(),
+                                        e.path("score").asDouble()));
                     }
                 }
             }
-            return new Report(
-                    compared,
-                    session.traffic().beamCacheCalls(),
-                    List.copyOf(mismatches.subList(0, Math.min(mismatches.size(), 10))));
         }
+        return new Report(
+                compared,
+                calls.getAsLong(),
+                List.copyOf(mismatches.subList(0, Math.min(mismatches.size(), 10))));
     }
 
     private static List<int[]> sidsOf(JsonNode tokens, TokenLayout layout) {

@@ -379,12 +379,16 @@ public final class DecoderSession implements AutoCloseable {
         }
     }
 
-    private static long bytes(OnnxTensor tensor) {
+    static long bytes(OnnxTensor tensor) {
         long n = 1;
         for (long d : tensor.getInfo().getShape()) {
             n *= d;
         }
-        return n * (tensor.getInfo().type == ai.onnxruntime.OnnxJavaType.INT64 ? 8 : 4);
+        return switch (tensor.getInfo().type) {
+            case INT64, DOUBLE -> n * 8;
+            case UINT8, INT8, BOOL -> n;
+            default -> n * 4;
+        };
     }
 
     /** Codes per level K, the width of every log-probability row. */
@@ -400,7 +404,7 @@ public final class DecoderSession implements AutoCloseable {
         closeQuietly(next);
     }
 
-    private static void expectNames(
+    static void expectNames(
             String file,
             OrtSession session,
             Set<String> inputs,
@@ -424,7 +428,7 @@ public final class DecoderSession implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(OrtSession session) {
+    static void closeQuietly(OrtSession session) {
         if (session == null) {
             return;
         }

@@ -2,6 +2,7 @@ package io.sidstream.retrieval.onnx;
 
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,5 +25,17 @@ class ReferenceBeamSearchParityTest {
         assertThat(report.items()).isGreaterThan(100);
         // 3 cases x (start + one extension per later level) with the cache; none without.
         assertThat(report.beamCacheCalls()).isEqualTo(beamCache ? 3 * 3 : 0);
+    }
+
+    @Test
+    void shouldReturnTheTrainersItemsInOrderFromOneCallOfTheSearchGraphPerBatch() {
+        ModelBundle bundle = ModelBundle.load(DefaultBundleDecoderTest.DEFAULT_BUNDLE);
+        assertThat(bundle.manifest().decoder().hasSearchGraph()).isTrue();
+        BeamSearchParity.Report report =
+                BeamSearchParity.checkSearchGraph(bundle, ExecutionProvider.CPU);
+        assertThat(report.mismatches()).isEmpty();
+        assertThat(report.items()).isGreaterThan(100);
+        // 3 cases, each one batch of every parity history: one call each, whatever the levels.
+        assertThat(report.beamCacheCalls()).isEqualTo(3);
     }
 }

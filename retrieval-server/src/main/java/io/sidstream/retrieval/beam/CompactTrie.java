@@ -1,0 +1,178 @@
+package io.sidstream.retrieval.beam;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The live SID prefixes of a {@link SidTrie} snapshot as flat arrays, the trie input of the
+ * one-graph search ({@code decoder_search.onnx}): nodes are numbered breadth-first from the root
+ * (0), so the children of a node are consecutive and sorted by code, and a child's id is its
+ * parent's {@link #firstChild} plus its rank among the parent's live codes. Per node this costs
+ * {@code ceil(K / 8) + 8} bytes of input instead of a {@code K}-wide mask per beam.
+ *
+ * <p>Immutable; built once per index version. Pure Java.
+ */
+public final class CompactTrie {
+    private final int levels;
+    private final int codebookSize;
+    private final long version;
+    private final int nodes;
+    private final byte[] bits;
+    private final long[] firstChild;
+    private final int[] depthStart;
+    private final int[] parent;
+    private final int[] code;
+
+    private CompactTrie(
+            int levels,
+            int codebookSize,
+            long version,
+            byte[] bits,
+            long[] firstChild,
+            int[] depthStart,
+            int[] parent,
+            int[] code) {
+        this.levels = levels;
+        this.codebookSize = codebookSize;
+        this.version = version;
+        this.nodes = firstChild.length;
+        this.bits = bits;
+        this.firstChild = firstChild;
+        this.depthStart = depthStart;
+        this.parent = parent;
+        this.code = code;
+    }
+
+    /** Every live prefix of {@code trie}, levels 0 (the root) to L (full semantic prefixes). */
+    public static CompactTrie of(SidTrie trie) {
+        int levels = trie.levels();
+        int k = trie.codebookSize();
+        long version = trie.version();
+        List<int[]> frontier = new ArrayList<>(List.of(new int[0]));
+        List<int[]> all = new ArrayList<>();
+        int[] depthStart = new int[levels + 2];
+        List<Integer> parents = new ArrayList<>();
+        List<Integer> codes = new ArrayList<>();
+        parents.add(-1);
+        codes.add(-1);
+        boolean[] allowed = new boolean[k];
+        for (int depth = 0; depth <= levels; depth++) {
+            depthStart[depth] = all.size();
+            all.addAll(frontier);
+            if (depth == levels) {
+                break;
+            }
+            List<int[]> next = new ArrayList<>();
+            int base = depthStart[depth];
+            for (int i = 0; i < frontier.size(); i++) {
+                int[] prefix = frontier.get(i);
+                if (trie.allowedNext(prefix, depth, allowed) == 0) {
+                    continue;
+                }
+                for (int c = 0; c < k; c++) {
+                    if (allowed[c]) {
+                        int[] child = Arrays.copyOf(prefix, depth + 1);
+                        child[depth] = c;
+                        next.add(child);
+                        parents.add(base + i);
+                        codes.add(c);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        depthStart[levels + 1] = all.size();
+        int n = all.size();
+        int bytesPerNode = bytesPerNode(k);
+        byte[] bits = new byte[n * bytesPerNode];
+        long[] firstChild = new long[n];
+        int[] parent = parents.stream().mapToInt(Integer::intValue).toArray();
+        int[] code = codes.stream().mapToInt(Integer::intValue).toArray();
+        // Children are appended parent by parent, so a parent's first child is the first node
+        // naming it; a node without children keeps 0 (its bits are all clear).
+        for (int node = n - 1; node >= 1; node--) {
+            int p = parent[node];
+            firstChild[p] = node;
+            bits[p * bytesPerNode + code[node] / 8] |= (byte) (1 << (code[node] % 8));
+        }
+        return new CompactTrie(levels, k, version, bits, firstChild, depthStart, parent, code);
+    }
+
+    static int bytesPerNode(int codebookSize) {
+        return (codebookSize + 7) / 8;
+    }
+
+    public int levels() {
+        return levels;
+    }
+
+    public int codebookSize() {
+        return codebookSize;
+    }
+
+    /** The {@link SidTrie#version()} this was built from. */
+    public long version() {
+        return version;
+    }
+
+    public int nodes() {
+        return nodes;
+    }
+
+    /**
+     * {@code [nodes][ceil(K/8)]}, row-major: bit {@code c % 8} of byte {@code c / 8} = code c live.
+     */
+    public byte[] bits() {
+        return bits.clone();
+    }
+
+    /** {@code [nodes]}: the id of each node's first child (0 for a node without children). */
+    public long[] firstChild() {
+        return firstChild.clone();
+    }
+
+    /** Bytes of the three trie inputs (bits, first children, one float of bias per node). */
+    public long inputBytes() {
+        return bits.length + 8L * nodes + 4L * nodes;
+    }
+
+    /**
+     * {@code weight x log P(code | parent prefix)} of entering each node, per the live prior at its
+     * {@code unit}; the root's entry is 0. All zeros when {@code prior} is null.
+     */
+    public float[] nodeBias(PopularityPrior prior, double weight, double unit) {
+        float[] bias = new float[nodes];
+        if (prior == null || weight == 0) {
+            return bias;
+        }
+        PopularityPrior.Row row = prior.row();
+        int[] prefix = new int[levels];
+        int current = -1;
+        for (int node = 1; node < nodes; node++) {
+            int p = parent[node];
+            if (p != current) {
+                int depth = depthOf(p);
+                prefixOf(p, prefix);
+                row.at(prefix, depth, unit);
+                current = p;
+            }
+            bias[node] = (float) (weight * row.log(code[node]));
+        }
+        return bias;
+    }
+
+    private int depthOf(int node) {
+        int depth = 0;
+        while (depth + 1 <= levels && depthStart[depth + 1] <= node) {
+            depth++;
+        }
+        return depth;
+    }
+
+    private void prefixOf(int node, int[] into) {
+        for (int at = node, depth = depthOf(node); depth > 0; depth--, at = parent[at]) {
+            into[depth - 1] = code[at];
+        }
+    }
+}

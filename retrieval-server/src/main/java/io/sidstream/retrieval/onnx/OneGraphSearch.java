@@ -1,0 +1,216 @@
+package io.sidstream.retrieval.onnx;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.sidstream.model.bundle.BundleException;
+import io.sidstream.model.bundle.BundleManifest;
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.bundle.ModelException;
+import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.model.onnx.OrtSessions;
+import io.sidstream.retrieval.beam.BeamRequest;
+import io.sidstream.retrieval.beam.BeamResult;
+import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.CompactTrie;
+import io.sidstream.retrieval.beam.LogitsFn;
+import io.sidstream.retrieval.beam.PopularityPrior;
+import io.sidstream.retrieval.beam.SidTrie;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The constrained beam search as one ONNX Runtime call per batch: {@code decoder_search.onnx}
+ * (composed from a v2 bundle by {@code training/search_graph.py}) encodes the histories, runs every
+ * level with its trie mask, the live prior's per-node bias, the top-k and the parent gather inside
+ * the graph, and returns the final prefixes with their scores; {@link BeamSearch#rankFinals} then
+ * expands them to items as the Java search does. What crosses into the call is the history tokens
+ * and a {@link CompactTrie} (about {@code K/8 + 12} bytes per live prefix); nothing but the final
+ * beams comes back, where the level-by-level search moves the history and beam caches in and out at
+ * every level.
+ *
+ * <p>Serves requests without prefix steering, one beam width per batch. Thread-safe.
+ */
+public final class OneGraphSearch implements AutoCloseable {
+    private static final Set<String> INPUTS =
+            Set.of("history_tokens", "beam_width", "trie_bits", "trie_first_child", "node_bias");
+    private static final Set<String> OUTPUTS = Set.of("prefixes", "scores");
+
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final String provider;
+    private final BeamSearch ranking;
+    private final DecoderTraffic traffic = new DecoderTraffic();
+    private volatile CompactTrie compact;
+
+    private OneGraphSearch(OrtSession session, String provider, BeamSearch ranking) {
+        this.session = session;
+        this.provider = provider;
+        this.ranking = ranking;
+    }
+
+    /**
+     * Opens the bundle's search graph, folding {@code prior} (or none, when null) into the scores
+     * at {@code priorWeight} as {@link BeamSearch#withPrior} does.
+     *
+     * @throws BundleException when the bundle has no search graph or it breaks the contract
+     */
+    public static OneGraphSearch open(
+            ModelBundle bundle,
+            ExecutionProvider provider,
+            int intraOpThreads,
+            PopularityPrior prior,
+            double priorWeight) {
+        BundleManifest.Decoder spec = bundle.manifest().decoder();
+        BeamSearch ranking =
+                new BeamSearch(
+                                new NoDecoder(spec.codebookSize()),
+                                DecoderLogits.layoutOf(bundle.manifest()),
+                                spec.maxHistoryItems())
+                        .withPrior(prior, prior == null ? 0 : priorWeight);
+        if (!spec.hasSearchGraph()) {
+            throw new BundleException(
+                    bundle.directory(),
+                    List.of("no decoder.searchFile: add one with training/search_graph.py"));
+        }
+        OrtSessions.Opened opened =
+                OrtSessions.DEFAULT.open(bundle.file(spec.searchFile()), provider, intraOpThreads);
+        List<String> problems = new ArrayList<>();
+        DecoderSession.expectNames(spec.searchFile(), opened.session(), INPUTS, OUTPUTS, problems);
+        if (!problems.isEmpty()) {
+            DecoderSession.closeQuietly(opened.session());
+            throw new BundleException(bundle.directory(), problems);
+        }
+        return new OneGraphSearch(opened.session(), opened.provider(), ranking);
+    }
+
+    /** {@code "cuda"} or {@code "cpu"}. */
+    public String executionProvider() {
+        return provider;
+    }
+
+    /** Calls and the bytes they moved, since this search opened. */
+    public DecoderTraffic traffic() {
+        return traffic;
+    }
+
+    /** The trie input for {@code trie}'s current version, rebuilt only when the index changed. */
+    public CompactTrie compactTrie(SidTrie trie) {
+        CompactTrie current = compact;
+        if (current == null || current.version() != trie.version()) {
+            current = CompactTrie.of(trie);
+            compact = current;
+        }
+        return current;
+    }
+
+    /** Searches all requests in one call; results in request order. */
+    public List<BeamResult> search(List<BeamRequest> requests, SidTrie trie) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        int width = requests.get(0).beamWidth();
+        for (BeamRequest request : requests) {
+            if (request.beamWidth() != width
+                    || !request.includePrefixes().isEmpty()
+                    || !request.excludePrefixes().isEmpty()
+                    || request.steerWeight() > 0) {
+                throw new IllegalArgumentException(
+                        "the one-graph search serves unsteered requests of one beam width");
+            }
+        }
+        CompactTrie index = compactTrie(trie);
+        long[][] history = ranking.historyTokens(requests);
+        int r = history.length;
+        int length = history[0].length;
+        LongBuffer flat = LongBuffer.allocate(r * length);
+        for (long[] row : history) {
+            flat.put(row);
+        }
+        flat.flip();
+        int nodes = index.nodes();
+        int bytesPerNode = (index.codebookSize() + 7) / 8;
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+            inputs.put(
+                    "history_tokens", OnnxTensor.createTensor(env, flat, new long[] {r, length}));
+            inputs.put(
+                    "beam_width",
+                    OnnxTensor.createTensor(
+                            env, LongBuffer.wrap(new long[] {width}), new long[] {1}));
+            inputs.put(
+                    "trie_bits",
+                    OnnxTensor.createTensor(
+                            env,
+                            ByteBuffer.wrap(index.bits()),
+                            new long[] {nodes, bytesPerNode},
+                            OnnxJavaType.UINT8));
+            inputs.put(
+                    "trie_first_child",
+                    OnnxTensor.createTensor(
+                            env, LongBuffer.wrap(index.firstChild()), new long[] {nodes}));
+            inputs.put(
+                    "node_bias",
+                    OnnxTensor.createTensor(
+                            env,
+                            FloatBuffer.wrap(ranking.priorNodeBias(index)),
+                            new long[] {nodes}));
+            try (OrtSession.Result result = session.run(inputs)) {
+                OnnxTensor prefixTensor = (OnnxTensor) result.get("prefixes").orElseThrow();
+                OnnxTensor scoreTensor = (OnnxTensor) result.get("scores").orElseThrow();
+                long[] shape = prefixTensor.getInfo().getShape();
+                int beams = (int) shape[1];
+                int levels = (int) shape[2];
+                LongBuffer prefixes = prefixTensor.getLongBuffer();
+                FloatBuffer scores = scoreTensor.getFloatBuffer();
+                long in = 0;
+                for (OnnxTensor t : inputs.values()) {
+                    in += DecoderSession.bytes(t);
+                }
+                traffic.call(
+                        in, DecoderSession.bytes(prefixTensor) + DecoderSession.bytes(scoreTensor));
+                List<BeamResult> results = new ArrayList<>(r);
+                for (int i = 0; i < r; i++) {
+                    int[][] finals = new int[beams][levels];
+                    double[] finalScores = new double[beams];
+                    for (int w = 0; w < beams; w++) {
+                        for (int l = 0; l < levels; l++) {
+                            finals[w][l] = (int) prefixes.get((i * beams + w) * levels + l);
+                        }
+                        finalScores[w] = scores.get(i * beams + w);
+                    }
+                    results.add(
+                            ranking.rankFinals(
+                                    requests.get(i), finals, finalScores, trie, index.version()));
+                }
+                return results;
+            }
+        } catch (OrtException e) {
+            throw new ModelException("decoder_search failed for " + r + " requests", e);
+        } finally {
+            inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    @Override
+    public void close() {
+        DecoderSession.closeQuietly(session);
+    }
+
+    /** The ranking half of a {@link BeamSearch} needs no decoder: the graph is the decoder. */
+    private record NoDecoder(int codebookSize) implements LogitsFn {
+        @Override
+        public Encoded encode(long[][] historyTokens) {
+            throw new UnsupportedOperationException("the search graph runs the decoder");
+        }
+    }
+}

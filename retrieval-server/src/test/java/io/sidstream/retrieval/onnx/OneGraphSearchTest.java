@@ -1,0 +1,178 @@
+package io.sidstream.retrieval.onnx;
+
+import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.model.onnx.ExecutionProvider;
+import io.sidstream.retrieval.beam.BeamRequest;
+import io.sidstream.retrieval.beam.BeamResult;
+import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.PopularityPrior;
+import io.sidstream.retrieval.beam.SidTrie;
+import io.sidstream.retrieval.beam.TokenLayout;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The one-graph search ({@code decoder_search.onnx}) returns what the level-by-level Java search
+ * returns, on the default bundle's real decoder: with the live prior folded in, with seen items
+ * excluded, and over an index far smaller than the beam, where most codes are dead.
+ */
+class OneGraphSearchTest {
+    private static final double SCORE_TOLERANCE = 2e-3;
+
+    private static ModelBundle bundle;
+    private static DecoderSession session;
+    private static TokenLayout layout;
+    private static Map<String, int[]> sids;
+    private static List<String> ids;
+
+    @BeforeAll
+    static void open() {
+        bundle = ModelBundle.load(DefaultBundleDecoderTest.DEFAULT_BUNDLE);
+        session = DecoderSession.open(bundle, ExecutionProvider.CPU, 1);
+        layout = DecoderLogits.layoutOf(bundle.manifest());
+        sids = new java.util.LinkedHashMap<>();
+        bundle.trainerItemSids()
+                .forEach(
+                        (id, sid) ->
+                                sids.put(id, sid.stream().mapToInt(Integer::intValue).toArray()));
+        ids = new ArrayList<>(sids.keySet());
+    }
+
+    @AfterAll
+    static void close() {
+        session.close();
+    }
+
+    @Test
+    void shouldRankAsTheJavaSearchWithTheLivePriorAndSeenItemsExcluded() {
+        SidTrie trie = trieOf(ids);
+        PopularityPrior prior = priorOver(ids, 4_000, 7);
+        BeamSearch java =
+                new BeamSearch(new DecoderLogits(session), layout, maxHistory())
+                        .withPrior(prior, 1.5);
+        List<BeamRequest> requests = new ArrayList<>();
+        Random random = new Random(11);
+        for (int r = 0; r < 6; r++) {
+            List<int[]> history = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 3 + r * 4; i++) {
+                String id = ids.get(random.nextInt(ids.size()));
+                history.add(sids.get(id));
+                seen.add(id);
+            }
+            requests.add(new BeamRequest(history, 64, 40, seen, List.of(), List.of()));
+        }
+        try (OneGraphSearch graph =
+                OneGraphSearch.open(bundle, ExecutionProvider.CPU, 1, prior, 1.5)) {
+            List<BeamResult> expected = java.search(requests, trie);
+            List<BeamResult> actual = graph.search(requests, trie);
+            assertSameRanking(requests, expected, actual);
+            assertThat(graph.traffic().calls()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldReturnOnlyLiveItemsWhenTheIndexHoldsFewerPrefixesThanTheBeam() {
+        List<String> live = ids.subList(100, 130);
+        SidTrie trie = trieOf(live);
+        BeamSearch java = new BeamSearch(new DecoderLogits(session), layout, maxHistory());
+        List<BeamRequest> requests =
+                List.of(
+                        BeamRequest.of(
+                                List.of(sids.get(ids.get(1)), sids.get(ids.get(2))), 256, 100),
+                        BeamRequest.of(List.of(sids.get(ids.get(3))), 256, 100));
+        try (OneGraphSearch graph =
+                OneGraphSearch.open(bundle, ExecutionProvider.CPU, 1, null, 0)) {
+            List<BeamResult> actual = graph.search(requests, trie);
+            for (BeamResult result : actual) {
+                assertThat(result.candidates())
+                        .extracting(BeamResult.Candidate::itemId)
+                        .containsExactlyInAnyOrderElementsOf(live);
+                assertThat(result.exhausted()).isTrue();
+            }
+            assertSameRanking(requests, java.search(requests, trie), actual);
+        }
+    }
+
+    @Test
+    void shouldRefuseSteeredRequestsRatherThanIgnoreTheSteering() {
+        SidTrie trie = trieOf(ids.subList(0, 50));
+        BeamRequest steered =
+                new BeamRequest(
+                        List.of(sids.get(ids.get(0))),
+                        16,
+                        10,
+                        Set.of(),
+                        List.of(new int[] {sids.get(ids.get(0))[0]}),
+                        List.of());
+        try (OneGraphSearch graph =
+                OneGraphSearch.open(bundle, ExecutionProvider.CPU, 1, null, 0)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> graph.search(List.of(steered), trie))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("unsteered");
+        }
+    }
+
+    private static void assertSameRanking(
+            List<BeamRequest> requests, List<BeamResult> expected, List<BeamResult> actual) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int r = 0; r < expected.size(); r++) {
+            List<BeamResult.Candidate> e = expected.get(r).candidates();
+            List<BeamResult.Candidate> a = actual.get(r).candidates();
+            assertThat(a)
+                    .extracting(BeamResult.Candidate::itemId)
+                    .as("request %d", r)
+                    .containsExactlyElementsOf(
+                            e.stream().map(BeamResult.Candidate::itemId).toList());
+            for (int i = 0; i < e.size(); i++) {
+                assertThat(a.get(i).score())
+                        .as("request %d rank %d", r, i)
+                        .isCloseTo(
+                                e.get(i).score(),
+                                org.assertj.core.data.Offset.offset(SCORE_TOLERANCE));
+                assertThat(a.get(i).sid()).isEqualTo(e.get(i).sid());
+            }
+            Set<String> excluded = requests.get(r).excludeItems();
+            a.forEach(c -> assertThat(excluded).doesNotContain(c.itemId()));
+        }
+    }
+
+    private static SidTrie trieOf(List<String> items) {
+        SidTrie trie = new SidTrie(layout.levels(), bundle.manifest().sid().codebookSize());
+        items.forEach(id -> trie.put(id, sids.get(id)));
+        return trie;
+    }
+
+    private static PopularityPrior priorOver(List<String> items, int events, long seed) {
+        PopularityPrior prior =
+                new PopularityPrior(
+                        layout.levels(),
+                        bundle.manifest().sid().codebookSize(),
+                        Duration.ofHours(24),
+                        0.1);
+        Random random = new Random(seed);
+        long t = 1_700_000_000_000L;
+        for (int e = 0; e < events; e++) {
+            // Skewed: a few items take most events, as in a real stream.
+            String id = items.get((int) (items.size() * Math.pow(random.nextDouble(), 4)));
+            prior.observe(id, sids.get(id), t += random.nextInt(60_000));
+        }
+        return prior;
+    }
+
+    private static int maxHistory() {
+        return bundle.manifest().decoder().maxHistoryItems();
+    }
+}
