@@ -28,8 +28,8 @@ case "$name" in
   beam-search) main=io.sidstream.bench.BeamSearchBench
     if [[ " $* " != *" bundle="* ]]; then
       shape=bench/target/bundle-d256-l4-h50
-      # Rebuilt when missing or older than the beam-cache graphs (contract v2).
-      if ! grep -q decodeStartFile "$shape/manifest.json" 2>/dev/null; then
+      # Rebuilt when missing or older than the one-graph search (decoder_search.onnx).
+      if ! grep -q searchFile "$shape/manifest.json" 2>/dev/null; then
         scripts/install-prereqs.sh --quiet
         /usr/bin/python3 training/shape_bundle.py --from models/default --out "$shape" 2>/dev/null >&2
       fi

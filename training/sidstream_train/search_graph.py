@@ -12,11 +12,12 @@ any v2 bundle, the trainer's or a team's own. Weights shared by the copies of de
 stored once.
 
 Inputs (N trie nodes, numbered breadth-first from the root 0, so a node's children are
-consecutive and sorted by code):
+consecutive and sorted by code; the first I < N are the inner nodes, depths 0..L-1, and the rest
+the full L-code prefixes):
   history_tokens  int64 [R, T]        as for encode_history
   beam_width      int64 [1]           beams kept per request at every level
-  trie_bits       uint8 [N, ceil(K/8)] bit c % 8 of byte c // 8: code c leads to a live item
-  trie_first_child int64 [N]          node id of the node's first child (any value for leaves)
+  trie_bits       uint8 [I, ceil(K/8)] bit c % 8 of byte c // 8: code c leads to a live item
+  trie_first_child int64 [I]          node id of the node's first child
   node_bias       float [N]           added to a beam's score on entering the node (the live
                                       prior's weight x log P(code | parent); zeros for none)
 Outputs:
@@ -138,7 +139,8 @@ def compose(encode_history, decode_start, decode_next, levels, codebook_size, le
     zero = c.const(0, np.int64, "zero")
     one = c.const(1, np.int64, "one")
     neg_inf = c.const(-np.inf, np.float32, "neg_inf")
-    nodes_max = c.op("Sub", [c.op("Shape", ["trie_first_child"]), one])
+    inner_max = c.op("Sub", [c.op("Shape", ["trie_first_child"]), one])
+    nodes_max = c.op("Sub", [c.op("Shape", ["node_bias"]), one])
 
     # Every request starts at the root with score 0: [R, 1].
     requests = c.op("Slice", [c.op("Shape", [hist]), c.const([0], np.int64), c.const([1], np.int64)])
@@ -157,7 +159,7 @@ def compose(encode_history, decode_start, decode_next, levels, codebook_size, le
         live = c.op("Cast", [bits], to=TensorProto.INT64)
         mask = c.op("Cast", [live], to=TensorProto.BOOL)
         # The child's node id: first child + rank among the live codes; clamped so a dead code
-        # (masked anyway) never indexes past the trie.
+        # (masked anyway) never indexes past the trie, nor past the inner nodes at the next level.
         rank = c.op("Sub", [c.op("CumSum", [live, c.const(-1, np.int64)]), one])
         first = c.op("Unsqueeze", [c.op("Gather", ["trie_first_child", node], axis=0), c.const([-1], np.int64)])
         child = c.op("Min", [c.op("Max", [c.op("Add", [first, rank]), zero]), nodes_max])
@@ -173,6 +175,8 @@ def compose(encode_history, decode_start, decode_next, levels, codebook_size, le
         parent = c.op("Div", [index, k_const])
         code = c.op("Mod", [index, k_const])
         node = c.op("GatherElements", [flat_child, index], axis=1)
+        if level + 1 < levels:
+            node = c.op("Min", [node, inner_max])
         code_col = c.op("Unsqueeze", [code, c.const([-1], np.int64)])
         if prefixes is None:
             prefixes = code_col
@@ -191,8 +195,8 @@ def compose(encode_history, decode_start, decode_next, levels, codebook_size, le
     inputs = [
         helper.make_tensor_value_info(hist, TensorProto.INT64, ["requests", "history"]),
         helper.make_tensor_value_info("beam_width", TensorProto.INT64, [1]),
-        helper.make_tensor_value_info("trie_bits", TensorProto.UINT8, ["nodes", bytes_per_node]),
-        helper.make_tensor_value_info("trie_first_child", TensorProto.INT64, ["nodes"]),
+        helper.make_tensor_value_info("trie_bits", TensorProto.UINT8, ["inner_nodes", bytes_per_node]),
+        helper.make_tensor_value_info("trie_first_child", TensorProto.INT64, ["inner_nodes"]),
         helper.make_tensor_value_info("node_bias", TensorProto.FLOAT, ["nodes"]),
     ]
     outputs = [

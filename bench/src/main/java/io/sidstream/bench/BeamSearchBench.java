@@ -10,6 +10,7 @@ import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
+import io.sidstream.retrieval.onnx.OneGraphSearch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -70,11 +71,16 @@ public class BeamSearchBench {
     @Param({"models/default"})
     public String bundle;
 
-    /** Contract v2's beam-token cache when the bundle has it; false: v1's full decode steps. */
-    @Param({"true", "false"})
-    public boolean cache;
+    /**
+     * {@code true}: contract v2's beam-token cache when the bundle has it; {@code false}: v1's full
+     * decode steps; {@code graph}: the whole search as one call of the bundle's {@code
+     * decoder_search.onnx} ({@code forward} is then v2's).
+     */
+    @Param({"true", "false", "graph"})
+    public String cache;
 
     private DecoderSession session;
+    private OneGraphSearch graph;
     private BeamSearch search;
     private SidTrie trie;
     private List<BeamRequest> requests;
@@ -98,7 +104,11 @@ public class BeamSearchBench {
             trie.put(e.getKey(), sid);
             sids.add(sid);
         }
-        session = DecoderSession.open(bundle, ExecutionProvider.AUTO, 0, cache);
+        boolean oneGraph = cache.equals("graph");
+        session =
+                DecoderSession.open(
+                        bundle, ExecutionProvider.AUTO, 0, oneGraph || Boolean.parseBoolean(cache));
+        graph = oneGraph ? OneGraphSearch.open(bundle, ExecutionProvider.AUTO, 0, null, 0) : null;
         logits = new DecoderLogits(session);
         int history = m.decoder().maxHistoryItems();
         search = new BeamSearch(logits, layout, history);
@@ -136,12 +146,15 @@ public class BeamSearchBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         session.close();
+        if (graph != null) {
+            graph.close();
+        }
     }
 
     /** The whole constrained search for the batch. */
     @Benchmark
     public Object search() {
-        return search.search(requests, trie);
+        return graph != null ? graph.search(requests, trie) : search.search(requests, trie);
     }
 
     /** The search on recorded log-probabilities: its own cost without the model's. */
@@ -228,7 +241,7 @@ public class BeamSearchBench {
     /** ONNX Runtime calls and bytes in and out of one search of a batch. */
     private record Traffic(long calls, long hostToDevice, long deviceToHost) {}
 
-    private static Traffic traffic(Path bundleDir, int beam, int batch, boolean cache)
+    private static Traffic traffic(Path bundleDir, int beam, int batch, String cache)
             throws Exception {
         BeamSearchBench bench = new BeamSearchBench();
         bench.bundle = bundleDir.toString();
@@ -237,7 +250,7 @@ public class BeamSearchBench {
         bench.cache = cache;
         bench.setUp();
         try {
-            var t = bench.session.traffic();
+            var t = bench.graph != null ? bench.graph.traffic() : bench.session.traffic();
             long calls = t.calls();
             long in = t.hostToDeviceBytes();
             long out = t.deviceToHostBytes();
@@ -277,8 +290,14 @@ public class BeamSearchBench {
             BundleManifest m = ModelBundle.load(Path.of(shape[0])).manifest();
             int beam = Integer.parseInt(shape[1]);
             int batch = Integer.parseInt(shape[2]);
-            boolean cached = Boolean.parseBoolean(shape[3]) && m.decoder().hasBeamCache();
-            Traffic traffic = traffic(Path.of(shape[0]), beam, batch, cached);
+            boolean oneGraph = shape[3].equals("graph");
+            boolean cached =
+                    (oneGraph || Boolean.parseBoolean(shape[3])) && m.decoder().hasBeamCache();
+            if (oneGraph && !m.decoder().hasSearchGraph()) {
+                continue;
+            }
+            Traffic traffic =
+                    traffic(Path.of(shape[0]), beam, batch, oneGraph ? "graph" : "" + cached);
             Map<String, Double> ms = e.getValue();
             double search = ms.getOrDefault("search", Double.NaN);
             double forward = ms.getOrDefault("forward", Double.NaN);
@@ -288,11 +307,13 @@ public class BeamSearchBench {
                     "{\"bench\":\"beam-search\",\"bundle\":\"%s\",\"d_model\":%d,\"layers\":%d,"
                             + "\"history_items\":%d,\"beam\":%d,\"batch\":%s,\"search_ms\":%.3f,"
                             + "\"forward_ms\":%.3f,\"search_own_ms\":%.3f,\"overhead_ratio\":%.3f,"
-                            + "\"mask_topk_share\":%.4f,\"gflop_per_request\":%.3f,"
-                            + "\"beam_cache\":%s,\"gflop_per_s\":%.1f,\"ort_calls_per_batch\":%d,"
+                            + "\"mask_topk_share\":%s,\"gflop_per_request\":%.3f,"
+                            + "\"beam_cache\":%s,\"one_graph\":%s,\"gflop_per_s\":%.1f,"
+                            + "\"ort_calls_per_batch\":%d,"
                             + "\"host_to_device_bytes_per_batch\":%d,"
                             + "\"device_to_host_bytes_per_batch\":%d,"
-                            + "\"share_of_matmul_rate\":%.3f}%n",
+                            + "\"share_of_matmul_rate\":%.3f,"
+                            + "\"search_share_of_matmul_rate\":%.3f}%n",
                     m.bundleVersion(),
                     m.decoder().dModel(),
                     m.decoder().layers(),
@@ -303,14 +324,18 @@ public class BeamSearchBench {
                     forward,
                     own,
                     search / forward,
-                    own / search,
+                    // The recorded-logits replay is the Java search's own work, not the graph's.
+                    oneGraph ? "null" : String.format(Locale.ROOT, "%.4f", own / search),
                     flopsPerRequest(m, beam, cached) / 1e9,
                     cached,
+                    oneGraph,
                     flopsPerRequest(m, beam, cached) * batch / (forward / 1e3) / 1e9,
                     traffic.calls,
                     traffic.hostToDevice,
                     traffic.deviceToHost,
-                    flopsPerRequest(m, beam, cached) * batch / (forward / 1e3) / 1e9 / matmul);
+                    flopsPerRequest(m, beam, cached) * batch / (forward / 1e3) / 1e9 / matmul,
+                    // The whole search's rate: for the one graph, its decoder is inside the call.
+                    flopsPerRequest(m, beam, cached) * batch / (search / 1e3) / 1e9 / matmul);
         }
     }
 }

@@ -8,8 +8,9 @@ import java.util.List;
  * The live SID prefixes of a {@link SidTrie} snapshot as flat arrays, the trie input of the
  * one-graph search ({@code decoder_search.onnx}): nodes are numbered breadth-first from the root
  * (0), so the children of a node are consecutive and sorted by code, and a child's id is its
- * parent's {@link #firstChild} plus its rank among the parent's live codes. Per node this costs
- * {@code ceil(K / 8) + 8} bytes of input instead of a {@code K}-wide mask per beam.
+ * parent's {@link #firstChild} plus its rank among the parent's live codes. The {@link #innerNodes}
+ * (depths 0 to L - 1) come first; each costs {@code ceil(K / 8) + 8} bytes of input instead of a
+ * {@code K}-wide mask per beam, and every node, full prefixes included, 4 bytes of prior bias.
  *
  * <p>Immutable; built once per index version. Pure Java.
  */
@@ -18,6 +19,7 @@ public final class CompactTrie {
     private final int codebookSize;
     private final long version;
     private final int nodes;
+    private final int innerNodes;
     private final byte[] bits;
     private final long[] firstChild;
     private final int[] depthStart;
@@ -36,7 +38,8 @@ public final class CompactTrie {
         this.levels = levels;
         this.codebookSize = codebookSize;
         this.version = version;
-        this.nodes = firstChild.length;
+        this.nodes = parent.length;
+        this.innerNodes = firstChild.length;
         this.bits = bits;
         this.firstChild = firstChild;
         this.depthStart = depthStart;
@@ -84,13 +87,15 @@ public final class CompactTrie {
         }
         depthStart[levels + 1] = all.size();
         int n = all.size();
+        int inner = depthStart[levels];
         int bytesPerNode = bytesPerNode(k);
-        byte[] bits = new byte[n * bytesPerNode];
-        long[] firstChild = new long[n];
+        byte[] bits = new byte[inner * bytesPerNode];
+        long[] firstChild = new long[inner];
         int[] parent = parents.stream().mapToInt(Integer::intValue).toArray();
         int[] code = codes.stream().mapToInt(Integer::intValue).toArray();
         // Children are appended parent by parent, so a parent's first child is the first node
-        // naming it; a node without children keeps 0 (its bits are all clear).
+        // naming it; a node without children keeps 0 (its bits are all clear). Only inner nodes
+        // have children.
         for (int node = n - 1; node >= 1; node--) {
             int p = parent[node];
             firstChild[p] = node;
@@ -120,21 +125,22 @@ public final class CompactTrie {
         return nodes;
     }
 
+    /** Nodes of depth 0 to L - 1, numbered before the full prefixes. */
+    public int innerNodes() {
+        return innerNodes;
+    }
+
     /**
-     * {@code [nodes][ceil(K/8)]}, row-major: bit {@code c % 8} of byte {@code c / 8} = code c live.
+     * {@code [innerNodes][ceil(K/8)]}, row-major: bit {@code c % 8} of byte {@code c / 8} set =
+     * code c leads to a live item.
      */
     public byte[] bits() {
         return bits.clone();
     }
 
-    /** {@code [nodes]}: the id of each node's first child (0 for a node without children). */
+    /** {@code [innerNodes]}: the id of each inner node's first child (0 for one without). */
     public long[] firstChild() {
         return firstChild.clone();
-    }
-
-    /** Bytes of the three trie inputs (bits, first children, one float of bias per node). */
-    public long inputBytes() {
-        return bits.length + 8L * nodes + 4L * nodes;
     }
 
     /**

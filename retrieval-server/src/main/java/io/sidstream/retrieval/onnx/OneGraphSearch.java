@@ -34,9 +34,9 @@ import java.util.Set;
  * level with its trie mask, the live prior's per-node bias, the top-k and the parent gather inside
  * the graph, and returns the final prefixes with their scores; {@link BeamSearch#rankFinals} then
  * expands them to items as the Java search does. What crosses into the call is the history tokens
- * and a {@link CompactTrie} (about {@code K/8 + 12} bytes per live prefix); nothing but the final
- * beams comes back, where the level-by-level search moves the history and beam caches in and out at
- * every level.
+ * and a {@link CompactTrie} ({@code K/8 + 12} bytes per inner prefix, 4 per full one); nothing but
+ * the final beams comes back, where the level-by-level search moves the history and beam caches in
+ * and out at every level.
  *
  * <p>Serves requests without prefix steering, one beam width per batch. Thread-safe.
  */
@@ -138,6 +138,7 @@ public final class OneGraphSearch implements AutoCloseable {
         }
         flat.flip();
         int nodes = index.nodes();
+        int inner = index.innerNodes();
         int bytesPerNode = (index.codebookSize() + 7) / 8;
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
@@ -152,12 +153,12 @@ public final class OneGraphSearch implements AutoCloseable {
                     OnnxTensor.createTensor(
                             env,
                             ByteBuffer.wrap(index.bits()),
-                            new long[] {nodes, bytesPerNode},
+                            new long[] {inner, bytesPerNode},
                             OnnxJavaType.UINT8));
             inputs.put(
                     "trie_first_child",
                     OnnxTensor.createTensor(
-                            env, LongBuffer.wrap(index.firstChild()), new long[] {nodes}));
+                            env, LongBuffer.wrap(index.firstChild()), new long[] {inner}));
             inputs.put(
                     "node_bias",
                     OnnxTensor.createTensor(
