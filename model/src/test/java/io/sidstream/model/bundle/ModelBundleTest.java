@@ -91,6 +91,20 @@ class ModelBundleTest {
     }
 
     @Test
+    void shouldRefuseASearchGraphThatIsUnlistedOrHasNoBeamCacheGraphsToComeFrom(@TempDir Path dir)
+            throws IOException {
+        String withSearch =
+                manifest(SHA_ABC, 2, 14)
+                        .replace(
+                                "\"maxHistoryItems\": 5}",
+                                "\"maxHistoryItems\": 5, \"searchFile\": \"search.onnx\"}");
+        assertThatThrownBy(() -> ModelBundle.load(bundle(dir, withSearch)))
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("searchFile needs contract v2")
+                .hasMessageContaining("search.onnx is used but not listed");
+    }
+
+    @Test
     void shouldNameAMissingManifest(@TempDir Path dir) {
         assertThatThrownBy(() -> ModelBundle.load(dir))
                 .isInstanceOf(BundleException.class)
