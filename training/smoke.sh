@@ -22,8 +22,8 @@ echo "== train + export"
 /usr/bin/python3 training/train.py "${small[@]}" --out "$out/bundle" --min-usage 0.5 --min-diversity 0.5
 echo "== verify with ONNX Runtime (Java)"
 ./sidstream bundle verify "$out/bundle"
-echo "== 4 levels (catalogs beyond K^3 prefixes): train, export, verify through the Java index and search"
-/usr/bin/python3 training/train.py "${small[@]}" --levels 4 --codebook-size 16 --out "$out/bundle-4-levels" \
+echo "== 4 levels (catalogs beyond K^3 prefixes), K = 20 (not a multiple of 8, as the search graph's trie bits are): train, export, verify through the Java index and search"
+/usr/bin/python3 training/train.py "${small[@]}" --levels 4 --codebook-size 20 --out "$out/bundle-4-levels" \
   --min-usage 0.3 --min-diversity 0.3
 grep -q '"levels": 4' "$out/bundle-4-levels/manifest.json"
 ./sidstream bundle verify "$out/bundle-4-levels"

@@ -7,9 +7,10 @@ graph runs encode_history, decode_start and L - 1 decode_next inside one call, w
 masks, the top-k and the parent gather in the graph, so a batch is one call whose inputs are the
 histories and a compact trie, and whose outputs are the final prefixes and their scores.
 
-It is composed from the bundle's own ONNX files (no PyTorch, no weights needed), so it exists for
-any v2 bundle, the trainer's or a team's own. Weights shared by the copies of decode_next are
-stored once.
+It is composed from the bundle's own ONNX files (no PyTorch, no weights needed), so any v2 bundle
+whose graphs hold no control flow (If/Loop, refused) can have one, the trainer's or a team's own.
+Inputs are bound by the contract's names. Weights shared by the copies of decode_next are stored
+once.
 
 Inputs (N trie nodes, numbered breadth-first from the root 0, so a node's children are
 consecutive and sorted by code; the first I < N are the inner nodes, depths 0..L-1, and the rest
@@ -21,8 +22,10 @@ the full L-code prefixes):
   node_bias       float [N]           added to a beam's score on entering the node (the live
                                       prior's weight x log P(code | parent); zeros for none)
 Outputs:
-  prefixes        int64 [R, W, L]     final beams, best first (W = min(beam_width, live prefixes))
-  scores          float [R, W]        sum of log-probs and biases; -inf marks no beam
+  prefixes        int64 [R, W, L]     final beams, best first; W = min(beam_width, W' x K) of the
+                                      last level's W' beams
+  scores          float [R, W]        sum of log-probs and biases; -inf marks a slot without a beam
+                                      (more slots than live prefixes)
 
 Ties between equal scores go to the lower (parent, code) index (ONNX TopK); the Java search breaks
 them by prefix. Scores are float32 sums (the Java search sums in double).
@@ -123,14 +126,34 @@ class _Composer:
         return [outer(o.name) for o in graph.output]
 
 
+def _bound(model, by_name):
+    """The graph's inputs bound by the contract's names; any other input is an error."""
+    names = [i.name for i in model.graph.input]
+    if sorted(names) != sorted(by_name):
+        raise ValueError(f"{model.graph.name}: inputs {names}, the contract says {sorted(by_name)}")
+    return dict(by_name)
+
+
+def _outputs(model, wanted, inlined):
+    """The outer names of the graph's outputs named `wanted`, in that order."""
+    by_name = {o.name: outer for o, outer in zip(model.graph.output, inlined)}
+    missing = [w for w in wanted if w not in by_name]
+    if missing:
+        raise ValueError(f"{model.graph.name}: no outputs {missing}")
+    return [by_name[w] for w in wanted]
+
+
 def compose(encode_history, decode_start, decode_next, levels, codebook_size, level_offsets):
     """One ModelProto running the whole search; the three arguments are loaded ModelProtos."""
     c = _Composer()
     k = codebook_size
     hist = "history_tokens"
-    past = c.inline(encode_history.graph, "encode/", {encode_history.graph.input[0].name: hist})
-    start_in = {i.name: v for i, v in zip(decode_start.graph.input, past)}
-    log_probs, beam_keys, beam_values = c.inline(decode_start.graph, "level0/", start_in)
+    past_names = ["past_keys", "past_values", "past_mask"]
+    cache_names = ["log_probs", "next_beam_keys", "next_beam_values"]
+    past = _outputs(encode_history, past_names,
+                    c.inline(encode_history.graph, "encode/", _bound(encode_history, {"history_tokens": hist})))
+    start_out = c.inline(decode_start.graph, "level0/", _bound(decode_start, dict(zip(past_names, past))))
+    log_probs, beam_keys, beam_values = _outputs(decode_start, cache_names, start_out)
 
     bytes_per_node = (k + 7) // 8
     powers = c.const([1 << b for b in range(8)], np.int32, "bit_weights")
@@ -186,9 +209,10 @@ def compose(encode_history, decode_start, decode_next, levels, codebook_size, le
             prefixes = c.op("Concat", [c.op("GatherElements", [prefixes, by_parent], axis=1), code_col], axis=-1)
         if level + 1 < levels:
             tokens = c.op("Add", [code, c.const(level_offsets[level], np.int64)])
-            outer = dict(zip([i.name for i in decode_next.graph.input],
-                             past + [beam_keys, beam_values, parent, tokens]))
-            log_probs, beam_keys, beam_values = c.inline(decode_next.graph, f"level{level + 1}/", outer)
+            outer = _bound(decode_next, {**dict(zip(past_names, past)), "beam_keys": beam_keys,
+                                         "beam_values": beam_values, "parents": parent, "new_tokens": tokens})
+            next_out = c.inline(decode_next.graph, f"level{level + 1}/", outer)
+            log_probs, beam_keys, beam_values = _outputs(decode_next, cache_names, next_out)
     c.nodes.append(helper.make_node("Identity", [prefixes], ["prefixes"], name="search/out_prefixes"))
     c.nodes.append(helper.make_node("Identity", [score], ["scores"], name="search/out_scores"))
 

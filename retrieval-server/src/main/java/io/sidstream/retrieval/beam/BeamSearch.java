@@ -228,7 +228,12 @@ public final class BeamSearch {
      * are not applied. Beams scored {@code -inf} (none found) are skipped.
      */
     public BeamResult rankFinals(
-            BeamRequest request, int[][] prefixes, double[] scores, SidTrie trie, long version) {
+            BeamRequest request,
+            int[][] prefixes,
+            double[] scores,
+            SidTrie trie,
+            long version,
+            double unit) {
         List<Beam> finals = new ArrayList<>(prefixes.length);
         for (int i = 0; i < prefixes.length; i++) {
             if (scores[i] != Double.NEGATIVE_INFINITY) {
@@ -237,15 +242,23 @@ public final class BeamSearch {
         }
         return prior == null
                 ? collect(request, finals, trie, version)
-                : collectByPrior(request, finals, trie, version, prior.unitNow());
+                : collectByPrior(request, finals, trie, version, unit);
     }
 
     /**
-     * The prior's contribution on entering every node of {@code trie}, what {@link #search} adds
-     * per level ({@link CompactTrie#nodeBias}); zeros without a prior.
+     * The prior's count unit now ({@link PopularityPrior#unitNow}), read once per search and handed
+     * to {@link #priorNodeBias} and {@link #rankFinals}; 0 without a prior.
      */
-    public float[] priorNodeBias(CompactTrie trie) {
-        return trie.nodeBias(prior, priorWeight, prior == null ? 0 : prior.unitNow());
+    public double priorUnitNow() {
+        return prior == null ? 0 : prior.unitNow();
+    }
+
+    /**
+     * The prior's contribution on entering every node of {@code trie} at the count {@code unit},
+     * what {@link #search} adds per level ({@link CompactTrie#nodeBias}); zeros without a prior.
+     */
+    public float[] priorNodeBias(CompactTrie trie, double unit) {
+        return trie.nodeBias(prior, priorWeight, unit);
     }
 
     private List<Beam> expandLevel(

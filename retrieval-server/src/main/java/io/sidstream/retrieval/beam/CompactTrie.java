@@ -53,7 +53,7 @@ public final class CompactTrie {
         int k = trie.codebookSize();
         long version = trie.version();
         List<int[]> frontier = new ArrayList<>(List.of(new int[0]));
-        List<int[]> all = new ArrayList<>();
+        int total = 0;
         int[] depthStart = new int[levels + 2];
         List<Integer> parents = new ArrayList<>();
         List<Integer> codes = new ArrayList<>();
@@ -61,8 +61,8 @@ public final class CompactTrie {
         codes.add(-1);
         boolean[] allowed = new boolean[k];
         for (int depth = 0; depth <= levels; depth++) {
-            depthStart[depth] = all.size();
-            all.addAll(frontier);
+            depthStart[depth] = total;
+            total += frontier.size();
             if (depth == levels) {
                 break;
             }
@@ -85,8 +85,8 @@ public final class CompactTrie {
             }
             frontier = next;
         }
-        depthStart[levels + 1] = all.size();
-        int n = all.size();
+        depthStart[levels + 1] = total;
+        int n = total;
         int inner = depthStart[levels];
         int bytesPerNode = bytesPerNode(k);
         byte[] bits = new byte[inner * bytesPerNode];

@@ -50,12 +50,20 @@ public final class OneGraphSearch implements AutoCloseable {
     private final String provider;
     private final BeamSearch ranking;
     private final DecoderTraffic traffic = new DecoderTraffic();
-    private volatile CompactTrie compact;
+    private final int levels;
+    private final int codebookSize;
+    private volatile Cached compact;
 
-    private OneGraphSearch(OrtSession session, String provider, BeamSearch ranking) {
+    /** The trie input of one index at one version: a version alone names no particular index. */
+    private record Cached(SidTrie source, CompactTrie trie) {}
+
+    private OneGraphSearch(
+            OrtSession session, String provider, BeamSearch ranking, int levels, int codebookSize) {
         this.session = session;
         this.provider = provider;
         this.ranking = ranking;
+        this.levels = levels;
+        this.codebookSize = codebookSize;
     }
 
     /**
@@ -90,7 +98,8 @@ public final class OneGraphSearch implements AutoCloseable {
             DecoderSession.closeQuietly(opened.session());
             throw new BundleException(bundle.directory(), problems);
         }
-        return new OneGraphSearch(opened.session(), opened.provider(), ranking);
+        return new OneGraphSearch(
+                opened.session(), opened.provider(), ranking, spec.levels(), spec.codebookSize());
     }
 
     /** {@code "cuda"} or {@code "cpu"}. */
@@ -105,12 +114,25 @@ public final class OneGraphSearch implements AutoCloseable {
 
     /** The trie input for {@code trie}'s current version, rebuilt only when the index changed. */
     public CompactTrie compactTrie(SidTrie trie) {
-        CompactTrie current = compact;
-        if (current == null || current.version() != trie.version()) {
-            current = CompactTrie.of(trie);
+        if (trie.levels() != levels || trie.codebookSize() != codebookSize) {
+            throw new IllegalArgumentException(
+                    "the index has "
+                            + trie.levels()
+                            + " levels of "
+                            + trie.codebookSize()
+                            + " codes, the search graph "
+                            + levels
+                            + " of "
+                            + codebookSize);
+        }
+        Cached current = compact;
+        if (current == null
+                || current.source() != trie
+                || current.trie().version() != trie.version()) {
+            current = new Cached(trie, CompactTrie.of(trie));
             compact = current;
         }
-        return current;
+        return current.trie();
     }
 
     /** Searches all requests in one call; results in request order. */
@@ -129,6 +151,8 @@ public final class OneGraphSearch implements AutoCloseable {
             }
         }
         CompactTrie index = compactTrie(trie);
+        // One clock reading for the per-level bias and the per-item term, as the Java search does.
+        double unit = ranking.priorUnitNow();
         long[][] history = ranking.historyTokens(requests);
         int r = history.length;
         int length = history[0].length;
@@ -163,7 +187,7 @@ public final class OneGraphSearch implements AutoCloseable {
                     "node_bias",
                     OnnxTensor.createTensor(
                             env,
-                            FloatBuffer.wrap(ranking.priorNodeBias(index)),
+                            FloatBuffer.wrap(ranking.priorNodeBias(index, unit)),
                             new long[] {nodes}));
             try (OrtSession.Result result = session.run(inputs)) {
                 OnnxTensor prefixTensor = (OnnxTensor) result.get("prefixes").orElseThrow();
@@ -191,7 +215,12 @@ public final class OneGraphSearch implements AutoCloseable {
                     }
                     results.add(
                             ranking.rankFinals(
-                                    requests.get(i), finals, finalScores, trie, index.version()));
+                                    requests.get(i),
+                                    finals,
+                                    finalScores,
+                                    trie,
+                                    index.version(),
+                                    unit));
                 }
                 return results;
             }

@@ -106,6 +106,25 @@ class OneGraphSearchTest {
     }
 
     @Test
+    void shouldMaskWithTheIndexItIsGivenEvenWhenAnotherHasTheSameVersion() {
+        // Same number of puts, so the same version, but different items: a blue/green swap.
+        SidTrie blue = trieOf(ids.subList(0, 40));
+        SidTrie green = trieOf(ids.subList(500, 540));
+        assertThat(green.version()).isEqualTo(blue.version());
+        BeamSearch java = new BeamSearch(new DecoderLogits(session), layout, maxHistory());
+        List<BeamRequest> requests = List.of(BeamRequest.of(List.of(sids.get(ids.get(7))), 64, 40));
+        try (OneGraphSearch graph =
+                OneGraphSearch.open(bundle, ExecutionProvider.CPU, 1, null, 0)) {
+            graph.search(requests, blue);
+            List<BeamResult> onGreen = graph.search(requests, green);
+            assertThat(onGreen.get(0).candidates())
+                    .extracting(BeamResult.Candidate::itemId)
+                    .containsExactlyInAnyOrderElementsOf(ids.subList(500, 540));
+            assertSameRanking(requests, java.search(requests, green), onGreen);
+        }
+    }
+
+    @Test
     void shouldRefuseSteeredRequestsRatherThanIgnoreTheSteering() {
         SidTrie trie = trieOf(ids.subList(0, 50));
         BeamRequest steered =
