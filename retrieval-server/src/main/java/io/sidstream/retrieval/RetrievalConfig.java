@@ -29,6 +29,9 @@ public record RetrievalConfig(
         int maxK,
         int freshItemPercent,
         Duration freshItemWindow,
+        Duration youngItemWindow,
+        double youngItemOffset,
+        int youngItemCandidates,
         int httpPort,
         int httpWorkers,
         int httpQueue,
@@ -96,6 +99,10 @@ public record RetrievalConfig(
                         r.integer(RetrievalSetting.FRESH_ITEM_PERCENT, 0, 100),
                         Duration.ofSeconds(
                                 r.integer(RetrievalSetting.FRESH_ITEM_WINDOW_S, 0, 365 * 86_400)),
+                        Duration.ofHours(
+                                r.integer(RetrievalSetting.YOUNG_ITEM_WINDOW_HOURS, 0, 24 * 365)),
+                        r.decimal(RetrievalSetting.YOUNG_ITEM_OFFSET, 0, 1_000),
+                        r.integer(RetrievalSetting.YOUNG_ITEM_CANDIDATES, 1, 100_000),
                         r.integer(RetrievalSetting.HTTP_PORT, 0, 65_535),
                         r.integer(RetrievalSetting.HTTP_WORKERS, 1, 1024),
                         r.integer(RetrievalSetting.HTTP_QUEUE, 0, 100_000),

@@ -230,7 +230,11 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 layout,
                                 m.decoder().maxHistoryItems())
                         .withFreshItems(config.freshItemWindow(), config.freshItemPercent() / 100.0)
-                        .withPrior(prior, priorSettings.weight());
+                        .withPrior(prior, priorSettings.weight())
+                        .withYoungItems(
+                                config.youngItemWindow(),
+                                config.youngItemOffset(),
+                                config.youngItemCandidates());
         ServingSlot slot =
                 new ServingSlot(new ServingSlot.Model(bundle.version(), search, session));
         MicroBatcher batcher =

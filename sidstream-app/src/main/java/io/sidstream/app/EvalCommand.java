@@ -72,6 +72,14 @@ final class EvalCommand {
 
     private EvalCommand() {}
 
+    /**
+     * Extra rows: the served search with young items ranked by the prior ({@link
+     * BeamSearch#withYoungItems}), one per offset; none by default.
+     */
+    record YoungRows(List<Double> offsets, Duration window, int candidates) {
+        static final YoungRows NONE = new YoungRows(List.of(), Duration.ofDays(7), 50);
+    }
+
     /** Everything the evaluation reads, loaded once. */
     record Inputs(
             ModelBundle bundle,
@@ -100,6 +108,10 @@ final class EvalCommand {
         Double weight = null;
         Double halfLifeDays = null;
         Double pseudoCount = null;
+        List<Double> youngOffsets = List.of();
+        double youngWindowDays = 7;
+        String split = "test";
+        int youngCandidates = 50;
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("--tune")) {
                 tune = true;
@@ -124,6 +136,15 @@ final class EvalCommand {
                 case "--prior-weight" -> weight = Double.parseDouble(value);
                 case "--half-life-days" -> halfLifeDays = Double.parseDouble(value);
                 case "--pseudo-count" -> pseudoCount = Double.parseDouble(value);
+                case "--young-offsets" -> youngOffsets = numbers(value);
+                case "--young-window-days" -> youngWindowDays = Double.parseDouble(value);
+                case "--split" -> {
+                    if (!value.equals("test") && !value.equals("validation")) {
+                        throw new IllegalArgumentException("--split is test or validation");
+                    }
+                    split = value;
+                }
+                case "--young-candidates" -> youngCandidates = Integer.parseInt(value);
                 default ->
                         throw new IllegalArgumentException(
                                 "unknown option "
@@ -131,7 +152,8 @@ final class EvalCommand {
                                         + " (eval takes --bundle --data-dir --beam --users"
                                         + " --prior-weight --half-life-days --pseudo-count --tune"
                                         + " --tune-users --tune-weights --tune-half-lives-hours"
-                                        + " --save)");
+                                        + " --save --split --young-offsets --young-window-days"
+                                        + " --young-candidates)");
             }
             i++;
         }
@@ -176,7 +198,21 @@ final class EvalCommand {
                 }
             }
             Map<String, RankMetrics[]> methods = new LinkedHashMap<>();
-            evaluate(in, in.test(), decoder, beam, prior, true, methods, out);
+            YoungRows young =
+                    new YoungRows(
+                            youngOffsets,
+                            Duration.ofMinutes((long) (youngWindowDays * 24 * 60)),
+                            youngCandidates);
+            evaluate(
+                    in,
+                    split.equals("validation") ? in.validation() : in.test(),
+                    decoder,
+                    beam,
+                    prior,
+                    young,
+                    true,
+                    methods,
+                    out);
             BundleManifest m = in.bundle().manifest();
             StringBuilder json = new StringBuilder();
             methods.forEach(
@@ -265,7 +301,7 @@ final class EvalCommand {
                                 Duration.ofMinutes((long) (halfLifeHours * 60)),
                                 pseudoCount);
                 Map<String, RankMetrics[]> methods = new LinkedHashMap<>();
-                evaluate(in, cases, decoder, beam, candidate, false, methods, null);
+                evaluate(in, cases, decoder, beam, candidate, YoungRows.NONE, false, methods, null);
                 RankMetrics m = methods.get("decoder+prior")[0];
                 double score = m.sumOfAll();
                 out.printf(
@@ -294,6 +330,7 @@ final class EvalCommand {
             LogitsFn decoder,
             int beam,
             PriorSettings settings,
+            YoungRows young,
             boolean everything,
             Map<String, RankMetrics[]> methods,
             PrintStream progress) {
@@ -352,6 +389,16 @@ final class EvalCommand {
                     chunk,
                     plain.withPrior(prior, settings.weight()).search(requests, in.trie()));
             if (everything) {
+                for (double offset : young.offsets()) {
+                    record(
+                            methods,
+                            String.format(Locale.ROOT, "decoder+prior, young items @%.1f", offset),
+                            chunk,
+                            plain.withClock(at)
+                                    .withPrior(prior, settings.weight())
+                                    .withYoungItems(young.window(), offset, young.candidates())
+                                    .search(requests, in.trie()));
+                }
                 record(
                         methods,
                         "decoder+prior, 10% fresh slots",

@@ -117,7 +117,9 @@ public final class SidstreamMain {
                          the decoder, the live popularity prior, popularity baselines, item-kNN
                          [--bundle DIR] [--data-dir DIR] [--beam N] [--users N] [--prior-weight W]
                          [--half-life-days D] [--tune [--tune-weights 1,2] [--tune-half-lives-hours 24,72]
-                         [--save: record the chosen prior in the bundle]]
+                         [--save: record the chosen prior in the bundle]] [--split test|validation]
+                         [--young-offsets 2,3 [--young-window-days 7] [--young-candidates 50]:
+                         rows with newly listed items ranked by the prior]
                   export-training --out DIR   the training data of a running system from its topics:
                          catalog.jsonl (items.catalog.v1), interactions.jsonl (users.history.v1 and
                          users.events.v1, each once, in time order) and embeddings/ for

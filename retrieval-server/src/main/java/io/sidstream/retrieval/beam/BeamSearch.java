@@ -30,10 +30,18 @@ public final class BeamSearch {
     private final Clock clock;
     private final PopularityPrior prior;
     private final double priorWeight;
+    private final Young young;
 
     public BeamSearch(LogitsFn model, TokenLayout layout, int maxHistoryItems) {
-        this(model, layout, maxHistoryItems, 0, 0, Clock.systemUTC(), null, 0);
+        this(model, layout, maxHistoryItems, 0, 0, Clock.systemUTC(), null, 0, null);
     }
+
+    /**
+     * Items listed within {@code windowMillis} scored by the prior, with the decoder's part taken
+     * as the request's best final beam's less {@code offset}: a decoder trained before they existed
+     * cannot rank them. At most {@code candidates} of them, the most active first.
+     */
+    private record Young(long windowMillis, double offset, int candidates) {}
 
     private BeamSearch(
             LogitsFn model,
@@ -43,7 +51,8 @@ public final class BeamSearch {
             double freshShare,
             Clock clock,
             PopularityPrior prior,
-            double priorWeight) {
+            double priorWeight,
+            Young young) {
         if (freshShare < 0 || freshShare > 1 || freshWindowMillis < 0) {
             throw new IllegalArgumentException("fresh share must be in [0, 1], window >= 0");
         }
@@ -58,6 +67,7 @@ public final class BeamSearch {
         }
         this.prior = priorWeight > 0 ? prior : null;
         this.priorWeight = priorWeight;
+        this.young = young;
     }
 
     /**
@@ -73,7 +83,8 @@ public final class BeamSearch {
                 share,
                 clock,
                 prior,
-                priorWeight);
+                priorWeight,
+                young);
     }
 
     /**
@@ -90,7 +101,8 @@ public final class BeamSearch {
                 freshShare,
                 clock,
                 prior,
-                weight);
+                weight,
+                young);
     }
 
     /**
@@ -120,7 +132,29 @@ public final class BeamSearch {
                 freshShare,
                 clock,
                 prior,
-                priorWeight);
+                priorWeight,
+                young);
+    }
+
+    /**
+     * This search ranking items listed within {@code window} (of the prior's newest event time) by
+     * the live prior among the results: each scores the request's best final beam's decoder
+     * log-probability less {@code offset}, plus the prior's weighted log-probability of the item,
+     * as if the decoder rated it {@code offset} below its favourite. The {@code candidates} most
+     * active such items are considered; without a prior, or while new items are more than a fifth
+     * of the catalog, none.
+     */
+    public BeamSearch withYoungItems(Duration window, double offset, int candidates) {
+        return new BeamSearch(
+                model,
+                layout,
+                maxHistoryItems,
+                freshWindowMillis,
+                freshShare,
+                clock,
+                prior,
+                priorWeight,
+                window.isZero() ? null : new Young(window.toMillis(), offset, candidates));
     }
 
     /** This search reading "now" (for the fresh-item window) from {@code clock}. */
@@ -133,7 +167,8 @@ public final class BeamSearch {
                 freshShare,
                 clock,
                 prior,
-                priorWeight);
+                priorWeight,
+                young);
     }
 
     /** Searches all requests against one trie; results are in request order. */
@@ -146,7 +181,7 @@ public final class BeamSearch {
         PopularityPrior.Row priorRow = prior == null ? null : prior.row();
         List<List<Beam>> beams = new ArrayList<>();
         for (int i = 0; i < r; i++) {
-            beams.add(List.of(new Beam(new int[0], 0.0, 0)));
+            beams.add(List.of(new Beam(new int[0], 0.0, 0, 0.0)));
         }
         try (LogitsFn.Encoded encoded = model.encode(historyTokens(requests))) {
             boolean[] allowed = new boolean[k];
@@ -207,12 +242,16 @@ public final class BeamSearch {
                     (a, b) -> Double.compare(activity.get(b.itemId()), activity.get(a.itemId())));
             recent = byActivity;
         }
+        List<ScoredYoung> youngItems = youngItems(trie, unit);
         for (int i = 0; i < r; i++) {
             BeamResult ranked =
                     prior == null
                             ? collect(requests.get(i), beams.get(i), trie, indexVersion)
                             : collectByPrior(
                                     requests.get(i), beams.get(i), trie, indexVersion, unit);
+            if (!youngItems.isEmpty()) {
+                ranked = withYoung(requests.get(i), beams.get(i), ranked, youngItems);
+            }
             results.add(
                     recent.isEmpty()
                             ? ranked
@@ -307,7 +346,8 @@ public final class BeamSearch {
                 if (!steeringAllows(request, candidate)) {
                     continue;
                 }
-                best.add(new Beam(candidate.clone(), score, w));
+                best.add(
+                        new Beam(candidate.clone(), score, w, beam.modelScore + logProbs[row + c]));
                 if (best.size() > width) {
                     best.poll();
                 }
@@ -434,6 +474,74 @@ public final class BeamSearch {
         return new BeamResult(merged, merged.size() < request.topK(), ranked.indexVersion());
     }
 
+    /** A young item and the prior's weighted log-probability of it. */
+    private record ScoredYoung(String itemId, int[] sid, double logPrior) {}
+
+    private List<ScoredYoung> youngItems(SidTrie trie, double unit) {
+        if (young == null || prior == null) {
+            return List.of();
+        }
+        // The prior's (event-time) clock, so a replay of old events and the live stream agree.
+        long now = prior.latestMillis();
+        if (now == Long.MIN_VALUE) {
+            return List.of();
+        }
+        List<SidTrie.FreshItem> listed =
+                new ArrayList<>(
+                        trie.listedBetween(now - young.windowMillis(), now, trie.size() / 5));
+        long priorNow = now;
+        java.util.Map<String, Double> activity = new java.util.HashMap<>();
+        listed.forEach(f -> activity.put(f.itemId(), prior.count(f.itemId(), priorNow)));
+        listed.sort((a, b) -> Double.compare(activity.get(b.itemId()), activity.get(a.itemId())));
+        PopularityPrior.Row row = prior.row();
+        int levels = layout.levels();
+        List<ScoredYoung> out = new ArrayList<>();
+        for (SidTrie.FreshItem f : listed.subList(0, Math.min(listed.size(), young.candidates()))) {
+            int[] prefix = Arrays.copyOf(f.sid(), levels);
+            double log = 0;
+            for (int l = 0; l < levels; l++) {
+                log += row.at(prefix, l, unit).log(prefix[l]);
+            }
+            log += prior.logItem(f.itemId(), prefix, trie.itemsUnder(prefix).size(), unit);
+            out.add(new ScoredYoung(f.itemId(), f.sid(), priorWeight * log));
+        }
+        return out;
+    }
+
+    private BeamResult withYoung(
+            BeamRequest request, List<Beam> finals, BeamResult ranked, List<ScoredYoung> items) {
+        if (finals.isEmpty()) {
+            return ranked;
+        }
+        double best = Double.NEGATIVE_INFINITY;
+        for (Beam beam : finals) {
+            best = Math.max(best, beam.modelScore);
+        }
+        java.util.Map<String, BeamResult.Candidate> byItem = new java.util.LinkedHashMap<>();
+        ranked.candidates().forEach(c -> byItem.put(c.itemId(), c));
+        int levels = layout.levels();
+        for (ScoredYoung y : items) {
+            if (request.excludeItems().contains(y.itemId())
+                    || !steeringAllows(request, Arrays.copyOf(y.sid(), levels))) {
+                continue;
+            }
+            double score = best - young.offset() + y.logPrior();
+            BeamResult.Candidate known = byItem.get(y.itemId());
+            if (known == null || known.score() < score) {
+                List<Integer> codes = new ArrayList<>(y.sid().length);
+                for (int c : y.sid()) {
+                    codes.add(c);
+                }
+                byItem.put(y.itemId(), new BeamResult.Candidate(y.itemId(), codes, score));
+            }
+        }
+        List<BeamResult.Candidate> merged = new ArrayList<>(byItem.values());
+        merged.sort((a, b) -> Double.compare(b.score(), a.score()));
+        List<BeamResult.Candidate> top =
+                List.copyOf(merged.subList(0, Math.min(merged.size(), request.topK())));
+        return new BeamResult(top, top.size() < request.topK(), ranked.indexVersion());
+    }
+
     static boolean steeringAllows(BeamRequest request, int[] prefix) {
         for (int[] excluded : request.excludePrefixes()) {
             if (excluded.length <= prefix.length && startsWith(prefix, excluded, excluded.length)) {
@@ -489,5 +597,9 @@ public final class BeamSearch {
     }
 
     /** A partial SID, its score, and which beam of the previous level it extends. */
-    private record Beam(int[] prefix, double score, int parent) {}
+    private record Beam(int[] prefix, double score, int parent, double modelScore) {
+        Beam(int[] prefix, double score, int parent) {
+            this(prefix, score, parent, score);
+        }
+    }
 }

@@ -424,4 +424,61 @@ class BeamSearchTest {
                                 .get(0))
                 .isEqualTo(plain.search(List.of(request), allNew).get(0));
     }
+
+    @Test
+    void shouldRankAYoungItemThatPeopleWatchByThePriorWhereTheDecoderNeverReachesIt() {
+        long t0 = 1_700_000_000_000L;
+        SidTrie trie = new SidTrie(3, K);
+        SidTrie base = randomTrie(5, 300);
+        for (int i = 0; i < 300; i++) {
+            trie.put("i" + i, base.sidOf("i" + i), t0 - 30L * 86_400_000);
+        }
+        // Listed an hour before the newest interaction: young under a 7-day window.
+        int[] newSid = {15, 15, 15, 0};
+        trie.put("new", newSid, t0 - 3_600_000);
+        PopularityPrior prior = new PopularityPrior(3, K, java.time.Duration.ofHours(24), 0.1);
+        for (int e = 0; e < 200; e++) {
+            prior.observe("new", newSid, t0 - 3_000_000 + e * 1_000);
+            prior.observe("i" + (e % 300), base.sidOf("i" + (e % 300)), t0 - 3_000_000 + e * 1_000);
+        }
+        prior.observe("i1", base.sidOf("i1"), t0);
+        BeamSearch plain =
+                new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50).withPrior(prior, 0.01);
+        BeamRequest request = BeamRequest.of(history(1, 4), 2, 20);
+        List<String> without =
+                plain.search(List.of(request), trie).get(0).candidates().stream()
+                        .map(BeamResult.Candidate::itemId)
+                        .toList();
+        assertThat(without).doesNotContain("new");
+
+        BeamSearch young = plain.withYoungItems(java.time.Duration.ofDays(7), 2, 50);
+        BeamResult result = young.search(List.of(request), trie).get(0);
+        assertThat(result.candidates()).extracting(BeamResult.Candidate::itemId).contains("new");
+        assertThat(result.candidates())
+                .filteredOn(c -> c.itemId().equals("new"))
+                .extracting(BeamResult.Candidate::sid)
+                .containsExactly(List.of(15, 15, 15, 0));
+        // Seen items stay out.
+        BeamRequest seen =
+                new BeamRequest(history(1, 4), 2, 20, Set.of("new"), List.of(), List.of());
+        assertThat(young.search(List.of(seen), trie).get(0).candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("new");
+        // A huge offset only fills places the beams left empty, after every item they found.
+        List<BeamResult.Candidate> found = plain.search(List.of(request), trie).get(0).candidates();
+        assertThat(
+                        plain.withYoungItems(java.time.Duration.ofDays(7), 1e6, 50)
+                                .search(List.of(request), trie)
+                                .get(0)
+                                .candidates())
+                .startsWith(found.toArray(BeamResult.Candidate[]::new))
+                .hasSize(found.size() + 1);
+        // Without a prior there is nothing to rank young items by.
+        BeamSearch noPrior = new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50);
+        assertThat(
+                        noPrior.withYoungItems(java.time.Duration.ofDays(7), 2, 50)
+                                .search(List.of(request), trie)
+                                .get(0))
+                .isEqualTo(noPrior.search(List.of(request), trie).get(0));
+    }
 }
