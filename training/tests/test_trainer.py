@@ -99,3 +99,49 @@ class DecoderTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SearchGraphTest(unittest.TestCase):
+    """The one-graph search's structure; its results are checked from Java (no ONNX Runtime here)."""
+
+    def setUp(self):
+        import tempfile
+        torch.manual_seed(0)
+        self.layout = TokenLayout(3, 5, 5)   # K = 5: trie bits of one byte, sliced to 5 codes
+        self.model = SidDecoder(self.layout, 16, 1, 2, 32, max_history_items=5).eval()
+        self.dir = tempfile.mkdtemp()
+        from sidstream_train import export
+        paths = [os.path.join(self.dir, f) for f in ("hist.onnx", "step.onnx", "start.onnx", "next.onnx")]
+        export.export_decoder(self.model, paths[0], paths[1], {})
+        export.export_cached_decoder(self.model, paths[2], paths[3], {})
+        import onnx
+        self.graphs = [onnx.load(p) for p in (paths[0], paths[2], paths[3])]
+
+    def compose(self, graphs=None):
+        from sidstream_train.search_graph import compose
+        return compose(*(graphs or self.graphs), 3, 5, self.layout.level_offsets)
+
+    def test_one_graph_with_the_contract_inputs_one_top_k_per_level_and_weights_stored_once(self):
+        model = self.compose()
+        self.assertEqual([i.name for i in model.graph.input],
+                         ["history_tokens", "beam_width", "trie_bits", "trie_first_child", "node_bias"])
+        self.assertEqual([o.name for o in model.graph.output], ["prefixes", "scores"])
+        self.assertEqual(sum(n.op_type == "TopK" for n in model.graph.node), 3)
+        # decode_next appears twice (levels 1 and 2) but its weights only once.
+        from onnx import numpy_helper
+        stored = sum(numpy_helper.to_array(t).nbytes for t in model.graph.initializer)
+        sources = sum(numpy_helper.to_array(t).nbytes for g in self.graphs for t in g.graph.initializer)
+        self.assertLessEqual(stored, sources)
+
+    def test_a_graph_without_the_contract_names_is_refused(self):
+        import onnx
+        renamed = onnx.ModelProto()
+        renamed.CopyFrom(self.graphs[2])
+        old = renamed.graph.input[5].name          # parents
+        renamed.graph.input[5].name = "parent_index"
+        for node in renamed.graph.node:
+            for i, name in enumerate(node.input):
+                if name == old:
+                    node.input[i] = "parent_index"
+        with self.assertRaises(ValueError):
+            self.compose([self.graphs[0], self.graphs[1], renamed])
