@@ -38,9 +38,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .export import file_entries
+from .export import OPSET, file_entries
 
-OPSET = 17
 GRAPH_NAME = "decoder-search"
 FILE = "decoder_search.onnx"
 

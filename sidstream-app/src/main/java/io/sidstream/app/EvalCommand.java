@@ -246,10 +246,12 @@ final class EvalCommand {
             trained.rows("cold_start").forEach(out::println);
             out.printf(
                     Locale.ROOT,
-                    "{\"eval\":\"leave-last-out\",\"bundle\":\"%s\",\"users\":%d,\"beam\":%d,"
+                    "{\"eval\":\"leave-last-out\",\"split\":\"%s\",\"bundle\":\"%s\",\"users\":%d,"
+                            + "\"beam\":%d,"
                             + "\"request_time\":\"the target interaction's time; every signal"
                             + " counts only events before it\",\"prior\":%s,\"methods\":{%s},"
                             + "\"trainer_reported\":%s,\"trainer_baselines\":%s}%n",
+                    split,
                     in.bundle().version(),
                     in.test().size(),
                     beam,
@@ -394,8 +396,7 @@ final class EvalCommand {
                             methods,
                             String.format(Locale.ROOT, "decoder+prior, young items @%.1f", offset),
                             chunk,
-                            plain.withClock(at)
-                                    .withPrior(prior, settings.weight())
+                            plain.withPrior(prior, settings.weight())
                                     .withYoungItems(young.window(), offset, young.candidates())
                                     .search(requests, in.trie()));
                 }

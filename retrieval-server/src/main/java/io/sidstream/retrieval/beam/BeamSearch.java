@@ -234,13 +234,7 @@ public final class BeamSearch {
                         : List.of();
         if (prior != null && recent.size() > 1) {
             // With a live prior the slots go to the new items people watch most, not the newest.
-            long now = prior.latestMillis();
-            java.util.Map<String, Double> activity = new java.util.HashMap<>();
-            recent.forEach(f -> activity.put(f.itemId(), prior.count(f.itemId(), now)));
-            List<SidTrie.FreshItem> byActivity = new ArrayList<>(recent);
-            byActivity.sort(
-                    (a, b) -> Double.compare(activity.get(b.itemId()), activity.get(a.itemId())));
-            recent = byActivity;
+            recent = mostActiveFirst(recent);
         }
         List<ScoredYoung> youngItems = youngItems(trie, unit);
         for (int i = 0; i < r; i++) {
@@ -276,7 +270,8 @@ public final class BeamSearch {
         List<Beam> finals = new ArrayList<>(prefixes.length);
         for (int i = 0; i < prefixes.length; i++) {
             if (scores[i] != Double.NEGATIVE_INFINITY) {
-                finals.add(new Beam(prefixes[i], scores[i], 0));
+                // Young items are not ranked here, so the decoder's share of the score is unused.
+                finals.add(new Beam(prefixes[i], scores[i], 0, scores[i]));
             }
         }
         return prior == null
@@ -450,11 +445,7 @@ public final class BeamSearch {
                         continue;
                     }
                     taken.add(item.itemId());
-                    List<Integer> codes = new ArrayList<>(sid.length);
-                    for (int c : sid) {
-                        codes.add(c);
-                    }
-                    fresh.add(new BeamResult.Candidate(item.itemId(), codes, beam.score));
+                    fresh.add(new BeamResult.Candidate(item.itemId(), boxed(sid), beam.score));
                 }
             }
         }
@@ -474,6 +465,24 @@ public final class BeamSearch {
         return new BeamResult(merged, merged.size() < request.topK(), ranked.indexVersion());
     }
 
+    /** {@code items} by their decayed count in the prior, highest first. */
+    private List<SidTrie.FreshItem> mostActiveFirst(List<SidTrie.FreshItem> items) {
+        long now = prior.latestMillis();
+        java.util.Map<String, Double> activity = new java.util.HashMap<>();
+        items.forEach(f -> activity.put(f.itemId(), prior.count(f.itemId(), now)));
+        List<SidTrie.FreshItem> sorted = new ArrayList<>(items);
+        sorted.sort((a, b) -> Double.compare(activity.get(b.itemId()), activity.get(a.itemId())));
+        return sorted;
+    }
+
+    private static List<Integer> boxed(int[] sid) {
+        List<Integer> codes = new ArrayList<>(sid.length);
+        for (int c : sid) {
+            codes.add(c);
+        }
+        return codes;
+    }
+
     /** A young item and the prior's weighted log-probability of it. */
     private record ScoredYoung(String itemId, int[] sid, double logPrior) {}
 
@@ -487,12 +496,8 @@ public final class BeamSearch {
             return List.of();
         }
         List<SidTrie.FreshItem> listed =
-                new ArrayList<>(
+                mostActiveFirst(
                         trie.listedBetween(now - young.windowMillis(), now, trie.size() / 5));
-        long priorNow = now;
-        java.util.Map<String, Double> activity = new java.util.HashMap<>();
-        listed.forEach(f -> activity.put(f.itemId(), prior.count(f.itemId(), priorNow)));
-        listed.sort((a, b) -> Double.compare(activity.get(b.itemId()), activity.get(a.itemId())));
         PopularityPrior.Row row = prior.row();
         int levels = layout.levels();
         List<ScoredYoung> out = new ArrayList<>();
@@ -528,11 +533,7 @@ public final class BeamSearch {
             double score = best - young.offset() + y.logPrior();
             BeamResult.Candidate known = byItem.get(y.itemId());
             if (known == null || known.score() < score) {
-                List<Integer> codes = new ArrayList<>(y.sid().length);
-                for (int c : y.sid()) {
-                    codes.add(c);
-                }
-                byItem.put(y.itemId(), new BeamResult.Candidate(y.itemId(), codes, score));
+                byItem.put(y.itemId(), new BeamResult.Candidate(y.itemId(), boxed(y.sid()), score));
             }
         }
         List<BeamResult.Candidate> merged = new ArrayList<>(byItem.values());
@@ -596,10 +597,9 @@ public final class BeamSearch {
         return byScore != 0 ? byScore : Arrays.compare(b.prefix, a.prefix);
     }
 
-    /** A partial SID, its score, and which beam of the previous level it extends. */
-    private record Beam(int[] prefix, double score, int parent, double modelScore) {
-        Beam(int[] prefix, double score, int parent) {
-            this(prefix, score, parent, score);
-        }
-    }
+    /**
+     * A partial SID, its score, which beam of the previous level it extends, and the decoder's
+     * share of the score (young items are scored from the best final beam's).
+     */
+    private record Beam(int[] prefix, double score, int parent, double modelScore) {}
 }

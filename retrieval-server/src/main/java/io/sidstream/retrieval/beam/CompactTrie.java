@@ -86,9 +86,8 @@ public final class CompactTrie {
             frontier = next;
         }
         depthStart[levels + 1] = total;
-        int n = total;
         int inner = depthStart[levels];
-        int bytesPerNode = bytesPerNode(k);
+        int bytesPerNode = (k + 7) / 8;
         byte[] bits = new byte[inner * bytesPerNode];
         long[] firstChild = new long[inner];
         int[] parent = parents.stream().mapToInt(Integer::intValue).toArray();
@@ -96,7 +95,7 @@ public final class CompactTrie {
         // Children are appended parent by parent, so a parent's first child is the first node
         // naming it; a node without children keeps 0 (its bits are all clear). Only inner nodes
         // have children.
-        for (int node = n - 1; node >= 1; node--) {
+        for (int node = total - 1; node >= 1; node--) {
             int p = parent[node];
             firstChild[p] = node;
             bits[p * bytesPerNode + code[node] / 8] |= (byte) (1 << (code[node] % 8));
@@ -104,7 +103,8 @@ public final class CompactTrie {
         return new CompactTrie(levels, k, version, bits, firstChild, depthStart, parent, code);
     }
 
-    static int bytesPerNode(int codebookSize) {
+    /** Bytes of one inner node's row of {@link #bits}: {@code ceil(K / 8)}. */
+    public int bytesPerNode() {
         return (codebookSize + 7) / 8;
     }
 

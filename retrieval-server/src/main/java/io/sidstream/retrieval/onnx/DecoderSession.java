@@ -189,15 +189,7 @@ public final class DecoderSession implements AutoCloseable {
     public HistoryCache encodeHistory(long[][] historyTokens) {
         int requests = historyTokens.length;
         int length = requests == 0 ? 0 : historyTokens[0].length;
-        LongBuffer flat = LongBuffer.allocate(requests * length);
-        for (long[] row : historyTokens) {
-            if (row.length != length) {
-                throw new IllegalArgumentException(
-                        "history rows must be left-padded to one length");
-            }
-            flat.put(row);
-        }
-        flat.flip();
+        LongBuffer flat = flatten(historyTokens);
         try (OnnxTensor tokens =
                 OnnxTensor.createTensor(env, flat, new long[] {requests, length})) {
             HistoryCache cache =
@@ -377,6 +369,20 @@ public final class DecoderSession implements AutoCloseable {
         public void close() {
             result.close();
         }
+    }
+
+    /** Left-padded history tokens {@code [requests][T]} row-major, all rows of one length. */
+    static LongBuffer flatten(long[][] historyTokens) {
+        int length = historyTokens.length == 0 ? 0 : historyTokens[0].length;
+        LongBuffer flat = LongBuffer.allocate(historyTokens.length * length);
+        for (long[] row : historyTokens) {
+            if (row.length != length) {
+                throw new IllegalArgumentException(
+                        "history rows must be left-padded to one length");
+            }
+            flat.put(row);
+        }
+        return flat.flip();
     }
 
     static long bytes(OnnxTensor tensor) {

@@ -156,14 +156,10 @@ public final class OneGraphSearch implements AutoCloseable {
         long[][] history = ranking.historyTokens(requests);
         int r = history.length;
         int length = history[0].length;
-        LongBuffer flat = LongBuffer.allocate(r * length);
-        for (long[] row : history) {
-            flat.put(row);
-        }
-        flat.flip();
+        LongBuffer flat = DecoderSession.flatten(history);
         int nodes = index.nodes();
         int inner = index.innerNodes();
-        int bytesPerNode = (index.codebookSize() + 7) / 8;
+        int bytesPerNode = index.bytesPerNode();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
             inputs.put(
