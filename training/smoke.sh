@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trainer checks for CI (about a minute on 2 cores): unit tests, then a tiny slice of the demo data
 # through embed -> RQ-VAE -> decoder -> ONNX export -> parity check in Java with ONNX Runtime,
-# the same for a 4-level SID space, a decoder-only retrain over the first bundle's SIDs, then proof
+# the same for a 4-level SID space, a decoder-only retrain over the first bundle's SIDs, a refit of
+# that decoder on the validation targets with its prior tuned by the selection decoder, then proof
 # that a collapsed RQ-VAE is refused at export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,21 @@ assert 0 <= b["all"]["recall@10"] <= 1 and len(b["runs"]) == 1 and m["training"]
 assert m["sidSpace"] == o["bundleVersion"] != m["bundleVersion"], (m["sidSpace"], m["bundleVersion"])' \
   "$out/bundle-decoder-only/manifest.json" "$out/bundle/manifest.json"
 ./sidstream bundle verify "$out/bundle-decoder-only"
+echo "== refit: the decoder-only bundle's SIDs, trained on the validation targets too, its baselines kept"
+/usr/bin/python3 training/train.py --reuse-sids "$out/bundle-decoder-only" --interactions "$out/data/ratings.dat" \
+  --dataset-name smoke --codebook-size 32 --decoder-epochs 1 --d-model 64 --ff 128 --layers 1 \
+  --eval-beam 32 --with-validation-targets --created-at 2026-01-01T00:00:00Z --out "$out/bundle-refit"
+cmp "$out/bundle/item_sids.tsv" "$out/bundle-refit/item_sids.tsv"
+/usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
+assert m["metrics"]["fitOnValidationTargets"] is True, m["metrics"].keys()
+assert m["metrics"]["baselines"] == s["metrics"]["baselines"] and m["metrics"]["baselinesOf"] == s["bundleVersion"]
+assert m["sidSpace"] == s["sidSpace"], (m["sidSpace"], s["sidSpace"])' \
+  "$out/bundle-refit/manifest.json" "$out/bundle-decoder-only/manifest.json"
+./sidstream bundle verify "$out/bundle-refit"
+./sidstream eval --bundle "$out/bundle-refit" --data-dir "$out/data" --users 40 --tune --tune-bundle "$out/bundle-decoder-only" \
+  --tune-weights 1 --tune-half-lives-hours 24 --save > "$out/refit-eval.log"
+grep -q "with the decoder of $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["bundleVersion"])' "$out/bundle-decoder-only/manifest.json")" \
+  "$out/bundle-refit/manifest.json" || { echo "FAIL: the refit's prior was not tuned with its selection decoder"; exit 1; }
 echo "== a collapsed RQ-VAE must be refused"
 if /usr/bin/python3 training/train.py "${small[@]}" --rqvae-epochs 2 --out "$out/collapsed" \
      --min-diversity 0.999 > "$out/collapsed.log" 2>&1; then

@@ -68,6 +68,11 @@ def parse_args():
     p.add_argument("--decoder-epochs", type=int, default=5, help="most epochs; the best on validation is kept")
     p.add_argument("--patience", type=int, default=2,
                    help="in the second half of the schedule, stop after this many epochs without a better validation score")
+    p.add_argument("--with-validation-targets", action="store_true",
+                   help="also train on every user's validation target (a refit once the schedule is chosen): "
+                        "validation scores no longer select an epoch, the last one is kept")
+    p.add_argument("--recency-half-life-days", type=float, default=0.0,
+                   help="weigh each training sample by 0.5^(its age before the newest sample / this); 0 = all alike")
     p.add_argument("--valid-users", type=int, default=1000, help="validation users scored after every epoch")
     p.add_argument("--sasrec-seeds", type=int, default=0,
                    help="train the SASRec-CE baseline with this many seeds on the same split (0 = none)")
@@ -89,14 +94,28 @@ def seed_everything(seed, threads):
     torch.use_deterministic_algorithms(True)
 
 
-def training_samples(split, max_history):
-    """(history, target, target time ms) for every position but the first of every training sequence."""
+def training_samples(split, max_history, with_validation_targets=False):
+    """(history, target, target time ms) for every position but the first of every training sequence,
+    and with `with_validation_targets` every validation case too (never a test target)."""
     samples = []
     for user, seq in split.train_sequences.items():
         times = split.train_times[user]
         for j in range(1, len(seq)):
             samples.append((seq[max(0, j - max_history):j], seq[j], times[j]))
+    if with_validation_targets:
+        for user, history, target, t in split.valid:
+            samples.append((history[-max_history:], target, t))
     return samples
+
+
+def sample_weights(samples, half_life_days):
+    """Per-sample loss weights decaying with age before the newest sample, mean 1; None when off."""
+    if half_life_days <= 0:
+        return None
+    times = torch.tensor([t for _, _, t in samples], dtype=torch.float64)
+    age_days = (times.max() - times) / 86_400_000
+    w = torch.pow(0.5, age_days / half_life_days)
+    return (w / w.mean()).float()
 
 
 def train_decoder(model, samples, sids, collisions, args, valid_fn):
@@ -107,6 +126,7 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     rng = random.Random(args.seed)
+    weights = sample_weights(samples, args.recency_half_life_days)
     history = []
     best, best_score, best_epoch = None, -1.0, 0
     for epoch in range(1, args.decoder_epochs + 1):
@@ -120,7 +140,13 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
             hist = history_tokens(model.layout, [samples[i][0] for i in batch], sids, collisions, args.max_history)
             target = torch.from_numpy(np.stack([sids[samples[i][1]] for i in batch])).long()
             logits = model.teacher_forced_logits(hist, target)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+            if weights is None:
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+            else:
+                per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                            reduction="none").reshape(target.shape)
+                w = weights[batch]
+                loss = (per_token.mean(dim=1) * w).sum() / w.sum()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -135,7 +161,10 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
         history.append({"epoch": epoch, "train_loss": loss_sum / n, **val})
         log(f"decoder epoch {epoch}/{args.decoder_epochs} loss={loss_sum / n:.4f} valid={val}")
         score = val["recall@10"] + val["recall@50"] + val["recall@100"] + val["ndcg@10"]
-        if score > best_score:
+        if args.with_validation_targets:
+            # Validation targets were trained on: their scores cannot choose, the schedule decides.
+            best, best_epoch = copy.deepcopy(model.state_dict()), epoch
+        elif score > best_score:
             best, best_score, best_epoch = copy.deepcopy(model.state_dict()), score, epoch
         elif epoch > args.decoder_epochs // 2 and epoch - best_epoch >= args.patience:
             # Only once the learning rate has come down: early on, validation is noisy and a
@@ -348,7 +377,10 @@ def main_decoder_only(args):
         encoder_par = json.load(f)["encoder"]
     encoder = {"file": enc_file, "parity": encoder_par, "embedding": old["embedding"],
                "manifest": old["encoder"], "metrics": old.get("metrics", {}).get("rqvae"),
-               "sidSpace": old.get("sidSpace") or old["bundleVersion"]}
+               "sidSpace": old.get("sidSpace") or old["bundleVersion"],
+               # Baselines belong to the split, not to a decoder: kept unless this run trains its own.
+               "baselines": old.get("metrics", {}).get("baselines"),
+               "baselinesOf": old.get("metrics", {}).get("baselinesOf") or old["bundleVersion"]}
     train_and_export(args, ds, sids, collisions, encoder)
 
 
@@ -365,7 +397,7 @@ def train_and_export(args, ds, sids, collisions, encoder):
     layout = TokenLayout(args.levels, args.codebook_size, args.codebook_size)
     model = SidDecoder(layout, args.d_model, args.layers, args.heads, args.ff, args.max_history, args.dropout)
     index = SidIndex(sids, collisions, ds.item_ids, args.levels, args.codebook_size)
-    samples = training_samples(split, args.max_history)
+    samples = training_samples(split, args.max_history, args.with_validation_targets)
     log(f"decoder: {sum(p.numel() for p in model.parameters())} parameters, {len(samples)} training samples, "
         f"{len(split.valid)} validation / {len(split.test)} test users")
     valid_subset = split.valid[:args.valid_users]
@@ -384,8 +416,12 @@ def train_and_export(args, ds, sids, collisions, encoder):
     log(f"cold-start slice (items first seen after {datetime.datetime.utcfromtimestamp(cutoff / 1000):%Y-%m-%d}): "
         f"{cold}; popularity on it: {pop_ranks_cold}")
     baselines = {}
+    baselines_of = None
     if args.sasrec_seeds > 0:
         baselines["sasrec_ce"] = sasrec_baseline(split, len(ds.item_ids), cold_mask, args)
+    elif encoder.get("baselines"):
+        baselines, baselines_of = encoder["baselines"], encoder["baselinesOf"]
+        log(f"baselines: kept those of {baselines_of} (same split)")
 
     # Export.
     props = version_props(args)
@@ -427,12 +463,16 @@ def train_and_export(args, ds, sids, collisions, encoder):
             "cold_start": {**cold, "first_seen_after": datetime.datetime.utcfromtimestamp(cutoff / 1000).isoformat() + "Z",
                            "popularity_baseline": pop_ranks_cold},
             "decoder_epochs": dec_history,
+            # The decoder also learnt the validation targets: its validation scores above flatter it.
+            **({"fitOnValidationTargets": True} if args.with_validation_targets else {}),
             **({"baselines": baselines} if baselines else {}),
+            **({"baselinesOf": baselines_of} if baselines_of else {}),
         },
         "training": {"dataset": args.dataset_name, "items": len(ds.item_ids), "interactions": len(ds.interactions),
                      "seed": args.seed, "rqvaeEpochs": None if args.reuse_sids else args.rqvae_epochs,
                      "reusedSidsOf": None if not args.reuse_sids else encoder_version(args.reuse_sids),
                      "decoderEpochs": args.decoder_epochs, "keptEpoch": best_epoch, "maxHistory": args.max_history,
+                     "recencyHalfLifeDays": args.recency_half_life_days,
                      "beta": args.beta, "evalBeamWidth": args.eval_beam, "torch": torch.__version__,
                      "seconds": round(time.time() - T0, 1)},
     }

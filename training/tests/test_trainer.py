@@ -145,3 +145,25 @@ class SearchGraphTest(unittest.TestCase):
                     node.input[i] = "parent_index"
         with self.assertRaises(ValueError):
             self.compose([self.graphs[0], self.graphs[1], renamed])
+
+
+class RefitSamplesTest(unittest.TestCase):
+    """A refit trains on every validation target too, and never on a test target."""
+
+    def test_validation_targets_join_the_training_samples_and_test_targets_never_do(self):
+        import train
+        from sidstream_train import data
+        events = []
+        for user, n in (("a", 6), ("b", 5), ("c", 3)):
+            events += [data.Interaction(user, f"i{user}{j}", 1000 * (10 * j + ord(user))) for j in range(n)]
+        events.sort(key=lambda e: e.timestamp_ms)
+        items = sorted({e.item_id for e in events})
+        split = data.leave_last_out(data.Dataset(items, np.zeros((len(items), 0), np.float32), events))
+        plain = train.training_samples(split, max_history=3)
+        refit = train.training_samples(split, max_history=3, with_validation_targets=True)
+        extra = refit[len(plain):]
+        self.assertEqual(refit[:len(plain)], plain)
+        self.assertEqual(sorted(t for _, t, _ in extra), sorted(v[2] for v in split.valid))
+        self.assertTrue(all(len(h) <= 3 and h == v[1][-3:] for (h, _, _), v in zip(extra, split.valid)))
+        test_targets = {(t[2], t[3]) for t in split.test}
+        self.assertFalse(any((target, time) in test_targets for _, target, time in refit))

@@ -55,7 +55,7 @@ class HistoryQueryIT {
         SharedTopics.ensure(cluster);
         // The SIDs of the bundle the services run: other bundles' SIDs never reach a history.
         String bundleVersion =
-                ModelBundle.load(Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY)).version();
+                ModelBundle.load(Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY)).sidSpace();
         try (var producer =
                 new KafkaProducer<>(
                         cluster.clientProperties(),

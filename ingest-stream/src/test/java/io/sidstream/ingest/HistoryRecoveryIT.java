@@ -68,7 +68,7 @@ class HistoryRecoveryIT {
                                 ItemSid.newBuilder()
                                         .setItemId(e.getKey())
                                         .setSid(e.getValue())
-                                        .setModelVersion(bundle.version())
+                                        .setModelVersion(bundle.sidSpace())
                                         .setContentHash("c")
                                         .setItemEventTime(Instant.EPOCH)
                                         .setAssignedAt(Instant.EPOCH)

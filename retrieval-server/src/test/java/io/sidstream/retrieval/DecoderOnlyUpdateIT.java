@@ -50,10 +50,9 @@ class DecoderOnlyUpdateIT {
         ObjectNode manifest = (ObjectNode) JSON.readTree(update.resolve("manifest.json").toFile());
         String updateVersion = original.version() + "-decoder-update";
         manifest.put("bundleVersion", updateVersion);
-        manifest.put("sidSpace", original.version());
+        manifest.put("sidSpace", original.sidSpace());
         JSON.writeValue(update.resolve("manifest.json").toFile(), manifest);
-        assertThat(ModelBundle.load(update).sidSpace()).isEqualTo(original.version());
-        assertThat(original.sidSpace()).isEqualTo(original.version());
+        assertThat(ModelBundle.load(update).sidSpace()).isEqualTo(original.sidSpace());
 
         Map<String, List<Integer>> sids = original.trainerItemSids();
         // A broker of its own: the module's other ITs share fixed topic names.

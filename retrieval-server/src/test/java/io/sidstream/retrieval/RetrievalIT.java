@@ -312,10 +312,10 @@ class RetrievalIT {
     }
 
     /** The version of the bundle the service under test serves: its SID space. */
-    static final String VERSION = ModelBundle.load(BUNDLE).version();
+    static final String SID_SPACE = ModelBundle.load(BUNDLE).sidSpace();
 
     private static ItemSid itemSid(String id, List<Integer> sid) {
-        return itemSid(id, sid, VERSION);
+        return itemSid(id, sid, SID_SPACE);
     }
 
     static ItemSid itemSid(String id, List<Integer> sid, String bundleVersion) {

@@ -112,6 +112,7 @@ final class EvalCommand {
         double youngWindowDays = 7;
         String split = "test";
         int youngCandidates = 50;
+        Path tuneBundleDir = null;
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("--tune")) {
                 tune = true;
@@ -131,6 +132,7 @@ final class EvalCommand {
                 case "--beam" -> beam = Integer.parseInt(value);
                 case "--users" -> users = Integer.parseInt(value);
                 case "--tune-users" -> tuneUsers = Integer.parseInt(value);
+                case "--tune-bundle" -> tuneBundleDir = Path.of(value);
                 case "--tune-weights" -> tuneWeights = numbers(value);
                 case "--tune-half-lives-hours" -> tuneHalfLivesHours = numbers(value);
                 case "--prior-weight" -> weight = Double.parseDouble(value);
@@ -152,6 +154,7 @@ final class EvalCommand {
                                         + " (eval takes --bundle --data-dir --beam --users"
                                         + " --prior-weight --half-life-days --pseudo-count --tune"
                                         + " --tune-users --tune-weights --tune-half-lives-hours"
+                                        + " --tune-bundle"
                                         + " --save --split --young-offsets --young-window-days"
                                         + " --young-candidates)");
             }
@@ -160,7 +163,17 @@ final class EvalCommand {
         if (save && !tune) {
             throw new IllegalArgumentException("--save stores what --tune chose: give both");
         }
+        if (tuneBundleDir != null && !tune) {
+            throw new IllegalArgumentException("--tune-bundle names the decoder --tune tunes with");
+        }
         Inputs in = load(bundleDir, data, users);
+        if (fitOnValidation(in.bundle().manifest())
+                && (split.equals("validation") || (tune && tuneBundleDir == null))) {
+            out.println(
+                    "note: this bundle's decoder was also trained on the validation targets, so"
+                            + " validation flatters it; tune with the decoder of its selection run"
+                            + " (--tune-bundle)");
+        }
         PriorSettings served = servedPrior(in.bundle().manifest());
         PriorSettings prior =
                 new PriorSettings(
@@ -172,24 +185,35 @@ final class EvalCommand {
         try (DecoderSession session = DecoderSession.open(in.bundle(), ExecutionProvider.AUTO, 0)) {
             DecoderLogits decoder = new DecoderLogits(session);
             if (tune) {
-                prior =
-                        tune(
-                                in,
-                                decoder,
-                                beam,
-                                tuneUsers,
-                                tuneWeights,
-                                tuneHalfLivesHours,
-                                prior.pseudoCount(),
-                                out);
+                Inputs tuneIn = tuneBundleDir == null ? in : load(tuneBundleDir, data, users);
+                requireSameSids(tuneIn, in);
+                String tunedWith = tuneIn.bundle().version();
+                // Another decoder gets a session of its own; null (nothing to close) otherwise.
+                try (DecoderSession tuneSession =
+                        tuneIn == in
+                                ? null
+                                : DecoderSession.open(tuneIn.bundle(), ExecutionProvider.AUTO, 0)) {
+                    prior =
+                            tune(
+                                    tuneIn,
+                                    tuneSession == null ? decoder : new DecoderLogits(tuneSession),
+                                    beam,
+                                    tuneUsers,
+                                    tuneWeights,
+                                    tuneHalfLivesHours,
+                                    prior.pseudoCount(),
+                                    out);
+                }
                 if (save) {
                     String chosenOn =
                             String.format(
                                     Locale.ROOT,
-                                    "the validation split (%d cases, beam %d), weights %s x"
-                                            + " half-lives %s h, by R@10+R@50+R@100+NDCG@10",
+                                    "the validation split (%d cases, beam %d) with the decoder of"
+                                            + " %s, weights %s x half-lives %s h, by"
+                                            + " R@10+R@50+R@100+NDCG@10",
                                     Math.min(tuneUsers, in.validation().size()),
                                     beam,
+                                    tunedWith,
                                     tuneWeights,
                                     tuneHalfLivesHours);
                     ModelBundle.writePrior(bundleDir, prior.toManifest(chosenOn));
@@ -269,6 +293,33 @@ final class EvalCommand {
      */
     static PriorSettings servedPrior(BundleManifest m) {
         return RetrievalConfig.fromEnv(Map.of()).priorFor(m.prior());
+    }
+
+    /**
+     * Whether the bundle's decoder was also trained on every user's validation target (a refit once
+     * its schedule was chosen), as the trainer records it.
+     */
+    static boolean fitOnValidation(BundleManifest m) {
+        return m.metrics() != null && m.metrics().path("fitOnValidationTargets").asBoolean(false);
+    }
+
+    /** A prior tuned with another decoder must be tuned on the same items under the same SIDs. */
+    static void requireSameSids(Inputs tuning, Inputs evaluated) {
+        boolean same = tuning.sids().size() == evaluated.sids().size();
+        for (Map.Entry<String, int[]> e : evaluated.sids().entrySet()) {
+            if (!same) {
+                break;
+            }
+            same = java.util.Arrays.equals(e.getValue(), tuning.sids().get(e.getKey()));
+        }
+        if (!same) {
+            throw new IllegalArgumentException(
+                    "--tune-bundle "
+                            + tuning.bundle().version()
+                            + " has other item SIDs than "
+                            + evaluated.bundle().version()
+                            + ": tune with a decoder of the same SID space");
+        }
     }
 
     private static List<Double> numbers(String csv) {

@@ -117,6 +117,67 @@ class EvalCommandTest {
     }
 
     @Test
+    void shouldTuneARefitDecodersPriorWithTheDecoderOfItsSelectionRunAndNoOtherSidSpace(
+            @TempDir Path dir) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        // A refit decoder has seen the validation targets; its selection run has not.
+        Path refit = copyOfDefaultBundle(dir.resolve("refit"));
+        ObjectNode manifest = (ObjectNode) json.readTree(refit.resolve("manifest.json").toFile());
+        ((ObjectNode) manifest.path("metrics")).put("fitOnValidationTargets", true);
+        json.writeValue(refit.resolve("manifest.json").toFile(), manifest);
+        Path selection = copyOfDefaultBundle(dir.resolve("selection"));
+        ObjectNode selected =
+                (ObjectNode) json.readTree(selection.resolve("manifest.json").toFile());
+        selected.put("bundleVersion", "selection-run");
+        json.writeValue(selection.resolve("manifest.json").toFile(), selected);
+
+        eval(
+                "--users",
+                "48",
+                "--bundle",
+                refit.toString(),
+                "--tune",
+                "--tune-bundle",
+                selection.toString(),
+                "--tune-weights",
+                "3",
+                "--tune-half-lives-hours",
+                "36",
+                "--save");
+        assertThat(ModelBundle.load(refit).manifest().prior().weight()).isEqualTo(3.0);
+        assertThat(ModelBundle.load(refit).manifest().prior().chosenOn())
+                .contains("with the decoder of selection-run");
+
+        // A decoder of another SID space cannot choose this one's prior: refused, nothing saved.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        int status =
+                SidstreamMain.run(
+                        new String[] {
+                            "eval",
+                            "--data-dir",
+                            "../data/movietweetings-100k",
+                            "--users",
+                            "48",
+                            "--bundle",
+                            refit.toString(),
+                            "--tune",
+                            "--tune-bundle",
+                            "src/test/resources/bundle-new-space",
+                            "--tune-weights",
+                            "2",
+                            "--tune-half-lives-hours",
+                            "12",
+                            "--save"
+                        },
+                        out,
+                        out);
+        assertThat(status).isNotZero();
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("other item SIDs");
+        assertThat(ModelBundle.load(refit).manifest().prior().weight()).isEqualTo(3.0);
+    }
+
+    @Test
     void shouldNeverScoreACaseOnSignalsMoreThanAnHourOlderThanItsRequest() {
         List<EvalCase> cases = new ArrayList<>();
         long t = 0;

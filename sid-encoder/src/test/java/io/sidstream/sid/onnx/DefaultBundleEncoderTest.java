@@ -56,12 +56,12 @@ class DefaultBundleEncoderTest {
         ObjectMapper json = new ObjectMapper();
         ObjectNode manifest = (ObjectNode) json.readTree(update.resolve("manifest.json").toFile());
         manifest.put("bundleVersion", original.version() + "-decoder-update");
-        manifest.put("sidSpace", original.version());
+        manifest.put("sidSpace", original.sidSpace());
         json.writeValue(update.resolve("manifest.json").toFile(), manifest);
         ItemContent item = ItemContent.ofText("Gravity (2013) | Sci-Fi, Thriller");
         try (SidAssigner before = SidAssigner.open(original, 1);
                 SidAssigner after = SidAssigner.open(ModelBundle.load(update), 1)) {
-            assertThat(after.modelVersion()).isEqualTo(original.version());
+            assertThat(after.modelVersion()).isEqualTo(original.sidSpace());
             assertThat(after.contentHash(item)).isEqualTo(before.contentHash(item));
             assertThat(after.semanticCodes(List.of(item)))
                     .isDeepEqualTo(before.semanticCodes(List.of(item)));
