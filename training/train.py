@@ -71,8 +71,6 @@ def parse_args():
     p.add_argument("--with-validation-targets", action="store_true",
                    help="also train on every user's validation target (a refit once the schedule is chosen): "
                         "validation scores no longer select an epoch, the last one is kept")
-    p.add_argument("--recency-half-life-days", type=float, default=0.0,
-                   help="weigh each training sample by 0.5^(its age before the newest sample / this); 0 = all alike")
     p.add_argument("--valid-users", type=int, default=1000, help="validation users scored after every epoch")
     p.add_argument("--sasrec-seeds", type=int, default=0,
                    help="train the SASRec-CE baseline with this many seeds on the same split (0 = none)")
@@ -108,16 +106,6 @@ def training_samples(split, max_history, with_validation_targets=False):
     return samples
 
 
-def sample_weights(samples, half_life_days):
-    """Per-sample loss weights decaying with age before the newest sample, mean 1; None when off."""
-    if half_life_days <= 0:
-        return None
-    times = torch.tensor([t for _, _, t in samples], dtype=torch.float64)
-    age_days = (times.max() - times) / 86_400_000
-    w = torch.pow(0.5, age_days / half_life_days)
-    return (w / w.mean()).float()
-
-
 def train_decoder(model, samples, sids, collisions, args, valid_fn):
     """Trains for at most --decoder-epochs and keeps the weights of the best validation epoch."""
     opt = torch.optim.AdamW(model.parameters(), lr=args.decoder_lr, weight_decay=0.01)
@@ -126,7 +114,6 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     rng = random.Random(args.seed)
-    weights = sample_weights(samples, args.recency_half_life_days)
     history = []
     best, best_score, best_epoch = None, -1.0, 0
     for epoch in range(1, args.decoder_epochs + 1):
@@ -140,13 +127,7 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
             hist = history_tokens(model.layout, [samples[i][0] for i in batch], sids, collisions, args.max_history)
             target = torch.from_numpy(np.stack([sids[samples[i][1]] for i in batch])).long()
             logits = model.teacher_forced_logits(hist, target)
-            if weights is None:
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
-            else:
-                per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
-                                            reduction="none").reshape(target.shape)
-                w = weights[batch]
-                loss = (per_token.mean(dim=1) * w).sum() / w.sum()
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -472,7 +453,6 @@ def train_and_export(args, ds, sids, collisions, encoder):
                      "seed": args.seed, "rqvaeEpochs": None if args.reuse_sids else args.rqvae_epochs,
                      "reusedSidsOf": None if not args.reuse_sids else encoder_version(args.reuse_sids),
                      "decoderEpochs": args.decoder_epochs, "keptEpoch": best_epoch, "maxHistory": args.max_history,
-                     "recencyHalfLifeDays": args.recency_half_life_days,
                      "beta": args.beta, "evalBeamWidth": args.eval_beam, "torch": torch.__version__,
                      "seconds": round(time.time() - T0, 1)},
     }

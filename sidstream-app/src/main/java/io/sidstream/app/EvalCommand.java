@@ -305,13 +305,15 @@ final class EvalCommand {
 
     /** A prior tuned with another decoder must be tuned on the same items under the same SIDs. */
     static void requireSameSids(Inputs tuning, Inputs evaluated) {
-        boolean same = tuning.sids().size() == evaluated.sids().size();
-        for (Map.Entry<String, int[]> e : evaluated.sids().entrySet()) {
-            if (!same) {
-                break;
-            }
-            same = java.util.Arrays.equals(e.getValue(), tuning.sids().get(e.getKey()));
-        }
+        boolean same =
+                tuning == evaluated
+                        || tuning.sids().size() == evaluated.sids().size()
+                                && evaluated.sids().entrySet().stream()
+                                        .allMatch(
+                                                e ->
+                                                        java.util.Arrays.equals(
+                                                                e.getValue(),
+                                                                tuning.sids().get(e.getKey())));
         if (!same) {
             throw new IllegalArgumentException(
                     "--tune-bundle "

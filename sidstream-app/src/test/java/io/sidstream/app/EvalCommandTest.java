@@ -24,28 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EvalCommandTest {
     @Test
     void shouldReportTheDecoderThePriorAndEveryBaselineOnTheSameCases() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        int status =
-                SidstreamMain.run(
-                        new String[] {
-                            "eval",
-                            "--users",
-                            "96",
-                            "--bundle",
-                            "../models/default",
-                            "--data-dir",
-                            "../data/movietweetings-100k"
-                        },
-                        out,
-                        out);
-        assertThat(status).isZero();
-        String last =
-                bytes.toString(StandardCharsets.UTF_8)
-                        .lines()
-                        .filter(l -> l.startsWith("{\"eval\""))
-                        .reduce((a, b) -> b)
-                        .orElseThrow();
+        String last = lastJson(eval("--users", "96", "--bundle", "../models/default"));
         JsonNode result = new ObjectMapper().readTree(last);
         assertThat(result.path("request_time").asText()).contains("before");
         JsonNode methods = result.path("methods");
@@ -149,31 +128,22 @@ class EvalCommandTest {
                 .contains("with the decoder of selection-run");
 
         // A decoder of another SID space cannot choose this one's prior: refused, nothing saved.
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        int status =
-                SidstreamMain.run(
-                        new String[] {
-                            "eval",
-                            "--data-dir",
-                            "../data/movietweetings-100k",
-                            "--users",
-                            "48",
-                            "--bundle",
-                            refit.toString(),
-                            "--tune",
-                            "--tune-bundle",
-                            "src/test/resources/bundle-new-space",
-                            "--tune-weights",
-                            "2",
-                            "--tune-half-lives-hours",
-                            "12",
-                            "--save"
-                        },
-                        out,
-                        out);
-        assertThat(status).isNotZero();
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("other item SIDs");
+        Run refused =
+                run(
+                        "--users",
+                        "48",
+                        "--bundle",
+                        refit.toString(),
+                        "--tune",
+                        "--tune-bundle",
+                        "src/test/resources/bundle-new-space",
+                        "--tune-weights",
+                        "2",
+                        "--tune-half-lives-hours",
+                        "12",
+                        "--save");
+        assertThat(refused.status()).isNotZero();
+        assertThat(refused.output()).contains("other item SIDs");
         assertThat(ModelBundle.load(refit).manifest().prior().weight()).isEqualTo(3.0);
     }
 
@@ -210,15 +180,23 @@ class EvalCommandTest {
         return target;
     }
 
-    private static String eval(String... options) {
+    /** What {@code sidstream eval} returned and printed. */
+    private record Run(int status, String output) {}
+
+    private static Run run(String... options) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         List<String> args =
                 new ArrayList<>(List.of("eval", "--data-dir", "../data/movietweetings-100k"));
         args.addAll(List.of(options));
         int status = SidstreamMain.run(args.toArray(String[]::new), out, out);
-        assertThat(status).as(bytes.toString(StandardCharsets.UTF_8)).isZero();
-        return bytes.toString(StandardCharsets.UTF_8);
+        return new Run(status, bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String eval(String... options) {
+        Run run = run(options);
+        assertThat(run.status()).as(run.output()).isZero();
+        return run.output();
     }
 
     private static String lastJson(String output) {
