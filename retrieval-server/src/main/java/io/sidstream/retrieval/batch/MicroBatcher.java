@@ -259,6 +259,10 @@ public final class MicroBatcher implements AutoCloseable {
                     continue;
                 }
                 List<BeamRequest> requests = batch.stream().map(Pending::request).toList();
+                // Read before answering: a shadow installed once these answers are out must not
+                // score them, so a caller that swaps scorers between two calls knows which saw
+                // what.
+                ShadowScorer candidate = shadow;
                 long t0 = System.nanoTime();
                 List<BeamResult> results = new ArrayList<>(batch.size());
                 String version;
@@ -276,7 +280,6 @@ public final class MicroBatcher implements AutoCloseable {
                     metrics.answered(done - batch.get(i).queuedAt());
                     batch.get(i).result().complete(results.get(i));
                 }
-                ShadowScorer candidate = shadow;
                 if (candidate != null) {
                     candidate.offer(requests, results);
                 }
@@ -394,8 +397,8 @@ public final class MicroBatcher implements AutoCloseable {
     }
 
     /**
-     * Starts scoring a sample of answered requests with {@code next} (null: stop), and returns the
-     * scorer it replaces, which the caller closes.
+     * Starts scoring a sample of answered requests with {@code next} (null: stop) from the next
+     * batch that starts, and returns the scorer it replaces, which the caller closes.
      */
     public ShadowScorer shadow(ShadowScorer next) {
         ShadowScorer previous = shadow;
