@@ -15,6 +15,7 @@ import io.sidstream.retrieval.onnx.BeamSearchParity;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderParity;
 import io.sidstream.retrieval.onnx.DecoderSession;
+import io.sidstream.retrieval.onnx.OneGraphSearch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,7 @@ final class DecoderUpdates implements AutoCloseable {
 
     private final ModelBundle served;
     private final ExecutionProvider provider;
+    private final SearchGraph searchGraph;
     private final int modelThreads;
     private final BeamSearch baseSearch;
     private final Function<LogitsFn, LogitsFn> liveWrapper;
@@ -63,6 +65,7 @@ final class DecoderUpdates implements AutoCloseable {
     DecoderUpdates(
             ModelBundle served,
             ExecutionProvider provider,
+            SearchGraph searchGraph,
             int modelThreads,
             BeamSearch baseSearch,
             Function<LogitsFn, LogitsFn> liveWrapper,
@@ -72,6 +75,7 @@ final class DecoderUpdates implements AutoCloseable {
             RetrievalMetrics metrics) {
         this.served = served;
         this.provider = provider;
+        this.searchGraph = searchGraph;
         this.modelThreads = modelThreads;
         this.baseSearch = baseSearch;
         this.liveWrapper = liveWrapper;
@@ -211,11 +215,42 @@ final class DecoderUpdates implements AutoCloseable {
                             live ? liveWrapper.apply(logits) : logits,
                             DecoderLogits.layoutOf(bundle.manifest()),
                             bundle.manifest().decoder().maxHistoryItems());
-            return new ServingSlot.Model(bundle.version(), searchOf, session);
+            boolean graph =
+                    searchGraph.uses(
+                            bundle.manifest().decoder().hasSearchGraph(),
+                            session.executionProvider());
+            return model(bundle, session, searchOf, graph, provider, modelThreads);
         } catch (RuntimeException e) {
             session.close();
             throw new RefusedException(e.getMessage());
         }
+    }
+
+    /**
+     * The served model of {@code bundle}: {@code search} over its decoder {@code session}, and when
+     * {@code withGraph} the same search as one graph call, opened on {@code provider}; closing it
+     * closes both sessions.
+     */
+    static ServingSlot.Model model(
+            ModelBundle bundle,
+            DecoderSession session,
+            BeamSearch search,
+            boolean withGraph,
+            ExecutionProvider provider,
+            int modelThreads) {
+        if (!withGraph) {
+            return new ServingSlot.Model(bundle.version(), search, session);
+        }
+        OneGraphSearch graph = OneGraphSearch.openLike(bundle, provider, modelThreads, search);
+        return new ServingSlot.Model(
+                bundle.version(),
+                search,
+                graph,
+                () -> {
+                    try (session) {
+                        graph.close();
+                    }
+                });
     }
 
     /**

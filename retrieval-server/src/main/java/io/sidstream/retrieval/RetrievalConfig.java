@@ -18,6 +18,7 @@ public record RetrievalConfig(
         boolean ownSpace,
         int maxUncoveredItems,
         ExecutionProvider executionProvider,
+        SearchGraph searchGraph,
         int modelThreads,
         int maxBatch,
         Duration maxWait,
@@ -60,6 +61,12 @@ public record RetrievalConfig(
         } catch (IllegalArgumentException e) {
             r.problem(RetrievalSetting.EXECUTION_PROVIDER.key() + ": " + e.getMessage());
         }
+        SearchGraph searchGraph = SearchGraph.AUTO;
+        try {
+            searchGraph = SearchGraph.parse(r.string(RetrievalSetting.SEARCH_GRAPH));
+        } catch (IllegalArgumentException e) {
+            r.problem(RetrievalSetting.SEARCH_GRAPH.key() + ": " + e.getMessage());
+        }
         int defaultBeam = r.integer(RetrievalSetting.DEFAULT_BEAM, 1, 65_536);
         int maxBeam = r.integer(RetrievalSetting.MAX_BEAM, 1, 65_536);
         if (defaultBeam > maxBeam) {
@@ -77,6 +84,7 @@ public record RetrievalConfig(
                         ownSpace(r),
                         r.integer(RetrievalSetting.MAX_UNCOVERED_ITEMS, 0, 100_000_000),
                         provider,
+                        searchGraph,
                         r.integer(RetrievalSetting.MODEL_THREADS, 0, 256),
                         r.integer(RetrievalSetting.MAX_BATCH, 1, 4096),
                         Duration.ofMillis(r.integer(RetrievalSetting.MAX_WAIT_MS, 0, 10_000)),

@@ -163,15 +163,18 @@ public final class RetrievalMetrics {
 
     /**
      * A batch was searched by the decoder of bundle {@code bundle} in {@code nanos}, answering
-     * ({@code role} live) or in shadow ({@code role} shadow).
+     * ({@code role} live) or in shadow ({@code role} shadow), level by level ({@code engine}
+     * levels) or as one graph call (graph).
      */
-    public void bundleSearched(String bundle, String role, long nanos) {
+    public void bundleSearched(String bundle, String role, String engine, long nanos) {
         Timer.builder("sidstream.retrieval.bundle.search.latency")
                 .description(
                         "Time of one batched search by bundle, answering (role=live) or scored in"
-                                + " shadow (role=shadow)")
+                                + " shadow (role=shadow), level by level (engine=levels) or as"
+                                + " one decoder graph call (engine=graph)")
                 .tag("bundle", bundle)
                 .tag("role", role)
+                .tag("engine", engine)
                 .publishPercentiles(0.5, 0.99)
                 .register(registry)
                 .record(nanos, TimeUnit.NANOSECONDS);

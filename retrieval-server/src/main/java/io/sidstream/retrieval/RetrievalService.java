@@ -104,6 +104,15 @@ public final class RetrievalService implements ServiceLauncher.Service {
         BundleManifest m = bundle.manifest();
         DecoderSession session =
                 DecoderSession.open(bundle, config.executionProvider(), config.modelThreads());
+        boolean answersWithGraph;
+        try {
+            answersWithGraph =
+                    config.searchGraph()
+                            .uses(m.decoder().hasSearchGraph(), session.executionProvider());
+        } catch (IllegalArgumentException e) {
+            session.close();
+            throw e;
+        }
         LOG.info(
                 "decoder on {}{} bundle={}",
                 session.executionProvider(),
@@ -236,7 +245,20 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 config.youngItemOffset(),
                                 config.youngItemCandidates());
         ServingSlot slot =
-                new ServingSlot(new ServingSlot.Model(bundle.version(), search, session));
+                new ServingSlot(
+                        DecoderUpdates.model(
+                                bundle,
+                                session,
+                                search,
+                                answersWithGraph,
+                                config.executionProvider(),
+                                config.modelThreads()));
+        LOG.info(
+                "search {} bundle={}",
+                answersWithGraph
+                        ? "as one graph call per unsteered batch (" + m.decoder().searchFile() + ")"
+                        : "level by level",
+                bundle.version());
         MicroBatcher batcher =
                 new MicroBatcher(
                         slot,
@@ -250,6 +272,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 new DecoderUpdates(
                         bundle,
                         config.executionProvider(),
+                        config.searchGraph(),
                         config.modelThreads(),
                         search,
                         metrics::timed,

@@ -35,6 +35,14 @@ public enum RetrievalSetting implements Setting {
             "SIDSTREAM_RETRIEVAL_MODEL_THREADS",
             "0",
             "ONNX Runtime intra-op threads (0 = one per core)."),
+    SEARCH_GRAPH(
+            "SIDSTREAM_RETRIEVAL_SEARCH_GRAPH",
+            "auto",
+            "Answer unsteered batches with the bundle's one-graph search (decoder_search.onnx: one"
+                    + " ONNX Runtime call per batch, nothing but the final beams coming back):"
+                    + " auto (when the decoder runs on CUDA and the bundle has the graph), on"
+                    + " (required: a bundle without one is refused) or off. Steered batches always"
+                    + " search level by level; on CPUs the graph costs about as much."),
     MAX_BATCH("SIDSTREAM_MAX_BATCH", "32", "Requests per batched beam search at most."),
     MAX_WAIT_MS(
             "SIDSTREAM_MAX_WAIT_MS", "5", "Longest a request waits for its batch to fill (ms)."),

@@ -210,7 +210,7 @@ class DecoderSwapIT {
                         .contains(
                                 "sidstream_retrieval_bundle_search_latency_seconds_count{bundle=\""
                                         + v2
-                                        + "\",role=\"live\"");
+                                        + "\",engine=\"levels\",role=\"live\"");
                 Admin stopped = admin(base, "DELETE", "/admin/shadow", null);
                 assertThat(stopped.body().path("stopped").path("scored").asLong())
                         .isGreaterThanOrEqualTo(20);

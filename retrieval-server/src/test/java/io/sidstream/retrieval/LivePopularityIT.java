@@ -11,8 +11,9 @@ import io.sidstream.schemas.v1.InteractionType;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,23 +30,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The live popularity prior end to end: interactions on {@code users.events.v1} move what the beam
  * search returns for an unchanged history, within seconds, and a newly listed item that people
- * start watching enters the top 10 (fresh-item slots off, so only the prior can do it).
+ * start watching enters the top 10 (fresh-item slots off, so only the prior can do it); searched
+ * level by level and as one graph call per batch, where the live prior goes in as the graph's
+ * per-node bias.
  */
 @Tag("integration")
 @Timeout(300)
 class LivePopularityIT {
     static final Path BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
 
-    @Test
-    void shouldRaiseWhatPeopleWatchNowIncludingANewlyListedItem() throws Exception {
+    @ParameterizedTest(name = "SIDSTREAM_RETRIEVAL_SEARCH_GRAPH={0}")
+    @ValueSource(strings = {"off", "on"})
+    void shouldRaiseWhatPeopleWatchNowIncludingANewlyListedItem(String searchGraph)
+            throws Exception {
         // A broker of its own: its interactions and results must not reach the other ITs of this
         // module, which share topics of fixed names on the run-wide broker.
         try (EmbeddedKraftCluster cluster = EmbeddedKraftCluster.start()) {
-            run(cluster);
+            run(cluster, searchGraph);
         }
     }
 
-    private static void run(KafkaCluster cluster) throws Exception {
+    private static void run(KafkaCluster cluster, String searchGraph) throws Exception {
         try (var admin = cluster.admin()) {
             TopicAdmin.createMissing(
                     admin,
@@ -81,6 +86,7 @@ class LivePopularityIT {
         env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
         env.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
         env.put("SIDSTREAM_FRESH_ITEM_PERCENT", "0");
+        env.put("SIDSTREAM_RETRIEVAL_SEARCH_GRAPH", searchGraph);
         try (RetrievalService service =
                 RetrievalService.start(RetrievalConfig.fromEnv(env), Duration.ofMinutes(1))) {
             RetrievalClient client = new RetrievalClient("http://localhost:" + service.httpPort());
@@ -108,6 +114,16 @@ class LivePopularityIT {
             }
             assertThat(after).contains(hot, fresh).doesNotContainAnyElementsOf(history);
             assertThat(after).allSatisfy(i -> assertThat(catalog).containsKey(i));
+            String graphBatches =
+                    "sidstream_retrieval_bundle_search_latency_seconds_count{bundle=\""
+                            + bundle.version()
+                            + "\",engine=\"graph\",role=\"live\"";
+            String metrics = RetrievalIT.metricsOf(service);
+            if (searchGraph.equals("on")) {
+                assertThat(metrics).contains(graphBatches);
+            } else {
+                assertThat(metrics).doesNotContain(graphBatches);
+            }
         }
     }
 

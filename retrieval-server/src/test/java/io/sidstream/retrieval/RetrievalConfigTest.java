@@ -9,7 +9,10 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Which popularity prior an instance serves with: the bundle's, unless the operator says. */
+/**
+ * Which popularity prior an instance serves with (the bundle's, unless the operator says), and when
+ * it answers with the one-graph search.
+ */
 class RetrievalConfigTest {
     static final BundleManifest.Prior CHOSEN = new BundleManifest.Prior(2.5, 48, 0.5, "test");
 
@@ -46,5 +49,35 @@ class RetrievalConfigTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PriorSettings(-1, Duration.ofHours(1), 0.1))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void shouldAnswerWithTheSearchGraphOnCudaByDefaultAndWhereverTheOperatorRequiresIt() {
+        SearchGraph byDefault = RetrievalConfig.fromEnv(Map.of()).searchGraph();
+        assertThat(byDefault).isEqualTo(SearchGraph.AUTO);
+        assertThat(byDefault.uses(true, "cuda")).isTrue();
+        assertThat(byDefault.uses(true, "cpu")).isFalse();
+        assertThat(byDefault.uses(false, "cuda")).isFalse();
+
+        SearchGraph on =
+                RetrievalConfig.fromEnv(Map.of("SIDSTREAM_RETRIEVAL_SEARCH_GRAPH", "on"))
+                        .searchGraph();
+        assertThat(on.uses(true, "cpu")).isTrue();
+        assertThatThrownBy(() -> on.uses(false, "cpu"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no decoder.searchFile");
+        assertThat(
+                        RetrievalConfig.fromEnv(Map.of("SIDSTREAM_RETRIEVAL_SEARCH_GRAPH", " OFF "))
+                                .searchGraph()
+                                .uses(true, "cuda"))
+                .isFalse();
+        assertThatThrownBy(
+                        () ->
+                                RetrievalConfig.fromEnv(
+                                        Map.of(
+                                                "SIDSTREAM_RETRIEVAL_SEARCH_GRAPH", "yes",
+                                                "SIDSTREAM_MAX_BATCH", "0")))
+                .hasMessageContaining("SIDSTREAM_RETRIEVAL_SEARCH_GRAPH")
+                .hasMessageContaining("SIDSTREAM_MAX_BATCH");
     }
 }

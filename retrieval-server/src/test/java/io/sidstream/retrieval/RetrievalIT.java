@@ -345,7 +345,7 @@ class RetrievalIT {
                 .build();
     }
 
-    private static String metricsOf(RetrievalService service) throws Exception {
+    static String metricsOf(RetrievalService service) throws Exception {
         return HttpClient.newHttpClient()
                 .send(
                         HttpRequest.newBuilder(

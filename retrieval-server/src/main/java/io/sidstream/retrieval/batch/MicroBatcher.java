@@ -266,15 +266,17 @@ public final class MicroBatcher implements AutoCloseable {
                 long t0 = System.nanoTime();
                 List<BeamResult> results = new ArrayList<>(batch.size());
                 String version;
+                String engine;
                 try (ServingSlot.Lease lease = slot.lease()) {
                     version = lease.model().version();
-                    for (BeamResult r : lease.model().search().search(requests, trie)) {
+                    engine = lease.model().engineFor(requests);
+                    for (BeamResult r : lease.model().search(requests, trie)) {
                         results.add(r.scoredBy(version));
                     }
                 }
                 long done = System.nanoTime();
                 metrics.searched(batch.size(), done - t0);
-                metrics.bundleSearched(version, "live", done - t0);
+                metrics.bundleSearched(version, "live", engine, done - t0);
                 learnCost(batch, done - t0);
                 for (int i = 0; i < batch.size(); i++) {
                     metrics.answered(done - batch.get(i).queuedAt());

@@ -1,9 +1,14 @@
 package io.sidstream.retrieval.batch;
 
+import io.sidstream.retrieval.beam.BatchSearch;
+import io.sidstream.retrieval.beam.BeamRequest;
+import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.SidTrie;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -17,19 +22,30 @@ public final class ServingSlot implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServingSlot.class);
 
     /**
-     * One loaded model: the bundle version its answers name, its search, and what to close when it
-     * is no longer used (its ONNX sessions).
+     * One loaded model: the bundle version its answers name, its level-by-level search, optionally
+     * the same search as one decoder graph, and what to close when it is no longer used (its ONNX
+     * sessions).
      */
     public static final class Model {
         private final String version;
         private final BeamSearch search;
+        private final BatchSearch graph;
         private final AutoCloseable resources;
         // The slot holds one reference while the model is current; every lease holds another.
         private final AtomicInteger references = new AtomicInteger(1);
 
         public Model(String version, BeamSearch search, AutoCloseable resources) {
+            this(version, search, null, resources);
+        }
+
+        /**
+         * @param graph the whole search as one call (null: none), used for every batch it serves
+         */
+        public Model(
+                String version, BeamSearch search, BatchSearch graph, AutoCloseable resources) {
             this.version = version;
             this.search = search;
+            this.graph = graph;
             this.resources = resources;
         }
 
@@ -37,8 +53,41 @@ public final class ServingSlot implements AutoCloseable {
             return version;
         }
 
+        /** The level-by-level search. */
         public BeamSearch search() {
             return search;
+        }
+
+        /** Whether this model answers with its one-graph search. */
+        public boolean hasGraph() {
+            return graph != null;
+        }
+
+        /** {@code "graph"} when {@link #search(List, SidTrie)} runs the graph, else "levels". */
+        public String engineFor(List<BeamRequest> requests) {
+            return usesGraph(requests) ? "graph" : "levels";
+        }
+
+        /**
+         * Searches the batch with the one graph when it serves every request of it (unsteered),
+         * else level by level: the same ranking either way.
+         */
+        public List<BeamResult> search(List<BeamRequest> requests, SidTrie trie) {
+            return usesGraph(requests)
+                    ? graph.search(requests, trie)
+                    : search.search(requests, trie);
+        }
+
+        private boolean usesGraph(List<BeamRequest> requests) {
+            if (graph == null) {
+                return false;
+            }
+            for (BeamRequest request : requests) {
+                if (!graph.serves(request)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         boolean retain() {

@@ -167,17 +167,17 @@ public final class ShadowScorer implements AutoCloseable {
         List<BeamResult> shadow;
         String version;
         long t0 = System.nanoTime();
+        String engine;
         try (ServingSlot.Lease lease = candidate.lease()) {
             version = lease.model().version();
-            shadow =
-                    lease.model()
-                            .search()
-                            .search(batch.stream().map(Sample::request).toList(), trie);
+            List<BeamRequest> requests = batch.stream().map(Sample::request).toList();
+            engine = lease.model().engineFor(requests);
+            shadow = lease.model().search(requests, trie);
         }
         long nanos = System.nanoTime() - t0;
         candidateBatches.incrementAndGet();
         candidateNanos.addAndGet(nanos);
-        metrics.bundleSearched(version, "shadow", nanos);
+        metrics.bundleSearched(version, "shadow", engine, nanos);
         for (int i = 0; i < batch.size(); i++) {
             BeamResult live = batch.get(i).live();
             BeamResult cand = shadow.get(i);

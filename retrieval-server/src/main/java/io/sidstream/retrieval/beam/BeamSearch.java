@@ -21,7 +21,7 @@ import java.util.PriorityQueue;
  * beam (as many as possible), ranked with that beam's score. While new items are more than a fifth
  * of the catalog (a first bulk load), none is treated as new.
  */
-public final class BeamSearch {
+public final class BeamSearch implements BatchSearch {
     private final LogitsFn model;
     private final TokenLayout layout;
     private final int maxHistoryItems;
@@ -172,6 +172,7 @@ public final class BeamSearch {
     }
 
     /** Searches all requests against one trie; results are in request order. */
+    @Override
     public List<BeamResult> search(List<BeamRequest> requests, SidTrie trie) {
         long indexVersion = trie.version();
         int r = requests.size();
@@ -225,6 +226,59 @@ public final class BeamSearch {
                 beams = next;
             }
         }
+        return finish(requests, beams, trie, indexVersion, unit);
+    }
+
+    /**
+     * Ranks final beams found outside this class (the one-graph search, {@code
+     * decoder_search.onnx}) as {@link #search} ranks its own: each prefix's live items in collision
+     * order with its score, this search's prior among them, its young items and its fresh-item
+     * slots. {@code prefixes[i]} and {@code scores[i]} are request i's final beams, best first;
+     * beams scored {@code -inf} (none found) are skipped.
+     *
+     * @param unit the prior's count unit the scores were computed at ({@link #priorUnitNow})
+     */
+    public List<BeamResult> rankFinals(
+            List<BeamRequest> requests,
+            int[][][] prefixes,
+            double[][] scores,
+            SidTrie trie,
+            long version,
+            double unit) {
+        int levels = layout.levels();
+        PopularityPrior.Row row = prior == null ? null : prior.row();
+        List<List<Beam>> finals = new ArrayList<>(requests.size());
+        for (int r = 0; r < requests.size(); r++) {
+            List<Beam> beams = new ArrayList<>(prefixes[r].length);
+            for (int i = 0; i < prefixes[r].length; i++) {
+                double score = scores[r][i];
+                if (score == Double.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                // The graph returns the sum; young items need the decoder's share of it.
+                double priorShare = 0;
+                if (row != null && priorWeight != 0) {
+                    for (int l = 0; l < levels; l++) {
+                        priorShare += row.at(prefixes[r][i], l, unit).log(prefixes[r][i][l]);
+                    }
+                    priorShare *= priorWeight;
+                }
+                beams.add(new Beam(prefixes[r][i], score, 0, score - priorShare));
+            }
+            finals.add(beams);
+        }
+        return finish(requests, finals, trie, version, unit);
+    }
+
+    /** Final beams to results: items, prior, young items, fresh-item slots. */
+    private List<BeamResult> finish(
+            List<BeamRequest> requests,
+            List<List<Beam>> beams,
+            SidTrie trie,
+            long indexVersion,
+            double unit) {
+        int r = requests.size();
+        int levels = layout.levels();
         List<BeamResult> results = new ArrayList<>(r);
         // When much of the catalog is new (a first bulk load), nothing stands out as new.
         List<SidTrie.FreshItem> recent =
@@ -252,31 +306,6 @@ public final class BeamSearch {
                             : withFresh(requests.get(i), beams.get(i), ranked, recent));
         }
         return results;
-    }
-
-    /**
-     * Ranks final beams found outside this class (the one-graph search, {@code
-     * decoder_search.onnx}) as {@link #search} ranks its own: each prefix's live items in collision
-     * order with its score, plus this search's prior among them when it has one. Fresh-item slots
-     * are not applied. Beams scored {@code -inf} (none found) are skipped.
-     */
-    public BeamResult rankFinals(
-            BeamRequest request,
-            int[][] prefixes,
-            double[] scores,
-            SidTrie trie,
-            long version,
-            double unit) {
-        List<Beam> finals = new ArrayList<>(prefixes.length);
-        for (int i = 0; i < prefixes.length; i++) {
-            if (scores[i] != Double.NEGATIVE_INFINITY) {
-                // Young items are not ranked here, so the decoder's share of the score is unused.
-                finals.add(new Beam(prefixes[i], scores[i], 0, scores[i]));
-            }
-        }
-        return prior == null
-                ? collect(request, finals, trie, version)
-                : collectByPrior(request, finals, trie, version, unit);
     }
 
     /**

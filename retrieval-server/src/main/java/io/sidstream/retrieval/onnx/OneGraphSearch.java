@@ -11,6 +11,7 @@ import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.bundle.ModelException;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.model.onnx.OrtSessions;
+import io.sidstream.retrieval.beam.BatchSearch;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
@@ -40,7 +41,7 @@ import java.util.Set;
  *
  * <p>Serves requests without prefix steering, one beam width per batch. Thread-safe.
  */
-public final class OneGraphSearch implements AutoCloseable {
+public final class OneGraphSearch implements BatchSearch, AutoCloseable {
     private static final Set<String> INPUTS =
             Set.of("history_tokens", "beam_width", "trie_bits", "trie_first_child", "node_bias");
     private static final Set<String> OUTPUTS = Set.of("prefixes", "scores");
@@ -85,6 +86,34 @@ public final class OneGraphSearch implements AutoCloseable {
                                 DecoderLogits.layoutOf(bundle.manifest()),
                                 spec.maxHistoryItems())
                         .withPrior(prior, prior == null ? 0 : priorWeight);
+        return open(bundle, provider, intraOpThreads, ranking);
+    }
+
+    /**
+     * Opens the bundle's search graph to answer as {@code served} does (its prior, young items and
+     * fresh-item slots), {@code served}'s decoder being this bundle's.
+     *
+     * @throws BundleException when the bundle has no search graph or it breaks the contract
+     */
+    public static OneGraphSearch openLike(
+            ModelBundle bundle, ExecutionProvider provider, int intraOpThreads, BeamSearch served) {
+        BundleManifest.Decoder spec = bundle.manifest().decoder();
+        return open(
+                bundle,
+                provider,
+                intraOpThreads,
+                served.withModel(
+                        new NoDecoder(spec.codebookSize()),
+                        DecoderLogits.layoutOf(bundle.manifest()),
+                        spec.maxHistoryItems()));
+    }
+
+    private static OneGraphSearch open(
+            ModelBundle bundle,
+            ExecutionProvider provider,
+            int intraOpThreads,
+            BeamSearch ranking) {
+        BundleManifest.Decoder spec = bundle.manifest().decoder();
         if (!spec.hasSearchGraph()) {
             throw new BundleException(
                     bundle.directory(),
@@ -135,17 +164,23 @@ public final class OneGraphSearch implements AutoCloseable {
         return current.trie();
     }
 
+    /** Prefix steering is not in the graph. */
+    @Override
+    public boolean serves(BeamRequest request) {
+        return request.includePrefixes().isEmpty()
+                && request.excludePrefixes().isEmpty()
+                && request.steerWeight() <= 0;
+    }
+
     /** Searches all requests in one call; results in request order. */
+    @Override
     public List<BeamResult> search(List<BeamRequest> requests, SidTrie trie) {
         if (requests.isEmpty()) {
             return List.of();
         }
         int width = requests.get(0).beamWidth();
         for (BeamRequest request : requests) {
-            if (request.beamWidth() != width
-                    || !request.includePrefixes().isEmpty()
-                    || !request.excludePrefixes().isEmpty()
-                    || request.steerWeight() > 0) {
+            if (request.beamWidth() != width || !serves(request)) {
                 throw new IllegalArgumentException(
                         "the one-graph search serves unsteered requests of one beam width");
             }
@@ -199,26 +234,18 @@ public final class OneGraphSearch implements AutoCloseable {
                 }
                 traffic.call(
                         in, DecoderSession.bytes(prefixTensor) + DecoderSession.bytes(scoreTensor));
-                List<BeamResult> results = new ArrayList<>(r);
+                int[][][] finals = new int[r][beams][levels];
+                double[][] finalScores = new double[r][beams];
                 for (int i = 0; i < r; i++) {
-                    int[][] finals = new int[beams][levels];
-                    double[] finalScores = new double[beams];
                     for (int w = 0; w < beams; w++) {
                         for (int l = 0; l < levels; l++) {
-                            finals[w][l] = (int) prefixes.get((i * beams + w) * levels + l);
+                            finals[i][w][l] = (int) prefixes.get((i * beams + w) * levels + l);
                         }
-                        finalScores[w] = scores.get(i * beams + w);
+                        finalScores[i][w] = scores.get(i * beams + w);
                     }
-                    results.add(
-                            ranking.rankFinals(
-                                    requests.get(i),
-                                    finals,
-                                    finalScores,
-                                    trie,
-                                    index.version(),
-                                    unit));
                 }
-                return results;
+                return ranking.rankFinals(
+                        requests, finals, finalScores, trie, index.version(), unit);
             }
         } catch (OrtException e) {
             throw new ModelException("decoder_search failed for " + r + " requests", e);

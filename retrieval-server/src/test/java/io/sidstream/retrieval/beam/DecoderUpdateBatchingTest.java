@@ -143,6 +143,53 @@ class DecoderUpdateBatchingTest {
         }
     }
 
+    @Test
+    void shouldSearchABatchWithTheGraphOnlyWhenTheGraphServesEveryRequestOfIt() throws Exception {
+        List<List<BeamRequest>> byGraph = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BeamSearch levels = search(new FakeLogits(BeamSearchTest.LAYOUT, BeamSearchTest.K));
+        // Stands in for the one graph: the same answers, and a record of what it searched.
+        BatchSearch graph =
+                new BatchSearch() {
+                    @Override
+                    public List<BeamResult> search(List<BeamRequest> requests, SidTrie index) {
+                        byGraph.add(requests);
+                        return levels.search(requests, index);
+                    }
+
+                    @Override
+                    public boolean serves(BeamRequest request) {
+                        return request.excludePrefixes().isEmpty();
+                    }
+                };
+        ServingSlot.Model model = new ServingSlot.Model("v", levels, graph, () -> {});
+        BeamRequest plain = request(1);
+        BeamRequest steered =
+                new BeamRequest(
+                        plain.history(),
+                        plain.beamWidth(),
+                        plain.topK(),
+                        java.util.Set.of(),
+                        List.of(),
+                        List.of(new int[] {2}));
+
+        assertThat(model.engineFor(List.of(plain, plain))).isEqualTo("graph");
+        assertThat(model.engineFor(List.of(plain, steered))).isEqualTo("levels");
+        assertThat(model.search(List.of(plain, steered), trie))
+                .isEqualTo(levels.search(List.of(plain, steered), trie));
+        assertThat(byGraph).isEmpty();
+        try (MicroBatcher batcher = batcher(new ServingSlot(model))) {
+            List<BeamResult> answered = answers(batcher, 6);
+            assertThat(byGraph).isNotEmpty();
+            assertThat(byGraph.stream().mapToInt(List::size).sum()).isEqualTo(6);
+            for (int i = 0; i < answered.size(); i++) {
+                assertThat(answered.get(i).candidates())
+                        .isEqualTo(levels.search(List.of(request(i)), trie).get(0).candidates());
+            }
+        }
+        assertThat(new ServingSlot.Model("v", levels, () -> {}).engineFor(List.of(plain)))
+                .isEqualTo("levels");
+    }
+
     private static List<BeamResult> withVersion(List<BeamResult> results, String version) {
         return results.stream().map(r -> r.scoredBy(version)).toList();
     }

@@ -83,6 +83,59 @@ class OneGraphSearchTest {
     }
 
     @Test
+    void shouldAnswerAsTheServedSearchWithYoungItemsAndFreshSlotsOn() {
+        long now = 1_700_000_000_000L;
+        List<String> young = ids.subList(0, 20);
+        SidTrie trie = new SidTrie(layout.levels(), bundle.manifest().sid().codebookSize());
+        for (String id : ids) {
+            long listed = young.contains(id) ? now - 3_600_000 : now - 30L * 86_400_000;
+            trie.put(id, sids.get(id), listed);
+        }
+        PopularityPrior prior = emptyPrior();
+        Random random = new Random(5);
+        for (int e = 0; e < 3_000; e++) {
+            String id = ids.get((int) (ids.size() * Math.pow(random.nextDouble(), 4)));
+            prior.observe(id, sids.get(id), now - 3_000_000 + e * 1_000L);
+        }
+        for (int e = 0; e < 400; e++) {
+            String id = young.get(e % young.size());
+            prior.observe(id, sids.get(id), now - 400_000 + e * 1_000L);
+        }
+        BeamSearch served =
+                new BeamSearch(new DecoderLogits(session), layout, maxHistory())
+                        .withClock(
+                                java.time.Clock.fixed(
+                                        java.time.Instant.ofEpochMilli(now),
+                                        java.time.ZoneOffset.UTC))
+                        .withFreshItems(Duration.ofHours(2), 0.1)
+                        .withPrior(prior, 1.5)
+                        .withYoungItems(Duration.ofDays(7), 2, 50);
+        List<BeamRequest> requests = new ArrayList<>();
+        for (int r = 0; r < 4; r++) {
+            List<int[]> history = new ArrayList<>();
+            for (int i = 0; i < 4 + r * 3; i++) {
+                history.add(sids.get(ids.get(100 + random.nextInt(ids.size() - 100))));
+            }
+            requests.add(BeamRequest.of(history, 64, 40));
+        }
+        try (OneGraphSearch graph =
+                OneGraphSearch.openLike(bundle, ExecutionProvider.CPU, 1, served)) {
+            List<BeamResult> expected = served.search(requests, trie);
+            List<BeamResult> actual = graph.search(requests, trie);
+            // Meaningful only if the young and fresh rules changed the plain ranking.
+            BeamSearch plain =
+                    new BeamSearch(new DecoderLogits(session), layout, maxHistory())
+                            .withPrior(prior, 1.5);
+            assertThat(expected).isNotEqualTo(plain.search(requests, trie));
+            assertThat(expected.get(0).candidates())
+                    .extracting(BeamResult.Candidate::itemId)
+                    .containsAnyElementsOf(young);
+            assertSameRanking(requests, expected, actual);
+            assertThat(graph.traffic().calls()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shouldReturnOnlyLiveItemsWhenTheIndexHoldsFewerPrefixesThanTheBeam() {
         List<String> live = ids.subList(100, 130);
         SidTrie trie = trieOf(live);
@@ -175,12 +228,7 @@ class OneGraphSearchTest {
     }
 
     private static PopularityPrior priorOver(List<String> items, int events, long seed) {
-        PopularityPrior prior =
-                new PopularityPrior(
-                        layout.levels(),
-                        bundle.manifest().sid().codebookSize(),
-                        Duration.ofHours(24),
-                        0.1);
+        PopularityPrior prior = emptyPrior();
         Random random = new Random(seed);
         long t = 1_700_000_000_000L;
         for (int e = 0; e < events; e++) {
@@ -189,6 +237,11 @@ class OneGraphSearchTest {
             prior.observe(id, sids.get(id), t += random.nextInt(60_000));
         }
         return prior;
+    }
+
+    private static PopularityPrior emptyPrior() {
+        return new PopularityPrior(
+                layout.levels(), bundle.manifest().sid().codebookSize(), Duration.ofHours(24), 0.1);
     }
 
     private static int maxHistory() {
