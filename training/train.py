@@ -71,6 +71,9 @@ def parse_args():
     p.add_argument("--with-validation-targets", action="store_true",
                    help="also train on every user's validation target (a refit once the schedule is chosen): "
                         "validation scores no longer select an epoch, the last one is kept")
+    p.add_argument("--recency-half-life-days", type=float, default=0.0,
+                   help="weight each training sample by 0.5^(age of its target / this), the age counted from the "
+                        "newest training target, so the decoder leans to what people watch lately (0 = equal weights)")
     p.add_argument("--valid-users", type=int, default=1000, help="validation users scored after every epoch")
     p.add_argument("--sasrec-seeds", type=int, default=0,
                    help="train the SASRec-CE baseline with this many seeds on the same split (0 = none)")
@@ -106,8 +109,20 @@ def training_samples(split, max_history, with_validation_targets=False):
     return samples
 
 
+def recency_weights(samples, half_life_days):
+    """Per-sample loss weights 0.5^(age / half-life), the age of a sample's target counted from the newest
+    target; scaled to mean 1 so the learning rate means the same. All ones for half-life 0."""
+    times = np.array([t for _, _, t in samples], dtype=np.float64)
+    if half_life_days <= 0:
+        return np.ones(len(samples), dtype=np.float32)
+    w = np.power(0.5, (times.max() - times) / (half_life_days * 86_400_000.0))
+    return (w / w.mean()).astype(np.float32)
+
+
 def train_decoder(model, samples, sids, collisions, args, valid_fn):
     """Trains for at most --decoder-epochs and keeps the weights of the best validation epoch."""
+    weights = torch.from_numpy(recency_weights(samples, args.recency_half_life_days)) \
+        if args.recency_half_life_days > 0 else None
     opt = torch.optim.AdamW(model.parameters(), lr=args.decoder_lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(samples) / args.decoder_batch)
     total = steps_per_epoch * args.decoder_epochs
@@ -127,7 +142,12 @@ def train_decoder(model, samples, sids, collisions, args, valid_fn):
             hist = history_tokens(model.layout, [samples[i][0] for i in batch], sids, collisions, args.max_history)
             target = torch.from_numpy(np.stack([sids[samples[i][1]] for i in batch])).long()
             logits = model.teacher_forced_logits(hist, target)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+            if args.recency_half_life_days > 0:
+                per_code = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                           reduction="none")
+                loss = (per_code.reshape(len(batch), -1).mean(dim=1) * weights[batch]).mean()
+            else:
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -453,6 +473,7 @@ def train_and_export(args, ds, sids, collisions, encoder):
                      "seed": args.seed, "rqvaeEpochs": None if args.reuse_sids else args.rqvae_epochs,
                      "reusedSidsOf": None if not args.reuse_sids else encoder_version(args.reuse_sids),
                      "decoderEpochs": args.decoder_epochs, "keptEpoch": best_epoch, "maxHistory": args.max_history,
+                     **({"recencyHalfLifeDays": args.recency_half_life_days} if args.recency_half_life_days > 0 else {}),
                      "beta": args.beta, "evalBeamWidth": args.eval_beam, "torch": torch.__version__,
                      "seconds": round(time.time() - T0, 1)},
     }

@@ -147,6 +147,20 @@ class SearchGraphTest(unittest.TestCase):
             self.compose([self.graphs[0], self.graphs[1], renamed])
 
 
+class RecencyWeightsTest(unittest.TestCase):
+    """--recency-half-life-days: a sample one half-life older weighs half as much; mean weight 1."""
+
+    def test_weights_halve_per_half_life_and_average_one(self):
+        import train
+        day = 86_400_000
+        samples = [([], "x", 100 * day), ([], "y", 90 * day), ([], "z", 80 * day)]
+        w = train.recency_weights(samples, half_life_days=10)
+        self.assertAlmostEqual(float(w.mean()), 1.0, places=6)
+        self.assertAlmostEqual(float(w[1] / w[0]), 0.5, places=6)
+        self.assertAlmostEqual(float(w[2] / w[0]), 0.25, places=6)
+        self.assertTrue(np.all(train.recency_weights(samples, half_life_days=0) == 1))
+
+
 class RefitSamplesTest(unittest.TestCase):
     """A refit trains on every validation target too, and never on a test target."""
 
