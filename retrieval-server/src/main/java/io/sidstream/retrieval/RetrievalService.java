@@ -244,15 +244,29 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                 config.youngItemWindow(),
                                 config.youngItemOffset(),
                                 config.youngItemCandidates());
-        ServingSlot slot =
-                new ServingSlot(
-                        DecoderUpdates.model(
-                                bundle,
-                                session,
-                                search,
-                                answersWithGraph,
-                                config.executionProvider(),
-                                config.modelThreads()));
+        ServingSlot slot;
+        try {
+            slot =
+                    new ServingSlot(
+                            DecoderUpdates.model(
+                                    bundle,
+                                    session,
+                                    search,
+                                    answersWithGraph,
+                                    config.executionProvider(),
+                                    config.modelThreads()));
+        } catch (RuntimeException e) {
+            // A search graph that does not open fails the start, with nothing left running.
+            feed.close();
+            if (coverage != null) {
+                coverage.close();
+            }
+            if (priorFeed != null) {
+                priorFeed.close();
+            }
+            session.close();
+            throw e;
+        }
         LOG.info(
                 "search {} bundle={}",
                 answersWithGraph
