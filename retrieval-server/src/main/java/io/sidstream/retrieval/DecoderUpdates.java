@@ -219,7 +219,20 @@ final class DecoderUpdates implements AutoCloseable {
                     searchGraph.uses(
                             bundle.manifest().decoder().hasSearchGraph(),
                             session.executionProvider());
-            return model(bundle, session, searchOf, graph, provider, modelThreads);
+            if (graph) {
+                // The bundle's version does not cover its search graph: check the one that answers.
+                BeamSearchParity.Report parity =
+                        BeamSearchParity.checkSearchGraph(bundle, ExecutionProvider.CPU);
+                if (!parity.passed()) {
+                    throw new RefusedException(
+                            "bundle "
+                                    + bundle.version()
+                                    + " fails its search graph parity: "
+                                    + parity.mismatches());
+                }
+            }
+            return model(
+                    bundle, session, searchOf, graph, searchGraph == SearchGraph.ON, modelThreads);
         } catch (RuntimeException e) {
             session.close();
             throw new RefusedException(e.getMessage());
@@ -228,20 +241,38 @@ final class DecoderUpdates implements AutoCloseable {
 
     /**
      * The served model of {@code bundle}: {@code search} over its decoder {@code session}, and when
-     * {@code withGraph} the same search as one graph call, opened on {@code provider}; closing it
-     * closes both sessions.
+     * {@code withGraph} the same search as one graph call, on the provider the decoder runs on;
+     * closing it closes both sessions. A graph that does not open fails when {@code graphRequired},
+     * else the model searches level by level and says why.
      */
     static ServingSlot.Model model(
             ModelBundle bundle,
             DecoderSession session,
             BeamSearch search,
             boolean withGraph,
-            ExecutionProvider provider,
+            boolean graphRequired,
             int modelThreads) {
         if (!withGraph) {
             return new ServingSlot.Model(bundle.version(), search, session);
         }
-        OneGraphSearch graph = OneGraphSearch.openLike(bundle, provider, modelThreads, search);
+        OneGraphSearch graph;
+        try {
+            graph =
+                    OneGraphSearch.openLike(
+                            bundle,
+                            ExecutionProvider.parse(session.executionProvider()),
+                            modelThreads,
+                            search);
+        } catch (RuntimeException e) {
+            if (graphRequired) {
+                throw e;
+            }
+            LOG.warn(
+                    "search graph of bundle {} does not open, searching level by level: {}",
+                    bundle.version(),
+                    e.getMessage());
+            return new ServingSlot.Model(bundle.version(), search, session);
+        }
         return new ServingSlot.Model(
                 bundle.version(),
                 search,

@@ -253,7 +253,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                     session,
                                     search,
                                     answersWithGraph,
-                                    config.executionProvider(),
+                                    config.searchGraph() == SearchGraph.ON,
                                     config.modelThreads()));
         } catch (RuntimeException e) {
             // A search graph that does not open fails the start, with nothing left running.
@@ -269,8 +269,12 @@ public final class RetrievalService implements ServiceLauncher.Service {
         }
         LOG.info(
                 "search {} bundle={}",
-                answersWithGraph
-                        ? "as one graph call per unsteered batch (" + m.decoder().searchFile() + ")"
+                slot.current().hasGraph()
+                        ? "as one graph call per unsteered batch ("
+                                + m.decoder().searchFile()
+                                + " on "
+                                + session.executionProvider()
+                                + ")"
                         : "level by level",
                 bundle.version());
         MicroBatcher batcher =

@@ -69,8 +69,8 @@ public final class ServingSlot implements AutoCloseable {
         }
 
         /**
-         * Searches the batch with the one graph when it serves every request of it (unsteered),
-         * else level by level: the same ranking either way.
+         * Searches the batch with the one graph when it serves every request of it (unsteered, one
+         * beam width), else level by level: the same ranking either way.
          */
         public List<BeamResult> search(List<BeamRequest> requests, SidTrie trie) {
             return usesGraph(requests)
@@ -79,11 +79,12 @@ public final class ServingSlot implements AutoCloseable {
         }
 
         private boolean usesGraph(List<BeamRequest> requests) {
-            if (graph == null) {
+            if (graph == null || requests.isEmpty()) {
                 return false;
             }
+            int width = requests.get(0).beamWidth();
             for (BeamRequest request : requests) {
-                if (!graph.serves(request)) {
+                if (request.beamWidth() != width || !graph.serves(request)) {
                     return false;
                 }
             }
