@@ -9,6 +9,7 @@ import io.sidstream.retrieval.batch.ServingSlot;
 import io.sidstream.retrieval.batch.ShadowScorer;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.LogitsFn;
+import io.sidstream.retrieval.beam.SearchTraffic;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.onnx.BeamSearchParity;
@@ -253,7 +254,8 @@ final class DecoderUpdates implements AutoCloseable {
             boolean graphRequired,
             int modelThreads) {
         if (!withGraph) {
-            return new ServingSlot.Model(bundle.version(), search, session);
+            return new ServingSlot.Model(
+                    bundle.version(), search, null, session.traffic(), session);
         }
         OneGraphSearch graph;
         try {
@@ -271,12 +273,14 @@ final class DecoderUpdates implements AutoCloseable {
                     "search graph of bundle {} does not open, searching level by level: {}",
                     bundle.version(),
                     e.getMessage());
-            return new ServingSlot.Model(bundle.version(), search, session);
+            return new ServingSlot.Model(
+                    bundle.version(), search, null, session.traffic(), session);
         }
         return new ServingSlot.Model(
                 bundle.version(),
                 search,
                 graph,
+                SearchTraffic.sum(session.traffic(), graph.traffic()),
                 () -> {
                     try (session) {
                         graph.close();

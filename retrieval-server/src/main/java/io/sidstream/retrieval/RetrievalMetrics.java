@@ -28,6 +28,10 @@ public final class RetrievalMetrics {
     private final Counter retried;
     private final Counter duplicates;
 
+    private final Counter decoderCalls;
+    private final Counter decoderInBytes;
+    private final Counter decoderOutBytes;
+
     public RetrievalMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.batchSize =
@@ -55,6 +59,24 @@ public final class RetrievalMetrics {
                         "sidstream.retrieval.model.latency",
                         "step",
                         "Time of one decoder call (encode: histories, step: one SID level)");
+        this.decoderCalls =
+                Counter.builder("sidstream.retrieval.decoder.calls")
+                        .description(
+                                "ONNX Runtime calls of the live decoder's searches (one per"
+                                        + " batch as one graph, 1 + levels level by level)")
+                        .register(registry);
+        this.decoderInBytes =
+                Counter.builder("sidstream.retrieval.decoder.input.bytes")
+                        .description(
+                                "Bytes of the live decoder calls' inputs: on a GPU, copied host to"
+                                        + " device")
+                        .register(registry);
+        this.decoderOutBytes =
+                Counter.builder("sidstream.retrieval.decoder.output.bytes")
+                        .description(
+                                "Bytes of the live decoder calls' outputs: on a GPU, copied device"
+                                        + " to host")
+                        .register(registry);
         this.retried =
                 Counter.builder("sidstream.retrieval.requests.retried")
                         .description(
@@ -178,6 +200,13 @@ public final class RetrievalMetrics {
                 .publishPercentiles(0.5, 0.99)
                 .register(registry)
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A live batch's decoder calls and the bytes they moved in and out. */
+    public void decoderTraffic(long calls, long inBytes, long outBytes) {
+        decoderCalls.increment(calls);
+        decoderInBytes.increment(inBytes);
+        decoderOutBytes.increment(outBytes);
     }
 
     /** The shadow series of a candidate bundle, at 0 from the moment it is loaded. */

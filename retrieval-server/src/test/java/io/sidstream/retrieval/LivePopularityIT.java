@@ -114,17 +114,36 @@ class LivePopularityIT {
             }
             assertThat(after).contains(hot, fresh).doesNotContainAnyElementsOf(history);
             assertThat(after).allSatisfy(i -> assertThat(catalog).containsKey(i));
-            String graphBatches =
+            String batchesOf =
                     "sidstream_retrieval_bundle_search_latency_seconds_count{bundle=\""
                             + bundle.version()
-                            + "\",engine=\"graph\",role=\"live\"";
+                            + "\",engine=\"";
             String metrics = RetrievalIT.metricsOf(service);
+            double graphBatches = sum(metrics, batchesOf + "graph\",role=\"live\"");
+            double levelBatches = sum(metrics, batchesOf + "levels\",role=\"live\"");
+            double calls = sum(metrics, "sidstream_retrieval_decoder_calls_total");
+            assertThat(sum(metrics, "sidstream_retrieval_decoder_input_bytes_total")).isPositive();
+            assertThat(sum(metrics, "sidstream_retrieval_decoder_output_bytes_total")).isPositive();
             if (searchGraph.equals("on")) {
-                assertThat(metrics).contains(graphBatches);
+                // One ONNX Runtime call per batch.
+                assertThat(graphBatches).isPositive();
+                assertThat(levelBatches).isZero();
+                assertThat(calls).isEqualTo(graphBatches);
             } else {
-                assertThat(metrics).doesNotContain(graphBatches);
+                // The history encode, then a call per level.
+                assertThat(graphBatches).isZero();
+                assertThat(levelBatches).isPositive();
+                assertThat(calls).isGreaterThanOrEqualTo(2 * levelBatches);
             }
         }
+    }
+
+    /** The sum of the samples of the Prometheus series starting with {@code prefix}. */
+    private static double sum(String metrics, String prefix) {
+        return metrics.lines()
+                .filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     /** {@code perItem} interactions with each item, by different users, now. */

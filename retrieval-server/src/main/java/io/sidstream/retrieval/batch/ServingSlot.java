@@ -4,6 +4,7 @@ import io.sidstream.retrieval.beam.BatchSearch;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
 import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.SearchTraffic;
 import io.sidstream.retrieval.beam.SidTrie;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,23 +31,35 @@ public final class ServingSlot implements AutoCloseable {
         private final String version;
         private final BeamSearch search;
         private final BatchSearch graph;
+        private final SearchTraffic traffic;
         private final AutoCloseable resources;
         // The slot holds one reference while the model is current; every lease holds another.
         private final AtomicInteger references = new AtomicInteger(1);
 
         public Model(String version, BeamSearch search, AutoCloseable resources) {
-            this(version, search, null, resources);
+            this(version, search, null, null, resources);
         }
 
         /**
          * @param graph the whole search as one call (null: none), used for every batch it serves
+         * @param traffic what this model's ONNX Runtime calls have cost so far (null: unknown)
          */
         public Model(
-                String version, BeamSearch search, BatchSearch graph, AutoCloseable resources) {
+                String version,
+                BeamSearch search,
+                BatchSearch graph,
+                SearchTraffic traffic,
+                AutoCloseable resources) {
             this.version = version;
             this.search = search;
             this.graph = graph;
+            this.traffic = traffic;
             this.resources = resources;
+        }
+
+        /** Calls and bytes of this model's searches so far, or null when unknown. */
+        public SearchTraffic traffic() {
+            return traffic;
         }
 
         public String version() {

@@ -1,5 +1,7 @@
 package io.sidstream.retrieval.onnx;
 
+import io.sidstream.retrieval.beam.SearchTraffic;
+
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -8,7 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
  * output back, the history and beam caches included, on each call. On the CPU these are the bytes
  * the calls read and write.
  */
-public final class DecoderTraffic {
+public final class DecoderTraffic implements SearchTraffic {
     private final LongAdder calls = new LongAdder();
     private final LongAdder beamCacheCalls = new LongAdder();
     private final LongAdder hostToDevice = new LongAdder();
@@ -21,6 +23,7 @@ public final class DecoderTraffic {
     }
 
     /** ONNX Runtime calls so far. */
+    @Override
     public long calls() {
         return calls.sum();
     }
@@ -35,11 +38,13 @@ public final class DecoderTraffic {
     }
 
     /** Bytes of the calls' inputs so far. */
+    @Override
     public long hostToDeviceBytes() {
         return hostToDevice.sum();
     }
 
     /** Bytes of the calls' outputs so far. */
+    @Override
     public long deviceToHostBytes() {
         return deviceToHost.sum();
     }

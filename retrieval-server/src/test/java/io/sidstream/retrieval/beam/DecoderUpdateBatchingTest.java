@@ -161,7 +161,7 @@ class DecoderUpdateBatchingTest {
                         return request.excludePrefixes().isEmpty();
                     }
                 };
-        ServingSlot.Model model = new ServingSlot.Model("v", levels, graph, () -> {});
+        ServingSlot.Model model = new ServingSlot.Model("v", levels, graph, null, () -> {});
         BeamRequest plain = request(1);
         BeamRequest steered =
                 new BeamRequest(
