@@ -158,6 +158,11 @@ final class LocalDemo {
         // The demo shows a new release rising through real activity: young items are ranked by the
         // live prior (off by default; the README gives what it trades on the validation split).
         env.put(RetrievalSetting.YOUNG_ITEM_WINDOW_HOURS.key(), "168");
+        Map<String, String> overrides = operatorOverrides(System.getenv());
+        if (!overrides.isEmpty()) {
+            out.println("settings from the environment: " + new java.util.TreeMap<>(overrides));
+            env.putAll(overrides);
+        }
         DashboardServer.DemoStatus status = new DashboardServer.DemoStatus();
         try (IngestService ingest =
                         IngestService.start(
@@ -337,6 +342,34 @@ final class LocalDemo {
             // Items produced by others (e.g. `sidstream produce`) may be live too.
             return retrieval.index().size() >= scenario.itemsListed() ? 0 : 1;
         }
+    }
+
+    /**
+     * What wires the demo's own broker, work directory, ports and bundle: never overridden (both
+     * services read the same bootstrap and bundle keys).
+     */
+    private static final Set<String> DEMO_OWNED =
+            Set.of(
+                    IngestSetting.BOOTSTRAP_SERVERS.key(),
+                    IngestSetting.BUNDLE_DIR.key(),
+                    IngestSetting.STATE_DIR.key(),
+                    IngestSetting.APPLICATION_ID.key(),
+                    IngestSetting.HTTP_PORT.key(),
+                    RetrievalSetting.HTTP_PORT.key(),
+                    RetrievalSetting.APPLICATION_ID.key(),
+                    RetrievalSetting.INGEST_URL.key());
+
+    /**
+     * The {@code SIDSTREAM_*} settings of the process environment that change the demo's services
+     * (an operator trying {@code SIDSTREAM_RETRIEVAL_SEARCH_GRAPH=on}, say), over the demo's own
+     * choices; the keys that wire the demo together are left out.
+     */
+    static Map<String, String> operatorOverrides(Map<String, String> processEnv) {
+        Map<String, String> known = new HashMap<>();
+        known.putAll(only(processEnv, IngestSetting.values()));
+        known.putAll(only(processEnv, RetrievalSetting.values()));
+        known.keySet().removeAll(DEMO_OWNED);
+        return known;
     }
 
     /** The settings of one service out of the demo's shared map (and the Kafka pass-through). */
