@@ -174,25 +174,13 @@ final class DecoderUpdates implements AutoCloseable {
         }
         try {
             DecoderParity.Report parity = DecoderParity.check(bundle, ExecutionProvider.CPU);
-            if (!parity.passed()) {
-                throw new RefusedException(
-                        "bundle "
-                                + bundle.version()
-                                + " fails its decoder parity: "
-                                + parity.mismatches());
-            }
+            refuseUnless(parity.passed(), bundle, "decoder", parity.mismatches());
             BeamSearchParity.Report search =
                     BeamSearchParity.check(
                             bundle,
                             ExecutionProvider.CPU,
                             bundle.manifest().decoder().hasBeamCache());
-            if (!search.passed()) {
-                throw new RefusedException(
-                        "bundle "
-                                + bundle.version()
-                                + " fails its beam search parity: "
-                                + search.mismatches());
-            }
+            refuseUnless(search.passed(), bundle, "beam search", search.mismatches());
         } catch (RefusedException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -224,19 +212,26 @@ final class DecoderUpdates implements AutoCloseable {
                 // The bundle's version does not cover its search graph: check the one that answers.
                 BeamSearchParity.Report parity =
                         BeamSearchParity.checkSearchGraph(bundle, ExecutionProvider.CPU);
-                if (!parity.passed()) {
-                    throw new RefusedException(
-                            "bundle "
-                                    + bundle.version()
-                                    + " fails its search graph parity: "
-                                    + parity.mismatches());
-                }
+                refuseUnless(parity.passed(), bundle, "search graph", parity.mismatches());
             }
             return model(
                     bundle, session, searchOf, graph, searchGraph == SearchGraph.ON, modelThreads);
         } catch (RuntimeException e) {
             session.close();
             throw new RefusedException(e.getMessage());
+        }
+    }
+
+    private static void refuseUnless(
+            boolean passed, ModelBundle bundle, String check, Object mismatches) {
+        if (!passed) {
+            throw new RefusedException(
+                    "bundle "
+                            + bundle.version()
+                            + " fails its "
+                            + check
+                            + " parity: "
+                            + mismatches);
         }
     }
 

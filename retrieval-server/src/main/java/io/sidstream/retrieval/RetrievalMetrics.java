@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sidstream.retrieval.beam.LogitsFn;
+import io.sidstream.retrieval.beam.SearchTraffic;
 
 import java.util.List;
 import java.util.Locale;
@@ -203,10 +204,10 @@ public final class RetrievalMetrics {
     }
 
     /** A live batch's decoder calls and the bytes they moved in and out. */
-    public void decoderTraffic(long calls, long inBytes, long outBytes) {
-        decoderCalls.increment(calls);
-        decoderInBytes.increment(inBytes);
-        decoderOutBytes.increment(outBytes);
+    public void decoderTraffic(SearchTraffic.Totals batch) {
+        decoderCalls.increment(batch.calls());
+        decoderInBytes.increment(batch.hostToDeviceBytes());
+        decoderOutBytes.increment(batch.deviceToHostBytes());
     }
 
     /** The shadow series of a candidate bundle, at 0 from the moment it is loaded. */

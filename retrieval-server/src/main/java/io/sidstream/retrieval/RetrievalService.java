@@ -257,13 +257,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                     config.modelThreads()));
         } catch (RuntimeException e) {
             // A search graph that does not open fails the start, with nothing left running.
-            feed.close();
-            if (coverage != null) {
-                coverage.close();
-            }
-            if (priorFeed != null) {
-                priorFeed.close();
-            }
+            closeFeeds(feed, coverage, priorFeed);
             session.close();
             throw e;
         }
@@ -306,13 +300,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                 updates.shadow(Path.of(config.shadowBundleDir()), config.shadowSamplePercent());
             } catch (RuntimeException e) {
                 batcher.close();
-                feed.close();
-                if (coverage != null) {
-                    coverage.close();
-                }
-                if (priorFeed != null) {
-                    priorFeed.close();
-                }
+                closeFeeds(feed, coverage, priorFeed);
                 slot.close();
                 throw new IllegalArgumentException(
                         RetrievalSetting.SHADOW_BUNDLE_DIR.key() + ": " + e.getMessage(), e);
@@ -521,12 +509,9 @@ public final class RetrievalService implements ServiceLauncher.Service {
         return any;
     }
 
-    @Override
-    public void close() {
-        http.close();
-        loop.close();
-        batcher.close();
-        updates.close();
+    /** The index, coverage (may be null) and prior (may be null) feeds, in that order. */
+    private static void closeFeeds(
+            SidIndexFeed feed, CatalogCoverage coverage, PriorFeed priorFeed) {
         feed.close();
         if (coverage != null) {
             coverage.close();
@@ -534,6 +519,15 @@ public final class RetrievalService implements ServiceLauncher.Service {
         if (priorFeed != null) {
             priorFeed.close();
         }
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        loop.close();
+        batcher.close();
+        updates.close();
+        closeFeeds(feed, coverage, priorFeed);
         if (textSteering instanceof SentenceSteering models) {
             try {
                 models.close();

@@ -268,32 +268,24 @@ public final class MicroBatcher implements AutoCloseable {
                 List<BeamResult> results = new ArrayList<>(batch.size());
                 String version;
                 String engine;
-                long calls = 0;
-                long in = 0;
-                long out = 0;
+                SearchTraffic.Totals moved = SearchTraffic.Totals.NONE;
                 try (ServingSlot.Lease lease = slot.lease()) {
                     version = lease.model().version();
                     engine = lease.model().engineFor(requests);
                     // Only this thread searches with the live model, so the change is this batch's.
                     SearchTraffic traffic = lease.model().traffic();
-                    if (traffic != null) {
-                        calls = -traffic.calls();
-                        in = -traffic.hostToDeviceBytes();
-                        out = -traffic.deviceToHostBytes();
-                    }
+                    SearchTraffic.Totals before = traffic == null ? null : traffic.totals();
                     for (BeamResult r : lease.model().search(requests, trie)) {
                         results.add(r.scoredBy(version));
                     }
                     if (traffic != null) {
-                        calls += traffic.calls();
-                        in += traffic.hostToDeviceBytes();
-                        out += traffic.deviceToHostBytes();
+                        moved = traffic.totals().since(before);
                     }
                 }
                 long done = System.nanoTime();
                 metrics.searched(batch.size(), done - t0);
                 metrics.bundleSearched(version, "live", engine, done - t0);
-                metrics.decoderTraffic(calls, in, out);
+                metrics.decoderTraffic(moved);
                 learnCost(batch, done - t0);
                 for (int i = 0; i < batch.size(); i++) {
                     metrics.answered(done - batch.get(i).queuedAt());

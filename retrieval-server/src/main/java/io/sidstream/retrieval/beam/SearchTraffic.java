@@ -11,6 +11,24 @@ public interface SearchTraffic {
 
     long deviceToHostBytes();
 
+    /** The counts now, to subtract from a later reading. */
+    default Totals totals() {
+        return new Totals(calls(), hostToDeviceBytes(), deviceToHostBytes());
+    }
+
+    /** Calls and bytes at one moment. */
+    record Totals(long calls, long hostToDeviceBytes, long deviceToHostBytes) {
+        public static final Totals NONE = new Totals(0, 0, 0);
+
+        /** What happened between {@code earlier} and this reading. */
+        public Totals since(Totals earlier) {
+            return new Totals(
+                    calls - earlier.calls,
+                    hostToDeviceBytes - earlier.hostToDeviceBytes,
+                    deviceToHostBytes - earlier.deviceToHostBytes);
+        }
+    }
+
     /** Both sources added up. */
     static SearchTraffic sum(SearchTraffic a, SearchTraffic b) {
         return new SearchTraffic() {
