@@ -32,9 +32,9 @@ final class Arrivals {
     }
 
     /**
-     * Polls until {@code expected} records arrived. Without {@code sentAt} every record counts;
-     * with it only keys starting with {@code keyPrefix} count, and their arrival minus send time
-     * (ns) is returned.
+     * Polls until {@code expected} records arrived. Without {@code sentAt} every record counts and
+     * the arrival times ({@link System#nanoTime}) are returned, in arrival order; with it only keys
+     * starting with {@code keyPrefix} count, and their arrival minus send time (ns) is returned.
      */
     static long[] drain(
             KafkaConsumer<String, ?> consumer,
@@ -48,7 +48,7 @@ final class Arrivals {
             for (ConsumerRecord<String, ?> r : consumer.poll(Duration.ofMillis(20))) {
                 long now = System.nanoTime();
                 if (sentAt == null) {
-                    seen++;
+                    latencies[seen++] = now;
                 } else if (r.key().startsWith(keyPrefix)) {
                     // The producer thread records the send time just before sending.
                     Long sent = sentAt.get(r.key());
