@@ -83,6 +83,7 @@ public final class InteractionFreshnessBench {
             retrievalEnv.put("SIDSTREAM_RETRIEVAL_APPLICATION_ID", "bench-interaction-retrieval");
             retrievalEnv.put("SIDSTREAM_RETRIEVAL_HTTP_PORT", "0");
             Map<String, Long> arrived = new ConcurrentHashMap<>();
+            Map<String, long[]> stages = new ConcurrentHashMap<>();
             AtomicBoolean stop = new AtomicBoolean();
             try (IngestService ingest =
                             IngestService.start(
@@ -92,7 +93,8 @@ public final class InteractionFreshnessBench {
                                     RetrievalConfig.fromEnv(retrievalEnv), Duration.ofMinutes(2));
                     KafkaProducer<String, InteractionEvent> producer = producer(cluster)) {
                 Thread reader =
-                        new Thread(() -> readResults(cluster, arrived, stop), "bench-results");
+                        new Thread(
+                                () -> readResults(cluster, arrived, stages, stop), "bench-results");
                 reader.start();
                 Random random = new Random(17);
                 // The burst: sent at once, the rate is how fast its lists come out.
@@ -130,6 +132,7 @@ public final class InteractionFreshnessBench {
                     System.out.printf(
                             Locale.ROOT,
                             "{\"bench\":\"interaction-freshness\",\"guarantee\":\"%s\","
+                                    + "\"stages_p50_ms\":%s,"
                                     + "%s,"
                                     + "\"max_interactions_per_s\":%.1f,\"load_share\":%.2f,"
                                     + "\"offered_per_s\":%.1f,\"interactions\":%d,"
@@ -137,6 +140,7 @@ public final class InteractionFreshnessBench {
                                     + "\"interaction_to_recommendation_p50_ms\":%.1f,"
                                     + "\"interaction_to_recommendation_p99_ms\":%.1f}%n",
                             guarantee,
+                            stageMedians(stages, sentAt.keySet()),
                             ItemAssignmentBench.ingestShape(ingestEnv, guarantee),
                             maxRate,
                             share,
@@ -159,6 +163,7 @@ public final class InteractionFreshnessBench {
             List<String> items,
             Random random) {
         String user = "u" + random.nextInt(USERS);
+        Instant eventTime = Instant.now();
         producer.send(
                 new ProducerRecord<>(
                         Topics.INTERACTIONS.name(),
@@ -168,23 +173,78 @@ public final class InteractionFreshnessBench {
                                 .setUserId(user)
                                 .setItemId(items.get(random.nextInt(items.size())))
                                 .setEventType(InteractionType.CLICK)
-                                .setEventTime(Instant.now())
+                                .setEventTime(eventTime)
                                 .build()));
         // ingest names the request of EVERY_INTERACTION after the user and the event.
-        return user + "-" + eventId;
+        String requestId = user + "-" + eventId;
+        SENT_AT_MILLIS.put(requestId, eventTime.toEpochMilli());
+        return requestId;
+    }
+
+    /** The stages of an interaction's path, as the names of {@link #stageMedians}' fields. */
+    private static final String[] STAGES = {
+        "ingest", "request_topic", "search", "publish_and_read"
+    };
+
+    /**
+     * The median of each stage over {@code ids}, by the wall-clock times the path stamps on the
+     * way: the interaction's event time (the bench's send), the request's {@code requestedAt}
+     * (ingest published it), the list's {@code receivedAt} (retrieval read the request) and {@code
+     * completedAt} (searched), and the bench's read of the list.
+     */
+    private static String stageMedians(Map<String, long[]> stages, java.util.Set<String> ids) {
+        StringBuilder json = new StringBuilder("{");
+        for (int s = 0; s < STAGES.length; s++) {
+            int stage = s;
+            long[] sorted =
+                    ids.stream()
+                            .map(stages::get)
+                            .filter(java.util.Objects::nonNull)
+                            .mapToLong(t -> t[stage + 1] - t[stage])
+                            .sorted()
+                            .toArray();
+            json.append(s == 0 ? "" : ",")
+                    .append('"')
+                    .append(STAGES[s])
+                    .append("\":")
+                    .append(sorted.length == 0 ? 0 : sorted[sorted.length / 2]);
+        }
+        return json.append('}').toString();
     }
 
     private static void readResults(
-            EmbeddedKraftCluster cluster, Map<String, Long> arrived, AtomicBoolean stop) {
+            EmbeddedKraftCluster cluster,
+            Map<String, Long> arrived,
+            Map<String, long[]> stages,
+            AtomicBoolean stop) {
         try (KafkaConsumer<String, Recommendations> consumer =
                 Arrivals.consumer(cluster, "bench-results-reader", Topics.RECOMMENDATIONS)) {
             while (!stop.get()) {
                 for (ConsumerRecord<String, Recommendations> r :
                         consumer.poll(Duration.ofMillis(20))) {
-                    arrived.putIfAbsent(r.value().getRequestId().toString(), System.nanoTime());
+                    String id = r.value().getRequestId().toString();
+                    arrived.putIfAbsent(id, System.nanoTime());
+                    Recommendations v = r.value();
+                    stages.putIfAbsent(
+                            id,
+                            new long[] {
+                                eventMillis(id),
+                                v.getRequestedAt().toEpochMilli(),
+                                v.getReceivedAt().toEpochMilli(),
+                                v.getCompletedAt().toEpochMilli(),
+                                System.currentTimeMillis()
+                            });
                 }
             }
         }
+    }
+
+    /** The wall-clock send time of each request's interaction, by request id. */
+    private static final Map<String, Long> SENT_AT_MILLIS = new ConcurrentHashMap<>();
+
+    private static long eventMillis(String requestId) {
+        Long sent = SENT_AT_MILLIS.get(requestId);
+        return sent == null ? 0 : sent;
     }
 
     private static void waitForAll(

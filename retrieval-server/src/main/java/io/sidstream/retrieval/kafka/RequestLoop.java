@@ -56,7 +56,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * micro-batcher), and its results, its dead letters and its consumed offsets are written in one
  * Kafka transaction, so a result is never lost (a failed send aborts the batch, which is then read
  * again) and never duplicated for a redelivered record. A request re-sent with a request id this
- * instance answered recently is answered once.
+ * instance answered recently, or is still searching, is answered once.
+ *
+ * <p>The loop keeps polling while batches are searched (up to {@link #MAX_IN_FLIGHT} beyond the
+ * oldest), so a request never waits for an earlier batch's search and commit before its own search
+ * starts; results are committed in the order their requests were read. When partitions are revoked,
+ * or a batch fails transiently, every uncommitted batch is dropped and read again from the
+ * committed offsets.
  *
  * <p>Failures are classified: a malformed request is dead-lettered; a history lookup that fails
  * transiently (ingest restarting) is retried with backoff and the batch is not committed; anything
@@ -70,6 +76,14 @@ public final class RequestLoop implements AutoCloseable {
     private static final int LOOKUP_TRIES = 3;
     private static final Duration SEARCH_DEADLINE = Duration.ofSeconds(60);
     private static final int REMEMBERED_REQUEST_IDS = 100_000;
+
+    /** Polled batches searched at once beyond the oldest, whose commit the loop waits for. */
+    private static final int MAX_IN_FLIGHT = 3;
+
+    private static final Duration IDLE_POLL = Duration.ofMillis(100);
+
+    /** With batches in flight, how long a poll may hold up the commit of a finished one. */
+    private static final Duration BUSY_POLL = Duration.ofMillis(2);
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> transactional;
@@ -92,6 +106,15 @@ public final class RequestLoop implements AutoCloseable {
                 }
             };
     private Duration backoff = Duration.ofMillis(200);
+
+    /** Polled batches whose results are not committed yet, oldest first; loop thread only. */
+    private final java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
+
+    /** Request ids of the batches in flight. */
+    private final java.util.Set<String> pendingIds = new java.util.HashSet<>();
+
+    /** Set by the rebalance listener (on the loop thread, inside poll). */
+    private boolean revoked;
 
     public RequestLoop(
             Properties kafka,
@@ -131,7 +154,24 @@ public final class RequestLoop implements AutoCloseable {
 
     public void start() {
         transactional.initTransactions();
-        consumer.subscribe(List.of(Topics.RETRIEVAL_REQUESTS.name()));
+        consumer.subscribe(
+                List.of(Topics.RETRIEVAL_REQUESTS.name()),
+                new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(
+                            java.util.Collection<TopicPartition> partitions) {
+                        revoked |= !partitions.isEmpty() && !inFlight.isEmpty();
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(
+                            java.util.Collection<TopicPartition> partitions) {}
+
+                    @Override
+                    public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {
+                        revoked |= !partitions.isEmpty() && !inFlight.isEmpty();
+                    }
+                });
         thread.start();
     }
 
@@ -175,13 +215,36 @@ public final class RequestLoop implements AutoCloseable {
     private void run() {
         try {
             while (running.get()) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
+                // While batches are searched the loop keeps reading, so a request that arrives
+                // meanwhile joins the next search instead of waiting for this one's commit.
+                ConsumerRecords<String, byte[]> records =
+                        consumer.poll(inFlight.isEmpty() ? IDLE_POLL : BUSY_POLL);
                 reportLag();
-                if (records.isEmpty()) {
-                    continue;
-                }
                 try {
-                    serve(records);
+                    if (revoked) {
+                        // The partitions moved while batches were searched: none of them is
+                        // committed (the new owners read them again), and what this instance
+                        // keeps is read again from its committed offsets.
+                        revoked = false;
+                        discardInFlight();
+                        rewind();
+                        continue;
+                    }
+                    if (!records.isEmpty()) {
+                        inFlight.add(submit(records));
+                    }
+                    // Results go out in the order their requests were read: the finished batches
+                    // at the head, with their offsets, in one transaction; a full pipeline waits
+                    // for its oldest.
+                    List<InFlight> ready = new ArrayList<>();
+                    while (!inFlight.isEmpty()
+                            && (inFlight.peek().done()
+                                    || inFlight.size() > MAX_IN_FLIGHT && ready.isEmpty())) {
+                        ready.add(inFlight.poll());
+                    }
+                    if (!ready.isEmpty()) {
+                        finish(ready);
+                    }
                     backoff = Duration.ofMillis(200);
                 } catch (TransientException e) {
                     LOG.warn(
@@ -189,6 +252,7 @@ public final class RequestLoop implements AutoCloseable {
                             backoff.toMillis(),
                             e.getMessage());
                     metrics.retried();
+                    discardInFlight();
                     rewind();
                     Thread.sleep(backoff.toMillis());
                     backoff =
@@ -205,59 +269,132 @@ public final class RequestLoop implements AutoCloseable {
             LOG.error("request loop failed; uncommitted requests will be redelivered", e);
             failure.complete("request loop failed: " + e);
         } finally {
+            // Batches still searched are not committed: their requests are read again.
+            discardInFlight();
             consumer.close();
             transactional.close(Duration.ofSeconds(5));
         }
     }
 
-    /** One batch in one transaction; throws TransientException to have it read again. */
-    private void serve(ConsumerRecords<String, byte[]> records)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        List<ConsumerRecord<String, byte[]>> accepted = new ArrayList<>();
+    /**
+     * A polled batch on its way: its searches submitted, its dead letters ready, and the offsets
+     * that its transaction commits.
+     */
+    private record InFlight(
+            Map<TopicPartition, OffsetAndMetadata> offsets,
+            List<ProducerRecord<String, byte[]>> deadLetters,
+            List<RetrievalRequest> requests,
+            List<CompletableFuture<BeamResult>> futures,
+            Instant received) {
+        boolean done() {
+            return futures.stream().allMatch(CompletableFuture::isDone);
+        }
+    }
+
+    /** Drops every batch not committed yet; their requests are read again. */
+    private void discardInFlight() {
+        inFlight.clear();
+        pendingIds.clear();
+    }
+
+    /**
+     * Decodes a polled batch and submits its searches; throws TransientException (the batch and
+     * every later one are read again) when a history lookup keeps failing.
+     */
+    private InFlight submit(ConsumerRecords<String, byte[]> records) throws InterruptedException {
         List<RetrievalRequest> requests = new ArrayList<>();
         List<CompletableFuture<BeamResult>> futures = new ArrayList<>();
-        List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+        List<ProducerRecord<String, byte[]>> deadLetters = new ArrayList<>();
         Instant received = Instant.now();
-        for (ConsumerRecord<String, byte[]> record : records) {
-            RecordDecoder.Result<RetrievalRequest> decoded = REQUEST_DECODER.decode(record.value());
-            if (decoded instanceof RecordDecoder.Failed<RetrievalRequest> failed) {
-                out.add(deadLetter(record, failed.reason().name(), failed.explanation()));
-                continue;
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : records.partitions()) {
+            List<ConsumerRecord<String, byte[]>> part = records.records(tp);
+            offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
+        }
+        List<String> submittedIds = new ArrayList<>();
+        try {
+            for (ConsumerRecord<String, byte[]> record : records) {
+                RecordDecoder.Result<RetrievalRequest> decoded =
+                        REQUEST_DECODER.decode(record.value());
+                if (decoded instanceof RecordDecoder.Failed<RetrievalRequest> failed) {
+                    deadLetters.add(
+                            deadLetter(record, failed.reason().name(), failed.explanation()));
+                    continue;
+                }
+                RetrievalRequest request =
+                        ((RecordDecoder.Decoded<RetrievalRequest>) decoded).value();
+                if (request == null) {
+                    deadLetters.add(
+                            deadLetter(record, "INVALID_REQUEST", "a tombstone is not a request"));
+                    continue;
+                }
+                if (request.getUserId().length() > 256 || request.getRequestId().length() > 256) {
+                    deadLetters.add(
+                            deadLetter(
+                                    record,
+                                    "INVALID_REQUEST",
+                                    "userId and requestId must be at most 256 characters"));
+                    continue;
+                }
+                String id = request.getRequestId().toString();
+                if (answered.containsKey(id) || pendingIds.contains(id)) {
+                    metrics.duplicate();
+                    continue;
+                }
+                try {
+                    metrics.request("kafka");
+                    futures.add(batcher.submit(withLookupRetries(request)));
+                    requests.add(request);
+                    pendingIds.add(id);
+                    submittedIds.add(id);
+                } catch (InvalidRequestException e) {
+                    deadLetters.add(deadLetter(record, "INVALID_REQUEST", e.getMessage()));
+                } catch (UnknownUserException e) {
+                    deadLetters.add(deadLetter(record, "UNKNOWN_USER", e.getMessage()));
+                }
             }
-            RetrievalRequest request = ((RecordDecoder.Decoded<RetrievalRequest>) decoded).value();
-            if (request == null) {
-                out.add(deadLetter(record, "INVALID_REQUEST", "a tombstone is not a request"));
-                continue;
-            }
-            if (request.getUserId().length() > 256 || request.getRequestId().length() > 256) {
-                out.add(
-                        deadLetter(
-                                record,
-                                "INVALID_REQUEST",
-                                "userId and requestId must be at most 256 characters"));
-                continue;
-            }
-            if (answered.containsKey(request.getRequestId())) {
-                metrics.duplicate();
-                continue;
-            }
-            try {
-                metrics.request("kafka");
-                futures.add(batcher.submit(withLookupRetries(request)));
-                requests.add(request);
-                accepted.add(record);
-            } catch (InvalidRequestException e) {
-                out.add(deadLetter(record, "INVALID_REQUEST", e.getMessage()));
-            } catch (UnknownUserException e) {
-                out.add(deadLetter(record, "UNKNOWN_USER", e.getMessage()));
+        } catch (RuntimeException | InterruptedException e) {
+            submittedIds.forEach(pendingIds::remove);
+            throw e;
+        }
+        return new InFlight(offsets, deadLetters, requests, futures, received);
+    }
+
+    /**
+     * Publishes the results and dead letters of consecutive batches with their offsets, in one
+     * transaction.
+     */
+    private void finish(List<InFlight> batches)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (InFlight batch : batches) {
+            results(batch, out);
+            offsets.putAll(batch.offsets()); // later batches read further
+        }
+        commit(offsets, out);
+        for (InFlight batch : batches) {
+            for (RetrievalRequest request : batch.requests()) {
+                String id = request.getRequestId().toString();
+                answered.put(id, Boolean.TRUE);
+                pendingIds.remove(id);
             }
         }
-        for (int i = 0; i < futures.size(); i++) {
-            RetrievalRequest request = requests.get(i);
+    }
+
+    /** A batch's dead letters, then its results in request order. */
+    private void results(InFlight batch, List<ProducerRecord<String, byte[]>> out)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        out.addAll(batch.deadLetters());
+        for (int i = 0; i < batch.futures().size(); i++) {
+            RetrievalRequest request = batch.requests().get(i);
             // A failed search is the model failing, not the request: fatal, never a dead letter.
             BeamResult result;
             try {
-                result = futures.get(i).get(SEARCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                result =
+                        batch.futures()
+                                .get(i)
+                                .get(SEARCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof OverloadedException overloaded) {
                     throw overloaded; // back-pressure: this batch is read again after a pause
@@ -279,11 +416,7 @@ public final class RequestLoop implements AutoCloseable {
                                                     result,
                                                     modelVersion,
                                                     request.getRequestedAt(),
-                                                    received))));
-        }
-        commit(records, out);
-        for (RetrievalRequest request : requests) {
-            answered.put(request.getRequestId(), Boolean.TRUE);
+                                                    batch.received()))));
         }
     }
 
@@ -302,12 +435,8 @@ public final class RequestLoop implements AutoCloseable {
     }
 
     private void commit(
-            ConsumerRecords<String, byte[]> records, List<ProducerRecord<String, byte[]>> out) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : records.partitions()) {
-            List<ConsumerRecord<String, byte[]>> part = records.records(tp);
-            offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
-        }
+            Map<TopicPartition, OffsetAndMetadata> offsets,
+            List<ProducerRecord<String, byte[]>> out) {
         try {
             transactional.beginTransaction();
             for (ProducerRecord<String, byte[]> r : out) {
