@@ -239,7 +239,9 @@ public final class RequestLoop implements AutoCloseable {
                     List<InFlight> ready = new ArrayList<>();
                     while (!inFlight.isEmpty()
                             && (inFlight.peek().done()
-                                    || inFlight.size() > MAX_IN_FLIGHT && ready.isEmpty())) {
+                                    || ready.isEmpty()
+                                            && (inFlight.size() > MAX_IN_FLIGHT
+                                                    || inFlight.peek().overdue()))) {
                         ready.add(inFlight.poll());
                     }
                     if (!ready.isEmpty()) {
@@ -289,10 +291,24 @@ public final class RequestLoop implements AutoCloseable {
         boolean done() {
             return futures.stream().allMatch(CompletableFuture::isDone);
         }
+
+        /**
+         * Searched for longer than the search deadline: the loop waits for it, and fails as a hung
+         * search always did, rather than leave it behind newer batches.
+         */
+        boolean overdue() {
+            return Instant.now().isAfter(received.plus(SEARCH_DEADLINE));
+        }
     }
 
-    /** Drops every batch not committed yet; their requests are read again. */
+    /**
+     * Drops every batch not committed yet; their requests are read again. Their searches are
+     * cancelled, so the copies read again do not queue behind them.
+     */
     private void discardInFlight() {
+        for (InFlight batch : inFlight) {
+            batch.futures().forEach(f -> f.cancel(false));
+        }
         inFlight.clear();
         pendingIds.clear();
     }
@@ -368,17 +384,33 @@ public final class RequestLoop implements AutoCloseable {
             throws InterruptedException, ExecutionException, TimeoutException {
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        List<InFlight> committed = new ArrayList<>();
+        OverloadedException overloaded = null;
         for (InFlight batch : batches) {
-            results(batch, out);
+            List<ProducerRecord<String, byte[]>> answers = new ArrayList<>();
+            try {
+                results(batch, answers);
+            } catch (OverloadedException e) {
+                // The batches before it are answered: they go out, this one is read again.
+                overloaded = e;
+                break;
+            }
+            out.addAll(answers);
             offsets.putAll(batch.offsets()); // later batches read further
+            committed.add(batch);
         }
-        commit(offsets, out);
-        for (InFlight batch : batches) {
+        if (!committed.isEmpty()) {
+            commit(offsets, out);
+        }
+        for (InFlight batch : committed) {
             for (RetrievalRequest request : batch.requests()) {
                 String id = request.getRequestId().toString();
                 answered.put(id, Boolean.TRUE);
                 pendingIds.remove(id);
             }
+        }
+        if (overloaded != null) {
+            throw overloaded;
         }
     }
 
