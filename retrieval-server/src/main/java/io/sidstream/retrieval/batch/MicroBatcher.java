@@ -368,9 +368,7 @@ public final class MicroBatcher implements AutoCloseable {
     private void take(ArrayDeque<Pending> queue, int width, List<Pending> batch) {
         for (var it = queue.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
             Pending p = it.next();
-            if (p.request().beamWidth() == width
-                    && !p.expired(System.nanoTime())
-                    && !p.result().isDone()) {
+            if (p.request().beamWidth() == width && !p.expired(System.nanoTime())) {
                 it.remove();
                 if (p.lane() == Lane.INTERACTIVE) {
                     interactiveBeamUnits -= width;
@@ -381,22 +379,12 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /**
-     * Completes and removes the queued requests whose deadline has passed, and removes those whose
-     * caller already gave up on them.
-     */
+    /** Completes and removes the queued requests whose deadline has passed. */
     private void dropExpired(long now) {
         for (ArrayDeque<Pending> queue : List.of(interactive, bulk)) {
             for (var it = queue.iterator(); it.hasNext(); ) {
                 Pending p = it.next();
-                if (p.result().isDone()) {
-                    // Cancelled by its caller (a Kafka batch dropped to be read again): its
-                    // search would answer nobody.
-                    it.remove();
-                    if (p.lane() == Lane.INTERACTIVE) {
-                        interactiveBeamUnits -= p.request().beamWidth();
-                    }
-                } else if (p.expired(now)) {
+                if (p.expired(now)) {
                     it.remove();
                     if (p.lane() == Lane.INTERACTIVE) {
                         interactiveBeamUnits -= p.request().beamWidth();

@@ -56,13 +56,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * micro-batcher), and its results, its dead letters and its consumed offsets are written in one
  * Kafka transaction, so a result is never lost (a failed send aborts the batch, which is then read
  * again) and never duplicated for a redelivered record. A request re-sent with a request id this
- * instance answered recently, or is still searching, is answered once.
- *
- * <p>The loop keeps polling while batches are searched (up to {@link #MAX_IN_FLIGHT} beyond the
- * oldest), so a request never waits for an earlier batch's search and commit before its own search
- * starts; results are committed in the order their requests were read. When partitions are revoked,
- * or a batch fails transiently, every uncommitted batch is dropped and read again from the
- * committed offsets.
+ * instance answered recently, or twice in one polled batch, is answered once.
  *
  * <p>Failures are classified: a malformed request is dead-lettered; a history lookup that fails
  * transiently (ingest restarting) is retried with backoff and the batch is not committed; anything
@@ -76,14 +70,6 @@ public final class RequestLoop implements AutoCloseable {
     private static final int LOOKUP_TRIES = 3;
     private static final Duration SEARCH_DEADLINE = Duration.ofSeconds(60);
     private static final int REMEMBERED_REQUEST_IDS = 100_000;
-
-    /** Polled batches searched at once beyond the oldest, whose commit the loop waits for. */
-    private static final int MAX_IN_FLIGHT = 3;
-
-    private static final Duration IDLE_POLL = Duration.ofMillis(100);
-
-    /** With batches in flight, how long a poll may hold up the commit of a finished one. */
-    private static final Duration BUSY_POLL = Duration.ofMillis(2);
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> transactional;
@@ -106,15 +92,6 @@ public final class RequestLoop implements AutoCloseable {
                 }
             };
     private Duration backoff = Duration.ofMillis(200);
-
-    /** Polled batches whose results are not committed yet, oldest first; loop thread only. */
-    private final java.util.ArrayDeque<InFlight> inFlight = new java.util.ArrayDeque<>();
-
-    /** Request ids of the batches in flight. */
-    private final java.util.Set<String> pendingIds = new java.util.HashSet<>();
-
-    /** Set by the rebalance listener (on the loop thread, inside poll). */
-    private boolean revoked;
 
     public RequestLoop(
             Properties kafka,
@@ -154,24 +131,7 @@ public final class RequestLoop implements AutoCloseable {
 
     public void start() {
         transactional.initTransactions();
-        consumer.subscribe(
-                List.of(Topics.RETRIEVAL_REQUESTS.name()),
-                new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
-                    @Override
-                    public void onPartitionsRevoked(
-                            java.util.Collection<TopicPartition> partitions) {
-                        revoked |= !partitions.isEmpty() && !inFlight.isEmpty();
-                    }
-
-                    @Override
-                    public void onPartitionsAssigned(
-                            java.util.Collection<TopicPartition> partitions) {}
-
-                    @Override
-                    public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {
-                        revoked |= !partitions.isEmpty() && !inFlight.isEmpty();
-                    }
-                });
+        consumer.subscribe(List.of(Topics.RETRIEVAL_REQUESTS.name()));
         thread.start();
     }
 
@@ -215,38 +175,13 @@ public final class RequestLoop implements AutoCloseable {
     private void run() {
         try {
             while (running.get()) {
-                // While batches are searched the loop keeps reading, so a request that arrives
-                // meanwhile joins the next search instead of waiting for this one's commit.
-                ConsumerRecords<String, byte[]> records =
-                        consumer.poll(inFlight.isEmpty() ? IDLE_POLL : BUSY_POLL);
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
                 reportLag();
+                if (records.isEmpty()) {
+                    continue;
+                }
                 try {
-                    if (revoked) {
-                        // The partitions moved while batches were searched: none of them is
-                        // committed (the new owners read them again), and what this instance
-                        // keeps is read again from its committed offsets.
-                        revoked = false;
-                        discardInFlight();
-                        rewind();
-                        continue;
-                    }
-                    if (!records.isEmpty()) {
-                        inFlight.add(submit(records));
-                    }
-                    // Results go out in the order their requests were read: the finished batches
-                    // at the head, with their offsets, in one transaction; a full pipeline waits
-                    // for its oldest.
-                    List<InFlight> ready = new ArrayList<>();
-                    while (!inFlight.isEmpty()
-                            && (inFlight.peek().done()
-                                    || ready.isEmpty()
-                                            && (inFlight.size() > MAX_IN_FLIGHT
-                                                    || inFlight.peek().overdue()))) {
-                        ready.add(inFlight.poll());
-                    }
-                    if (!ready.isEmpty()) {
-                        finish(ready);
-                    }
+                    serve(records);
                     backoff = Duration.ofMillis(200);
                 } catch (TransientException e) {
                     LOG.warn(
@@ -254,7 +189,6 @@ public final class RequestLoop implements AutoCloseable {
                             backoff.toMillis(),
                             e.getMessage());
                     metrics.retried();
-                    discardInFlight();
                     rewind();
                     Thread.sleep(backoff.toMillis());
                     backoff =
@@ -271,162 +205,63 @@ public final class RequestLoop implements AutoCloseable {
             LOG.error("request loop failed; uncommitted requests will be redelivered", e);
             failure.complete("request loop failed: " + e);
         } finally {
-            // Batches still searched are not committed: their requests are read again.
-            discardInFlight();
             consumer.close();
             transactional.close(Duration.ofSeconds(5));
         }
     }
 
-    /**
-     * A polled batch on its way: its searches submitted, its dead letters ready, and the offsets
-     * that its transaction commits.
-     */
-    private record InFlight(
-            Map<TopicPartition, OffsetAndMetadata> offsets,
-            List<ProducerRecord<String, byte[]>> deadLetters,
-            List<RetrievalRequest> requests,
-            List<CompletableFuture<BeamResult>> futures,
-            Instant received) {
-        boolean done() {
-            return futures.stream().allMatch(CompletableFuture::isDone);
-        }
-
-        /**
-         * Searched for longer than the search deadline: the loop waits for it, and fails as a hung
-         * search always did, rather than leave it behind newer batches.
-         */
-        boolean overdue() {
-            return Instant.now().isAfter(received.plus(SEARCH_DEADLINE));
-        }
-    }
-
-    /**
-     * Drops every batch not committed yet; their requests are read again. Their searches are
-     * cancelled, so the copies read again do not queue behind them.
-     */
-    private void discardInFlight() {
-        for (InFlight batch : inFlight) {
-            batch.futures().forEach(f -> f.cancel(false));
-        }
-        inFlight.clear();
-        pendingIds.clear();
-    }
-
-    /**
-     * Decodes a polled batch and submits its searches; throws TransientException (the batch and
-     * every later one are read again) when a history lookup keeps failing.
-     */
-    private InFlight submit(ConsumerRecords<String, byte[]> records) throws InterruptedException {
+    /** One batch in one transaction; throws TransientException to have it read again. */
+    private void serve(ConsumerRecords<String, byte[]> records)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<ConsumerRecord<String, byte[]>> accepted = new ArrayList<>();
         List<RetrievalRequest> requests = new ArrayList<>();
         List<CompletableFuture<BeamResult>> futures = new ArrayList<>();
-        List<ProducerRecord<String, byte[]>> deadLetters = new ArrayList<>();
-        Instant received = Instant.now();
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : records.partitions()) {
-            List<ConsumerRecord<String, byte[]>> part = records.records(tp);
-            offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
-        }
-        List<String> submittedIds = new ArrayList<>();
-        try {
-            for (ConsumerRecord<String, byte[]> record : records) {
-                RecordDecoder.Result<RetrievalRequest> decoded =
-                        REQUEST_DECODER.decode(record.value());
-                if (decoded instanceof RecordDecoder.Failed<RetrievalRequest> failed) {
-                    deadLetters.add(
-                            deadLetter(record, failed.reason().name(), failed.explanation()));
-                    continue;
-                }
-                RetrievalRequest request =
-                        ((RecordDecoder.Decoded<RetrievalRequest>) decoded).value();
-                if (request == null) {
-                    deadLetters.add(
-                            deadLetter(record, "INVALID_REQUEST", "a tombstone is not a request"));
-                    continue;
-                }
-                if (request.getUserId().length() > 256 || request.getRequestId().length() > 256) {
-                    deadLetters.add(
-                            deadLetter(
-                                    record,
-                                    "INVALID_REQUEST",
-                                    "userId and requestId must be at most 256 characters"));
-                    continue;
-                }
-                String id = request.getRequestId().toString();
-                if (answered.containsKey(id) || pendingIds.contains(id)) {
-                    metrics.duplicate();
-                    continue;
-                }
-                try {
-                    metrics.request("kafka");
-                    futures.add(batcher.submit(withLookupRetries(request)));
-                    requests.add(request);
-                    pendingIds.add(id);
-                    submittedIds.add(id);
-                } catch (InvalidRequestException e) {
-                    deadLetters.add(deadLetter(record, "INVALID_REQUEST", e.getMessage()));
-                } catch (UnknownUserException e) {
-                    deadLetters.add(deadLetter(record, "UNKNOWN_USER", e.getMessage()));
-                }
-            }
-        } catch (RuntimeException | InterruptedException e) {
-            submittedIds.forEach(pendingIds::remove);
-            throw e;
-        }
-        return new InFlight(offsets, deadLetters, requests, futures, received);
-    }
-
-    /**
-     * Publishes the results and dead letters of consecutive batches with their offsets, in one
-     * transaction.
-     */
-    private void finish(List<InFlight> batches)
-            throws InterruptedException, ExecutionException, TimeoutException {
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        List<InFlight> committed = new ArrayList<>();
-        OverloadedException overloaded = null;
-        for (InFlight batch : batches) {
-            List<ProducerRecord<String, byte[]>> answers = new ArrayList<>();
+        Instant received = Instant.now();
+        java.util.Set<String> inThisBatch = new java.util.HashSet<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            RecordDecoder.Result<RetrievalRequest> decoded = REQUEST_DECODER.decode(record.value());
+            if (decoded instanceof RecordDecoder.Failed<RetrievalRequest> failed) {
+                out.add(deadLetter(record, failed.reason().name(), failed.explanation()));
+                continue;
+            }
+            RetrievalRequest request = ((RecordDecoder.Decoded<RetrievalRequest>) decoded).value();
+            if (request == null) {
+                out.add(deadLetter(record, "INVALID_REQUEST", "a tombstone is not a request"));
+                continue;
+            }
+            if (request.getUserId().length() > 256 || request.getRequestId().length() > 256) {
+                out.add(
+                        deadLetter(
+                                record,
+                                "INVALID_REQUEST",
+                                "userId and requestId must be at most 256 characters"));
+                continue;
+            }
+            // Answered before, or earlier in this batch: a copy sent twice in a row is answered
+            // once, as one sent again later is.
+            if (answered.containsKey(request.getRequestId())
+                    || !inThisBatch.add(request.getRequestId())) {
+                metrics.duplicate();
+                continue;
+            }
             try {
-                results(batch, answers);
-            } catch (OverloadedException e) {
-                // The batches before it are answered: they go out, this one is read again.
-                overloaded = e;
-                break;
-            }
-            out.addAll(answers);
-            offsets.putAll(batch.offsets()); // later batches read further
-            committed.add(batch);
-        }
-        if (!committed.isEmpty()) {
-            commit(offsets, out);
-        }
-        for (InFlight batch : committed) {
-            for (RetrievalRequest request : batch.requests()) {
-                String id = request.getRequestId().toString();
-                answered.put(id, Boolean.TRUE);
-                pendingIds.remove(id);
+                metrics.request("kafka");
+                futures.add(batcher.submit(withLookupRetries(request)));
+                requests.add(request);
+                accepted.add(record);
+            } catch (InvalidRequestException e) {
+                out.add(deadLetter(record, "INVALID_REQUEST", e.getMessage()));
+            } catch (UnknownUserException e) {
+                out.add(deadLetter(record, "UNKNOWN_USER", e.getMessage()));
             }
         }
-        if (overloaded != null) {
-            throw overloaded;
-        }
-    }
-
-    /** A batch's dead letters, then its results in request order. */
-    private void results(InFlight batch, List<ProducerRecord<String, byte[]>> out)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        out.addAll(batch.deadLetters());
-        for (int i = 0; i < batch.futures().size(); i++) {
-            RetrievalRequest request = batch.requests().get(i);
+        for (int i = 0; i < futures.size(); i++) {
+            RetrievalRequest request = requests.get(i);
             // A failed search is the model failing, not the request: fatal, never a dead letter.
             BeamResult result;
             try {
-                result =
-                        batch.futures()
-                                .get(i)
-                                .get(SEARCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                result = futures.get(i).get(SEARCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof OverloadedException overloaded) {
                     throw overloaded; // back-pressure: this batch is read again after a pause
@@ -448,7 +283,11 @@ public final class RequestLoop implements AutoCloseable {
                                                     result,
                                                     modelVersion,
                                                     request.getRequestedAt(),
-                                                    batch.received()))));
+                                                    received))));
+        }
+        commit(records, out);
+        for (RetrievalRequest request : requests) {
+            answered.put(request.getRequestId(), Boolean.TRUE);
         }
     }
 
@@ -467,8 +306,12 @@ public final class RequestLoop implements AutoCloseable {
     }
 
     private void commit(
-            Map<TopicPartition, OffsetAndMetadata> offsets,
-            List<ProducerRecord<String, byte[]>> out) {
+            ConsumerRecords<String, byte[]> records, List<ProducerRecord<String, byte[]>> out) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : records.partitions()) {
+            List<ConsumerRecord<String, byte[]>> part = records.records(tp);
+            offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
+        }
         try {
             transactional.beginTransaction();
             for (ProducerRecord<String, byte[]> r : out) {

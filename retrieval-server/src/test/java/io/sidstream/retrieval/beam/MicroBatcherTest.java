@@ -114,26 +114,6 @@ class MicroBatcherTest {
     }
 
     @Test
-    void shouldNotSearchARequestItsCallerCancelled() throws Exception {
-        GatedLogits model = new GatedLogits();
-        SidTrie trie = BeamSearchTest.randomTrie(5, 600);
-        try (MicroBatcher batcher =
-                batcher(model, trie, Duration.ofMillis(5), 1_000, Duration.ZERO)) {
-            CompletableFuture<BeamResult> first = batcher.submit(request(8, 1));
-            assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
-            CompletableFuture<BeamResult> dropped = batcher.submit(request(8, 2));
-            CompletableFuture<BeamResult> kept = batcher.submit(request(8, 3));
-            dropped.cancel(false);
-            model.gate.countDown();
-            first.get(10, TimeUnit.SECONDS);
-            assertThat(kept.get(10, TimeUnit.SECONDS).candidates()).isNotEmpty();
-        }
-        // The cancelled request took no place in the batch after the first.
-        assertThat(model.searches).hasSize(2);
-        assertThat(model.searches.get(1)[0]).isEqualTo(1);
-    }
-
-    @Test
     void shouldRefuseAtOnceWhenALaneIsFull() throws Exception {
         GatedLogits model = new GatedLogits();
         SidTrie trie = BeamSearchTest.randomTrie(5, 600);
