@@ -5,6 +5,8 @@ import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.scale.ScaleGenerator;
 import io.sidstream.model.bundle.ModelBundle;
+import io.sidstream.retrieval.beam.CompactTrie;
+import io.sidstream.retrieval.beam.PopularityPrior;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.index.SidIndexFeed;
 import io.sidstream.schemas.v1.ItemSid;
@@ -13,6 +15,7 @@ import org.apache.kafka.common.serialization.Serializer;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -112,6 +115,23 @@ public final class IndexScaleBench {
             double bytesPerItem = (after - before) / (double) n;
             double packedPerItem = trie.baseBytes() / (double) n;
             double maskMicros = maskMicros(trie, n, levels, k);
+            // The one-graph search's trie input, built once per index version, and the prior's
+            // per-node bias it takes with every batch (the prior fed up to a million events).
+            long c0 = System.nanoTime();
+            CompactTrie compact = CompactTrie.of(trie);
+            double compactMs = (System.nanoTime() - c0) / 1e6;
+            PopularityPrior prior = new PopularityPrior(levels, k, Duration.ofHours(24), 0.1);
+            for (int e = 0; e < Math.min(1_000_000, n); e++) {
+                String id = ScaleGenerator.itemId((int) ((e * 2_654_435_761L) % n));
+                prior.observe(id, trie.sidOf(id), e * 1_000L);
+            }
+            compact.nodeBias(prior, 1.5, prior.unitNow()); // warm-up
+            long b0 = System.nanoTime();
+            compact.nodeBias(prior, 1.5, prior.unitNow());
+            double biasMs = (System.nanoTime() - b0) / 1e6;
+            double graphInputMb =
+                    (compact.innerNodes() * (compact.bytesPerNode() + 8.0) + compact.nodes() * 4.0)
+                            / 1e6;
             // Then the live stream: one put at a time, half moves of listed items to another
             // level-3 code, half new listings.
             int streamed = Math.min(200_000, Math.max(10_000, n / 10));
@@ -139,7 +159,9 @@ public final class IndexScaleBench {
                             + "\"catch_up_items_per_s\":%.0f,\"catch_up_merge_s\":%.2f,\"catch_up_merges\":%d,"
                             + "\"mask_all_levels_us\":%.2f,\"stream_updates\":%d,"
                             + "\"stream_updates_per_s\":%.0f,\"stream_merges\":%d,"
-                            + "\"bytes_per_item_after_stream\":%.1f,\"live\":%d}%n",
+                            + "\"bytes_per_item_after_stream\":%.1f,\"live\":%d,"
+                            + "\"graph_trie_nodes\":%d,\"graph_trie_build_ms\":%.1f,"
+                            + "\"graph_trie_input_mb\":%.2f,\"graph_node_bias_ms\":%.1f}%n",
                     n,
                     bytesPerItem,
                     packedPerItem,
@@ -152,7 +174,11 @@ public final class IndexScaleBench {
                     streamPerS,
                     streamMerges,
                     bytesAfterStream,
-                    trie.size());
+                    trie.size(),
+                    compact.nodes(),
+                    compactMs,
+                    graphInputMb,
+                    biasMs);
             if (trie.size() != n + streamed / 2) {
                 throw new IllegalStateException(
                         "index holds " + trie.size() + " of " + (n + streamed / 2));

@@ -1,8 +1,6 @@
 package io.sidstream.retrieval.beam;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The live SID prefixes of a {@link SidTrie} snapshot as flat arrays, the trie input of the
@@ -47,51 +45,54 @@ public final class CompactTrie {
         this.code = code;
     }
 
-    /** Every live prefix of {@code trie}, levels 0 (the root) to L (full semantic prefixes). */
+    /**
+     * Every live prefix of {@code trie}, levels 0 (the root) to L (full semantic prefixes). One
+     * pass, in primitive arrays: a node's prefix is read back from its ancestors, so a catalog of
+     * millions costs its node count in ints, not an object per prefix.
+     */
     public static CompactTrie of(SidTrie trie) {
         int levels = trie.levels();
         int k = trie.codebookSize();
         long version = trie.version();
-        List<int[]> frontier = new ArrayList<>(List.of(new int[0]));
-        int total = 0;
-        int[] depthStart = new int[levels + 2];
-        List<Integer> parents = new ArrayList<>();
-        List<Integer> codes = new ArrayList<>();
+        Ints parents = new Ints();
+        Ints codes = new Ints();
         parents.add(-1);
         codes.add(-1);
+        int[] depthStart = new int[levels + 2];
         boolean[] allowed = new boolean[k];
+        int[] prefix = new int[levels];
+        int levelStart = 0;
+        int levelEnd = 1;
         for (int depth = 0; depth <= levels; depth++) {
-            depthStart[depth] = total;
-            total += frontier.size();
+            depthStart[depth] = levelStart;
             if (depth == levels) {
                 break;
             }
-            List<int[]> next = new ArrayList<>();
-            int base = depthStart[depth];
-            for (int i = 0; i < frontier.size(); i++) {
-                int[] prefix = frontier.get(i);
+            for (int node = levelStart; node < levelEnd; node++) {
+                for (int at = node, d = depth; d > 0; d--, at = parents.get(at)) {
+                    prefix[d - 1] = codes.get(at);
+                }
                 if (trie.allowedNext(prefix, depth, allowed) == 0) {
                     continue;
                 }
                 for (int c = 0; c < k; c++) {
                     if (allowed[c]) {
-                        int[] child = Arrays.copyOf(prefix, depth + 1);
-                        child[depth] = c;
-                        next.add(child);
-                        parents.add(base + i);
+                        parents.add(node);
                         codes.add(c);
                     }
                 }
             }
-            frontier = next;
+            levelStart = levelEnd;
+            levelEnd = parents.size();
         }
+        int total = parents.size();
         depthStart[levels + 1] = total;
         int inner = depthStart[levels];
         int bytesPerNode = (k + 7) / 8;
         byte[] bits = new byte[inner * bytesPerNode];
         long[] firstChild = new long[inner];
-        int[] parent = parents.stream().mapToInt(Integer::intValue).toArray();
-        int[] code = codes.stream().mapToInt(Integer::intValue).toArray();
+        int[] parent = parents.toArray();
+        int[] code = codes.toArray();
         // Children are appended parent by parent, so a parent's first child is the first node
         // naming it; a node without children keeps 0 (its bits are all clear). Only inner nodes
         // have children.
@@ -179,6 +180,31 @@ public final class CompactTrie {
     private void prefixOf(int node, int[] into) {
         for (int at = node, depth = depthOf(node); depth > 0; depth--, at = parent[at]) {
             into[depth - 1] = code[at];
+        }
+    }
+
+    /** A growable int array. */
+    private static final class Ints {
+        private int[] values = new int[1024];
+        private int size;
+
+        void add(int value) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, values.length * 2);
+            }
+            values[size++] = value;
+        }
+
+        int get(int index) {
+            return values[index];
+        }
+
+        int size() {
+            return size;
+        }
+
+        int[] toArray() {
+            return Arrays.copyOf(values, size);
         }
     }
 }
