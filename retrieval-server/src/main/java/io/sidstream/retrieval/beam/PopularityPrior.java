@@ -129,6 +129,7 @@ public final class PopularityPrior {
         private double[] counts;
         private double alpha;
         private double logDenominator;
+        private double logUnseen;
 
         /** Points this row at {@code prefix[0..depth)} at the counts' {@code unit}. */
         public Row at(int[] prefix, int depth, double unit) {
@@ -138,14 +139,23 @@ public final class PopularityPrior {
                     counts == null
                             ? Math.log(codebookSize)
                             : Math.log(counts[codebookSize] + alpha * codebookSize);
+            // Codes never seen under this prefix share one log, taken when first asked for.
+            logUnseen = counts == null ? -logDenominator : Double.NaN;
             return this;
         }
 
         /** {@code log P(code | prefix)}. */
         public double log(int code) {
-            return counts == null
-                    ? -logDenominator
-                    : Math.log(counts[code] + alpha) - logDenominator;
+            if (counts == null) {
+                return logUnseen;
+            }
+            if (counts[code] != 0) {
+                return Math.log(counts[code] + alpha) - logDenominator;
+            }
+            if (Double.isNaN(logUnseen)) {
+                logUnseen = Math.log(alpha) - logDenominator;
+            }
+            return logUnseen;
         }
     }
 

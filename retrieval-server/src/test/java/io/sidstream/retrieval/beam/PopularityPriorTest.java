@@ -20,6 +20,32 @@ class PopularityPriorTest {
     }
 
     @Test
+    void shouldGiveARowOfSeenAndUnseenCodesATotalOfOneAtAnyTime() {
+        // A large pseudo-count, so the unseen codes carry a visible share.
+        PopularityPrior prior = new PopularityPrior(3, BeamSearchTest.K, Duration.ofHours(1), 0.5);
+        prior.observe("a", new int[] {1, 2, 3, 0}, T0);
+        prior.observe("b", new int[] {4, 5, 6, 0}, T0 + HOUR);
+        prior.observe("c", new int[] {4, 7, 6, 0}, T0 + HOUR);
+        PopularityPrior.Row row = prior.row();
+        for (long at : new long[] {T0 + HOUR, T0 + 3 * HOUR}) {
+            for (int[] prefix : List.of(new int[0], new int[] {4}, new int[] {9})) {
+                row.at(prefix, prefix.length, prior.unitAt(at));
+                double total = 0;
+                for (int c = 0; c < BeamSearchTest.K; c++) {
+                    total += Math.exp(row.log(c));
+                }
+                assertThat(total).isCloseTo(1.0, within(1e-9));
+            }
+        }
+        // An unseen code after a seen one, and again after the row moved: one shared value.
+        row.at(new int[] {4}, 1, prior.unitAt(T0 + HOUR));
+        double unseen = row.log(0);
+        assertThat(row.log(5)).isGreaterThan(unseen);
+        row.at(new int[0], 0, prior.unitAt(T0 + HOUR));
+        assertThat(row.log(0)).isNotEqualTo(unseen);
+    }
+
+    @Test
     void shouldCountAnEventOneHalfLifeOldAsHalfANewOne() {
         PopularityPrior prior = prior();
         prior.observe("old", new int[] {1, 2, 3, 0}, T0);
