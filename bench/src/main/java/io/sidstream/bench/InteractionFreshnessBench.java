@@ -222,9 +222,9 @@ public final class InteractionFreshnessBench {
             while (!stop.get()) {
                 for (ConsumerRecord<String, Recommendations> r :
                         consumer.poll(Duration.ofMillis(20))) {
-                    String id = r.value().getRequestId().toString();
-                    arrived.putIfAbsent(id, System.nanoTime());
                     Recommendations v = r.value();
+                    String id = v.getRequestId().toString();
+                    arrived.putIfAbsent(id, System.nanoTime());
                     stages.putIfAbsent(
                             id,
                             new long[] {

@@ -330,7 +330,7 @@ class DecoderSwapIT {
                 .body();
     }
 
-    private static void awaitTrue(BooleanSupplier condition, String what) throws Exception {
+    static void awaitTrue(BooleanSupplier condition, String what) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -1,4 +1,4 @@
-package io.sidstream.retrieval.kafka;
+package io.sidstream.retrieval;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sidstream.contracts.Topics;
@@ -6,17 +6,16 @@ import io.sidstream.localkafka.KafkaCluster;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.platform.kafka.TopicAdmin;
-import io.sidstream.retrieval.RetrievalMetrics;
 import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.beam.BeamSearch;
 import io.sidstream.retrieval.beam.LogitsFn;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
 import io.sidstream.retrieval.http.IngestHistoryClient;
+import io.sidstream.retrieval.kafka.RequestLoop;
 import io.sidstream.retrieval.onnx.DecoderLogits;
 import io.sidstream.retrieval.onnx.DecoderSession;
 import io.sidstream.retrieval.request.RequestTranslator;
-import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.Recommendations;
 import io.sidstream.schemas.v1.RetrievalRequest;
 import io.sidstream.testkit.kafka.KafkaClusterExtension;
@@ -35,14 +34,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -120,7 +117,7 @@ class RequestLoopIT {
                 send(producer, run + "last", history, sids);
                 loop.start();
                 List<Recommendations> results = new ArrayList<>();
-                awaitTrue(
+                DecoderSwapIT.awaitTrue(
                         () -> {
                             results.clear();
                             results.addAll(
@@ -168,22 +165,11 @@ class RequestLoopIT {
             List<String> history,
             Map<String, List<Integer>> sids)
             throws Exception {
-        List<HistoryEntry> entries = new ArrayList<>();
-        for (String item : history) {
-            entries.add(new HistoryEntry(item, sids.get(item), Instant.EPOCH));
-        }
         producer.send(
                         new ProducerRecord<>(
                                 Topics.RETRIEVAL_REQUESTS.name(),
                                 "u1",
-                                RetrievalRequest.newBuilder()
-                                        .setRequestId(id)
-                                        .setUserId("u1")
-                                        .setHistory(entries)
-                                        .setNumCandidates(10)
-                                        .setBeamWidth(32)
-                                        .setRequestedAt(Instant.now())
-                                        .build()))
+                                RetrievalIT.request(id, history, sids, 32)))
                 .get(30, TimeUnit.SECONDS);
     }
 
@@ -207,24 +193,7 @@ class RequestLoopIT {
         }
     }
 
-    private static Recommendations byId(List<Recommendations> results, String id) {
-        return results.stream()
-                .filter(r -> r.getRequestId().toString().equals(id))
-                .findFirst()
-                .orElseThrow();
-    }
-
     private static double count(SimpleMeterRegistry registry, String name) {
         return registry.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }
