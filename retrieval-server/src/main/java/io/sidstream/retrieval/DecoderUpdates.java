@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -49,6 +50,7 @@ final class DecoderUpdates implements AutoCloseable {
     private final ModelBundle served;
     private final ExecutionProvider provider;
     private final SearchGraph searchGraph;
+    private final Duration graphInputRefresh;
     private final int modelThreads;
     private final BeamSearch baseSearch;
     private final Function<LogitsFn, LogitsFn> liveWrapper;
@@ -67,6 +69,7 @@ final class DecoderUpdates implements AutoCloseable {
             ModelBundle served,
             ExecutionProvider provider,
             SearchGraph searchGraph,
+            Duration graphInputRefresh,
             int modelThreads,
             BeamSearch baseSearch,
             Function<LogitsFn, LogitsFn> liveWrapper,
@@ -77,6 +80,7 @@ final class DecoderUpdates implements AutoCloseable {
         this.served = served;
         this.provider = provider;
         this.searchGraph = searchGraph;
+        this.graphInputRefresh = graphInputRefresh;
         this.modelThreads = modelThreads;
         this.baseSearch = baseSearch;
         this.liveWrapper = liveWrapper;
@@ -215,7 +219,13 @@ final class DecoderUpdates implements AutoCloseable {
                 refuseUnless(parity.passed(), bundle, "search graph", parity.mismatches());
             }
             return model(
-                    bundle, session, searchOf, graph, searchGraph == SearchGraph.ON, modelThreads);
+                    bundle,
+                    session,
+                    searchOf,
+                    graph,
+                    searchGraph == SearchGraph.ON,
+                    graphInputRefresh,
+                    modelThreads);
         } catch (RuntimeException e) {
             session.close();
             throw new RefusedException(e.getMessage());
@@ -247,6 +257,7 @@ final class DecoderUpdates implements AutoCloseable {
             BeamSearch search,
             boolean withGraph,
             boolean graphRequired,
+            Duration graphInputRefresh,
             int modelThreads) {
         if (!withGraph) {
             return new ServingSlot.Model(
@@ -259,7 +270,8 @@ final class DecoderUpdates implements AutoCloseable {
                             bundle,
                             ExecutionProvider.parse(session.executionProvider()),
                             modelThreads,
-                            search);
+                            search,
+                            graphInputRefresh);
         } catch (RuntimeException e) {
             if (graphRequired) {
                 throw e;

@@ -19,6 +19,7 @@ public record RetrievalConfig(
         int maxUncoveredItems,
         ExecutionProvider executionProvider,
         SearchGraph searchGraph,
+        Duration graphInputRefresh,
         int modelThreads,
         int maxBatch,
         Duration maxWait,
@@ -85,6 +86,8 @@ public record RetrievalConfig(
                         r.integer(RetrievalSetting.MAX_UNCOVERED_ITEMS, 0, 100_000_000),
                         provider,
                         searchGraph,
+                        Duration.ofMillis(
+                                r.integer(RetrievalSetting.GRAPH_INPUT_REFRESH_MS, 0, 3_600_000)),
                         r.integer(RetrievalSetting.MODEL_THREADS, 0, 256),
                         r.integer(RetrievalSetting.MAX_BATCH, 1, 4096),
                         Duration.ofMillis(r.integer(RetrievalSetting.MAX_WAIT_MS, 0, 10_000)),

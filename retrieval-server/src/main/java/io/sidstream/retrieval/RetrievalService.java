@@ -254,6 +254,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                                     search,
                                     answersWithGraph,
                                     config.searchGraph() == SearchGraph.ON,
+                                    config.graphInputRefresh(),
                                     config.modelThreads()));
         } catch (RuntimeException e) {
             // A search graph that does not open fails the start, with nothing left running.
@@ -285,6 +286,7 @@ public final class RetrievalService implements ServiceLauncher.Service {
                         bundle,
                         config.executionProvider(),
                         config.searchGraph(),
+                        config.graphInputRefresh(),
                         config.modelThreads(),
                         search,
                         metrics::timed,

@@ -43,6 +43,16 @@ public enum RetrievalSetting implements Setting {
                     + " auto (when the decoder runs on CUDA and the bundle has the graph), on"
                     + " (required: a bundle without one is refused) or off. Steered batches always"
                     + " search level by level; on CPUs the graph costs about as much."),
+    GRAPH_INPUT_REFRESH_MS(
+            "SIDSTREAM_RETRIEVAL_GRAPH_INPUT_REFRESH_MS",
+            "1000",
+            "With the one-graph search: its inputs built from the live index and prior (the compact"
+                    + " trie and the prior's per-node bias, tens of ms per build at a million items)"
+                    + " are rebuilt on a thread of their own at most this often (ms), a batch"
+                    + " meanwhile searching the previous ones; an index or prior change reaches"
+                    + " the graph's masks within about this long, and a result still holds only"
+                    + " live items. 0 = rebuilt on the request path for every change (the answer"
+                    + " is then exactly the level-by-level search's)."),
     MAX_BATCH("SIDSTREAM_MAX_BATCH", "32", "Requests per batched beam search at most."),
     MAX_WAIT_MS(
             "SIDSTREAM_MAX_WAIT_MS", "5", "Longest a request waits for its batch to fill (ms)."),

@@ -85,6 +85,7 @@ class DecoderUpdatesTest {
                             SERVED,
                             ExecutionProvider.CPU,
                             mode,
+                            Duration.ofSeconds(1),
                             1,
                             search,
                             Function.identity(),

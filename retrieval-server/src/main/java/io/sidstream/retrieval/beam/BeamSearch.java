@@ -316,6 +316,11 @@ public final class BeamSearch implements BatchSearch {
         return prior == null ? 0 : prior.unitNow();
     }
 
+    /** Events the prior has fully counted (0 without one): equal counts, equal prior. */
+    public long priorEvents() {
+        return prior == null ? 0 : prior.events();
+    }
+
     /**
      * The prior's contribution on entering every node of {@code trie} at the count {@code unit},
      * what {@link #search} adds per level ({@link CompactTrie#nodeBias}); zeros without a prior.

@@ -73,7 +73,6 @@ public final class PopularityPrior {
         if (timeMillis > latestMillis) {
             latestMillis = timeMillis;
         }
-        events++;
         if ((timeMillis - originMillis) / halfLifeMillis > MAX_EXPONENT) {
             rebase(timeMillis);
         }
@@ -87,6 +86,8 @@ public final class PopularityPrior {
             key = childKey(key, code);
         }
         items.computeIfAbsent(itemId, k -> new double[1])[0] += weight;
+        // Last, so a reader that sees this count sees the event's counts (a volatile write).
+        events++;
     }
 
     /**
@@ -98,7 +99,7 @@ public final class PopularityPrior {
         return latestMillis;
     }
 
-    /** Events observed so far. */
+    /** Events observed so far, each counted in full once it shows here. */
     public long events() {
         return events;
     }

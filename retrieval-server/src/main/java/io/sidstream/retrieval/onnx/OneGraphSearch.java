@@ -19,15 +19,23 @@ import io.sidstream.retrieval.beam.CompactTrie;
 import io.sidstream.retrieval.beam.LogitsFn;
 import io.sidstream.retrieval.beam.PopularityPrior;
 import io.sidstream.retrieval.beam.SidTrie;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * The constrained beam search as one ONNX Runtime call per batch: {@code decoder_search.onnx}
@@ -39,9 +47,18 @@ import java.util.Set;
  * the final beams comes back, where the level-by-level search moves the history and beam caches in
  * and out at every level.
  *
+ * <p>The trie input and the prior's per-node bias are built from the live index and prior, at a
+ * cost that grows with the catalog (tens of ms per build at a million items). With a refresh
+ * interval they are rebuilt off the request path, at most once per interval, and a batch meanwhile
+ * searches the previous ones: a change reaches the graph's masks and bias within about the
+ * interval, while the items of the final prefixes are always read from the live index, so a result
+ * never holds an item that is gone. Without one (zero) they are rebuilt on the request path for
+ * every change, and the answer is exactly the Java search's.
+ *
  * <p>Serves requests without prefix steering, one beam width per batch. Thread-safe.
  */
 public final class OneGraphSearch implements BatchSearch, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OneGraphSearch.class);
     private static final Set<String> INPUTS =
             Set.of("history_tokens", "beam_width", "trie_bits", "trie_first_child", "node_bias");
     private static final Set<String> OUTPUTS = Set.of("prefixes", "scores");
@@ -53,18 +70,41 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
     private final DecoderTraffic traffic = new DecoderTraffic();
     private final int levels;
     private final int codebookSize;
-    private volatile Cached compact;
+    private final long refreshNanos;
+    private final LongSupplier nanoClock;
+    private final ExecutorService refresher;
+    private final AtomicBoolean refreshing = new AtomicBoolean();
+    private volatile GraphInputs inputs;
 
-    /** The trie input of one index at one version: a version alone names no particular index. */
-    private record Cached(SidTrie source, CompactTrie trie) {}
+    /**
+     * The graph's inputs built from one index (a version alone names no particular index) and the
+     * prior after {@code priorEvents} events, at the count {@code unit}.
+     */
+    private record GraphInputs(
+            SidTrie source,
+            CompactTrie trie,
+            long priorEvents,
+            double unit,
+            float[] bias,
+            long builtAtNanos) {}
 
     private OneGraphSearch(
-            OrtSession session, String provider, BeamSearch ranking, int levels, int codebookSize) {
+            OrtSession session,
+            String provider,
+            BeamSearch ranking,
+            int levels,
+            int codebookSize,
+            Duration refresh,
+            LongSupplier nanoClock,
+            ExecutorService refresher) {
         this.session = session;
         this.provider = provider;
         this.ranking = ranking;
         this.levels = levels;
         this.codebookSize = codebookSize;
+        this.refreshNanos = refresh.toNanos();
+        this.nanoClock = nanoClock;
+        this.refresher = refresher;
     }
 
     /**
@@ -86,17 +126,37 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
                                 DecoderLogits.layoutOf(bundle.manifest()),
                                 spec.maxHistoryItems())
                         .withPrior(prior, prior == null ? 0 : priorWeight);
-        return open(bundle, provider, intraOpThreads, ranking);
+        return open(bundle, provider, intraOpThreads, ranking, Duration.ZERO, null, null);
     }
 
     /**
      * Opens the bundle's search graph to answer as {@code served} does (its prior, young items and
-     * fresh-item slots), {@code served}'s decoder being this bundle's.
+     * fresh-item slots), {@code served}'s decoder being this bundle's; its trie input and prior
+     * bias are rebuilt at most once per {@code refresh}, on a thread of its own (zero: on the
+     * request path, for every change).
      *
      * @throws BundleException when the bundle has no search graph or it breaks the contract
      */
     public static OneGraphSearch openLike(
-            ModelBundle bundle, ExecutionProvider provider, int intraOpThreads, BeamSearch served) {
+            ModelBundle bundle,
+            ExecutionProvider provider,
+            int intraOpThreads,
+            BeamSearch served,
+            Duration refresh) {
+        return openLike(bundle, provider, intraOpThreads, served, refresh, System::nanoTime, null);
+    }
+
+    /**
+     * {@link #openLike}, reading time from {@code nanoClock} and refreshing on {@code refresher}.
+     */
+    static OneGraphSearch openLike(
+            ModelBundle bundle,
+            ExecutionProvider provider,
+            int intraOpThreads,
+            BeamSearch served,
+            Duration refresh,
+            LongSupplier nanoClock,
+            ExecutorService refresher) {
         BundleManifest.Decoder spec = bundle.manifest().decoder();
         return open(
                 bundle,
@@ -105,14 +165,23 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
                 served.withModel(
                         new NoDecoder(spec.codebookSize()),
                         DecoderLogits.layoutOf(bundle.manifest()),
-                        spec.maxHistoryItems()));
+                        spec.maxHistoryItems()),
+                refresh,
+                nanoClock,
+                refresher);
     }
 
     private static OneGraphSearch open(
             ModelBundle bundle,
             ExecutionProvider provider,
             int intraOpThreads,
-            BeamSearch ranking) {
+            BeamSearch ranking,
+            Duration refresh,
+            LongSupplier nanoClock,
+            ExecutorService refresher) {
+        if (refresh.isNegative()) {
+            throw new IllegalArgumentException("refresh interval must be >= 0");
+        }
         BundleManifest.Decoder spec = bundle.manifest().decoder();
         if (!spec.hasSearchGraph()) {
             throw new BundleException(
@@ -127,8 +196,25 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
             DecoderSession.closeQuietly(opened.session());
             throw new BundleException(bundle.directory(), problems);
         }
+        ExecutorService thread = refresher;
+        if (thread == null && !refresh.isZero()) {
+            thread =
+                    Executors.newSingleThreadExecutor(
+                            r -> {
+                                Thread t = new Thread(r, "graph-input-refresh");
+                                t.setDaemon(true);
+                                return t;
+                            });
+        }
         return new OneGraphSearch(
-                opened.session(), opened.provider(), ranking, spec.levels(), spec.codebookSize());
+                opened.session(),
+                opened.provider(),
+                ranking,
+                spec.levels(),
+                spec.codebookSize(),
+                refresh,
+                nanoClock == null ? System::nanoTime : nanoClock,
+                thread);
     }
 
     /** {@code "cuda"} or {@code "cpu"}. */
@@ -141,8 +227,13 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
         return traffic;
     }
 
-    /** The trie input for {@code trie}'s current version, rebuilt only when the index changed. */
-    public CompactTrie compactTrie(SidTrie trie) {
+    /**
+     * The graph's inputs for {@code trie}: built now for an index not seen before; when the index
+     * or the prior changed since the last build, rebuilt now without a refresh interval, else
+     * rebuilt on the refresh thread once the last build is an interval old (this batch searches the
+     * last build).
+     */
+    private GraphInputs inputsFor(SidTrie trie) {
         if (trie.levels() != levels || trie.codebookSize() != codebookSize) {
             throw new IllegalArgumentException(
                     "the index has "
@@ -154,14 +245,60 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
                             + " of "
                             + codebookSize);
         }
-        Cached current = compact;
-        if (current == null
-                || current.source() != trie
-                || current.trie().version() != trie.version()) {
-            current = new Cached(trie, CompactTrie.of(trie));
-            compact = current;
+        GraphInputs current = inputs;
+        if (current == null || current.source() != trie) {
+            return build(trie, null);
         }
-        return current.trie();
+        if (current.trie().version() == trie.version()
+                && current.priorEvents() == ranking.priorEvents()) {
+            return current;
+        }
+        if (refresher == null) {
+            return build(trie, current);
+        }
+        if (nanoClock.getAsLong() - current.builtAtNanos() >= refreshNanos
+                && refreshing.compareAndSet(false, true)) {
+            try {
+                refresher.execute(() -> refresh(trie, current));
+            } catch (RejectedExecutionException closed) {
+                refreshing.set(false);
+            }
+        }
+        GraphInputs latest = inputs;
+        return latest.source() == trie ? latest : current;
+    }
+
+    private void refresh(SidTrie trie, GraphInputs previous) {
+        try {
+            build(trie, previous);
+        } catch (RuntimeException e) {
+            // The batches keep the last inputs; the next one due retries.
+            LOG.warn("search graph inputs not rebuilt, the previous ones serve: {}", e.toString());
+        } finally {
+            refreshing.set(false);
+        }
+    }
+
+    private GraphInputs build(SidTrie trie, GraphInputs previous) {
+        // Read before building: a change during the build shows as a change next time.
+        long events = ranking.priorEvents();
+        CompactTrie compact =
+                previous != null
+                                && previous.source() == trie
+                                && previous.trie().version() == trie.version()
+                        ? previous.trie()
+                        : CompactTrie.of(trie);
+        double unit = ranking.priorUnitNow();
+        GraphInputs built =
+                new GraphInputs(
+                        trie,
+                        compact,
+                        events,
+                        unit,
+                        ranking.priorNodeBias(compact, unit),
+                        nanoClock.getAsLong());
+        inputs = built;
+        return built;
     }
 
     /** Prefix steering is not in the graph. */
@@ -185,9 +322,10 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
                         "the one-graph search serves unsteered requests of one beam width");
             }
         }
-        CompactTrie index = compactTrie(trie);
-        // One clock reading for the per-level bias and the per-item term, as the Java search does.
-        double unit = ranking.priorUnitNow();
+        GraphInputs graphInputs = inputsFor(trie);
+        CompactTrie index = graphInputs.trie();
+        // The per-item term at the unit of the per-level bias, as the Java search reads one unit.
+        double unit = graphInputs.unit();
         long[][] history = ranking.historyTokens(requests);
         int r = history.length;
         int length = history[0].length;
@@ -217,9 +355,7 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
             inputs.put(
                     "node_bias",
                     OnnxTensor.createTensor(
-                            env,
-                            FloatBuffer.wrap(ranking.priorNodeBias(index, unit)),
-                            new long[] {nodes}));
+                            env, FloatBuffer.wrap(graphInputs.bias()), new long[] {nodes}));
             try (OrtSession.Result result = session.run(inputs)) {
                 OnnxTensor prefixTensor = (OnnxTensor) result.get("prefixes").orElseThrow();
                 OnnxTensor scoreTensor = (OnnxTensor) result.get("scores").orElseThrow();
@@ -256,6 +392,9 @@ public final class OneGraphSearch implements BatchSearch, AutoCloseable {
 
     @Override
     public void close() {
+        if (refresher != null) {
+            refresher.shutdownNow();
+        }
         DecoderSession.closeQuietly(session);
     }
 

@@ -119,7 +119,7 @@ class OneGraphSearchTest {
             requests.add(BeamRequest.of(history, 64, 40));
         }
         try (OneGraphSearch graph =
-                OneGraphSearch.openLike(bundle, ExecutionProvider.CPU, 1, served)) {
+                OneGraphSearch.openLike(bundle, ExecutionProvider.CPU, 1, served, Duration.ZERO)) {
             List<BeamResult> expected = served.search(requests, trie);
             List<BeamResult> actual = graph.search(requests, trie);
             // Meaningful only if the young and fresh rules changed the plain ranking.
@@ -194,6 +194,129 @@ class OneGraphSearchTest {
                             () -> graph.search(List.of(steered), trie))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("unsteered");
+        }
+    }
+
+    @Test
+    void shouldFollowThePriorFromOneBatchToTheNextWithoutARefreshInterval() {
+        SidTrie trie = trieOf(ids);
+        PopularityPrior prior = priorOver(ids, 2_000, 9);
+        BeamSearch java = javaSearchWith(prior);
+        List<BeamRequest> requests = oneRequestAfter(3, 9);
+        try (OneGraphSearch graph =
+                OneGraphSearch.open(bundle, ExecutionProvider.CPU, 1, prior, 1.5)) {
+            String rising = notIn(graph.search(requests, trie).get(0));
+            burst(prior, rising, 2_000);
+            List<BeamResult> expected = java.search(requests, trie);
+            assertThat(expected.get(0).candidates())
+                    .extracting(BeamResult.Candidate::itemId)
+                    .contains(rising);
+            assertSameRanking(requests, expected, graph.search(requests, trie));
+        }
+    }
+
+    @Test
+    void shouldReachIndexAndPriorChangesWithinItsRefreshIntervalAndNeverReturnAGoneItem() {
+        PopularityPrior prior = priorOver(ids, 2_000, 13);
+        BeamSearch served = javaSearchWith(prior);
+        List<BeamRequest> requests = oneRequestAfter(21, 34);
+        List<BeamResult.Candidate> top = served.search(requests, trieOf(ids)).get(0).candidates();
+        String gone = top.get(0).itemId();
+        String late = top.get(1).itemId();
+        SidTrie trie = trieOf(ids.stream().filter(id -> !id.equals(late)).toList());
+        long[] nanos = {0};
+        try (OneGraphSearch graph =
+                OneGraphSearch.openLike(
+                        bundle,
+                        ExecutionProvider.CPU,
+                        1,
+                        served,
+                        Duration.ofSeconds(1),
+                        () -> nanos[0],
+                        new InlineExecutor())) {
+            String rising = notIn(graph.search(requests, trie).get(0));
+            trie.remove(gone);
+            trie.put(late, sids.get(late));
+            burst(prior, rising, 2_000);
+
+            nanos[0] = Duration.ofMillis(500).toNanos();
+            assertThat(graph.search(requests, trie).get(0).candidates())
+                    .extracting(BeamResult.Candidate::itemId)
+                    .doesNotContain(gone);
+
+            nanos[0] = Duration.ofMillis(1_001).toNanos();
+            List<BeamResult> expected = served.search(requests, trie);
+            assertThat(expected.get(0).candidates())
+                    .extracting(BeamResult.Candidate::itemId)
+                    .contains(late, rising)
+                    .doesNotContain(gone);
+            assertSameRanking(requests, expected, graph.search(requests, trie));
+        }
+    }
+
+    private static BeamSearch javaSearchWith(PopularityPrior prior) {
+        return new BeamSearch(new DecoderLogits(session), layout, maxHistory())
+                .withPrior(prior, 1.5);
+    }
+
+    /** One request, beam 64, top 40, whose history is the catalog's items at two positions. */
+    private static List<BeamRequest> oneRequestAfter(int first, int second) {
+        return List.of(
+                BeamRequest.of(
+                        List.of(sids.get(ids.get(first)), sids.get(ids.get(second))), 64, 40));
+    }
+
+    /** An item of the catalog outside {@code result}. */
+    private static String notIn(BeamResult result) {
+        Set<String> in = new HashSet<>();
+        result.candidates().forEach(c -> in.add(c.itemId()));
+        return ids.stream().skip(500).filter(id -> !in.contains(id)).findFirst().orElseThrow();
+    }
+
+    /** {@code events} interactions with {@code itemId}, just after the prior's newest. */
+    private static void burst(PopularityPrior prior, String itemId, int events) {
+        long t = prior.latestMillis();
+        for (int e = 0; e < events; e++) {
+            prior.observe(itemId, sids.get(itemId), t + e);
+        }
+    }
+
+    /** Runs a refresh on the thread that asks for it, so a test knows when it is done. */
+    private static final class InlineExecutor extends java.util.concurrent.AbstractExecutorService {
+        private volatile boolean shutdown;
+
+        @Override
+        public void execute(Runnable task) {
+            if (shutdown) {
+                throw new java.util.concurrent.RejectedExecutionException("shut down");
+            }
+            task.run();
+        }
+
+        @Override
+        public void shutdown() {
+            shutdown = true;
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            shutdown = true;
+            return List.of();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit) {
+            return shutdown;
         }
     }
 
