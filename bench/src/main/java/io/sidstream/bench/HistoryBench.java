@@ -90,9 +90,7 @@ public final class HistoryBench {
                                     () -> Arrivals.drain(consumer, latencyEvents, sentAt, "lat-"));
                     long start = System.nanoTime();
                     for (int i = 0; i < latencyEvents; i++) {
-                        while (System.nanoTime() < start + i * interval) {
-                            Thread.onSpinWait();
-                        }
+                        OpenLoop.awaitDue(start + i * interval);
                         Interaction e = events.get((n + i) % events.size());
                         // A fresh user per event, so the history record identifies the event.
                         String user = "lat-" + i;

@@ -141,9 +141,7 @@ public final class ItemAssignmentBench {
                                 () -> Arrivals.drain(consumer, latencyItems, sentAt, "l"));
                 long start = System.nanoTime();
                 for (int i = 0; i < latencyItems; i++) {
-                    while (System.nanoTime() < start + i * intervalNanos) {
-                        Thread.onSpinWait();
-                    }
+                    OpenLoop.awaitDue(start + i * intervalNanos);
                     String id = "l" + i;
                     sentAt.put(id, System.nanoTime());
                     producer.send(

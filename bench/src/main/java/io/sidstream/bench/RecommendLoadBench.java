@@ -208,9 +208,7 @@ public final class RecommendLoadBench {
         long start = System.nanoTime();
         for (int i = 0; i < count; i++) {
             long due = start + i * interval;
-            while (System.nanoTime() < due) {
-                Thread.onSpinWait();
-            }
+            OpenLoop.awaitDue(due);
             long sent = System.nanoTime();
             inFlight.add(
                     http.sendAsync(
