@@ -52,42 +52,56 @@ final class SampleUsersReport {
             List<String> history = seq.subList(Math.max(0, seq.size() - 21), seq.size() - 1);
             String heldOut = seq.get(seq.size() - 1);
             RetrievalClient.Answer answer =
-                    client.recommend(RetrievalClient.Query.forItems(user.getKey(), history, 10));
+                    withPatience(
+                            RetrievalClient.Query.forItems(user.getKey(), history, 10),
+                            Duration.ofSeconds(60));
             out.printf(
                     Locale.ROOT,
                     "%nuser %s: last watched %s; held out: %s%n",
                     user.getKey(),
                     titles.get(history.get(history.size() - 1)),
                     titles.get(heldOut));
-            hits += printCandidates(answer, heldOut);
+            hits += printOrSayWhy(answer, heldOut);
         }
         if (!sample.isEmpty()) {
             String user = sample.get(0).getKey();
-            RetrievalClient.Answer byId = byIdOnce(user, Duration.ofSeconds(60));
+            // By id needs ingest's stored history: a 5xx while it is not there yet is waited out.
+            RetrievalClient.Answer byId =
+                    withPatience(RetrievalClient.Query.forUser(user, 10), Duration.ofSeconds(60));
             out.printf(
                     Locale.ROOT,
                     "%nuser %s again, by id only (stored history from ingest-stream):%n",
                     user);
-            if (byId.ok()) {
-                printCandidates(byId, null);
-            } else {
-                out.println("  (no answer: " + byId.error() + ")");
-            }
+            printOrSayWhy(byId, null);
         }
         out.println();
         return hits;
     }
 
-    /** By-id needs ingest's stored history: retried while the server says it is not there yet. */
-    private RetrievalClient.Answer byIdOnce(String user, Duration patience)
+    /**
+     * The answer to {@code query}, asked again while the server is busy (429: the demo's replay
+     * fills the batches on a small machine) or not ready (5xx), for at most {@code patience}.
+     */
+    private RetrievalClient.Answer withPatience(RetrievalClient.Query query, Duration patience)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + patience.toNanos();
-        RetrievalClient.Answer answer = client.recommend(RetrievalClient.Query.forUser(user, 10));
-        while (!answer.ok() && answer.status() >= 500 && System.nanoTime() < deadline) {
+        RetrievalClient.Answer answer = client.recommend(query);
+        while (!answer.ok()
+                && (answer.status() == 429 || answer.status() >= 500)
+                && System.nanoTime() < deadline) {
             Thread.sleep(500);
-            answer = client.recommend(RetrievalClient.Query.forUser(user, 10));
+            answer = client.recommend(query);
         }
         return answer;
+    }
+
+    /** The candidates, or why there are none: never a silently empty list. */
+    private int printOrSayWhy(RetrievalClient.Answer answer, String heldOut) {
+        if (!answer.ok()) {
+            out.println("  (no answer, HTTP " + answer.status() + ": " + answer.error() + ")");
+            return 0;
+        }
+        return printCandidates(answer, heldOut);
     }
 
     private int printCandidates(RetrievalClient.Answer answer, String heldOut) {

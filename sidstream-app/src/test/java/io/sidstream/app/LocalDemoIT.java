@@ -111,7 +111,10 @@ class LocalDemoIT {
             // print as a raw 7-digit id instead.
             List<String> ranked =
                     stdout.lines().filter(l -> l.matches("\\s+\\d+\\. .*score.*")).toList();
-            assertThat(ranked).hasSize(40).noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
+            assertThat(ranked)
+                    .as(stdout)
+                    .hasSize(40)
+                    .noneMatch(l -> l.matches("\\s+\\d+\\. \\d{7} .*"));
 
             assertEveryListedItemHasASidAndEveryRecommendationIsLive(cluster);
             assertRecommendationsByUserIdUseTheStoredHistory(stdout);
