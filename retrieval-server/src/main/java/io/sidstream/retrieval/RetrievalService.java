@@ -16,6 +16,7 @@ import io.sidstream.retrieval.batch.MicroBatcher;
 import io.sidstream.retrieval.batch.ServingSlot;
 import io.sidstream.retrieval.batch.ShadowScorer;
 import io.sidstream.retrieval.beam.BeamSearch;
+import io.sidstream.retrieval.beam.LogitsFn;
 import io.sidstream.retrieval.beam.PopularityPrior;
 import io.sidstream.retrieval.beam.SidTrie;
 import io.sidstream.retrieval.beam.TokenLayout;
@@ -234,16 +235,13 @@ public final class RetrievalService implements ServiceLauncher.Service {
                     .register(registry);
         }
         BeamSearch search =
-                new BeamSearch(
-                                metrics.timed(new DecoderLogits(session)),
-                                layout,
-                                m.decoder().maxHistoryItems())
-                        .withFreshItems(config.freshItemWindow(), config.freshItemPercent() / 100.0)
-                        .withPrior(prior, priorSettings.weight())
-                        .withYoungItems(
-                                config.youngItemWindow(),
-                                config.youngItemOffset(),
-                                config.youngItemCandidates());
+                servedSearch(
+                        metrics.timed(new DecoderLogits(session)),
+                        layout,
+                        m.decoder().maxHistoryItems(),
+                        config,
+                        prior,
+                        priorSettings.weight());
         ServingSlot slot;
         try {
             slot =
@@ -538,5 +536,26 @@ public final class RetrievalService implements ServiceLauncher.Service {
             }
         }
         slot.close();
+    }
+
+    /**
+     * The search this server answers with: {@code decoder} under the live {@code prior} (null:
+     * none) at {@code priorWeight}, with the fresh-item slots and young items of {@code config}.
+     * {@code sidstream eval} scores this same search, so what it reports is what is served.
+     */
+    public static BeamSearch servedSearch(
+            LogitsFn decoder,
+            TokenLayout layout,
+            int maxHistoryItems,
+            RetrievalConfig config,
+            PopularityPrior prior,
+            double priorWeight) {
+        return new BeamSearch(decoder, layout, maxHistoryItems)
+                .withFreshItems(config.freshItemWindow(), config.freshItemPercent() / 100.0)
+                .withPrior(prior, priorWeight)
+                .withYoungItems(
+                        config.youngItemWindow(),
+                        config.youngItemOffset(),
+                        config.youngItemCandidates());
     }
 }

@@ -95,13 +95,12 @@ public enum RetrievalSetting implements Setting {
             "How long after its listing (item event time) an item counts as newly listed (s)."),
     YOUNG_ITEM_WINDOW_HOURS(
             "SIDSTREAM_YOUNG_ITEM_WINDOW_HOURS",
-            "0",
+            "720",
             "Items listed within this many hours (of the newest interaction's time) are ranked by the"
                     + " live prior among the results, as if the decoder rated them"
                     + " SIDSTREAM_YOUNG_ITEM_OFFSET below its best final beam: a decoder trained"
-                    + " before an item existed cannot rank it. 0 = off (the default: on the"
-                    + " validation split it trades about 1 % of Recall@100 for about a fifth more"
-                    + " cold-start Recall@10; see the README)."),
+                    + " before an item existed cannot rank it. 0 = off. The defaults (30 days, 5"
+                    + " candidates, offset 2) were chosen on the validation split; see the README."),
     YOUNG_ITEM_OFFSET(
             "SIDSTREAM_YOUNG_ITEM_OFFSET",
             "2",
@@ -109,8 +108,9 @@ public enum RetrievalSetting implements Setting {
                     + " decoder part is taken to be; larger = fewer young items."),
     YOUNG_ITEM_CANDIDATES(
             "SIDSTREAM_YOUNG_ITEM_CANDIDATES",
-            "50",
-            "Young items considered per search, the most active (by the prior) first."),
+            "5",
+            "Young items considered per search, the most active (by the prior) first: few, so"
+                    + " only the young items people watch most displace the decoder's."),
     INGEST_URL(
             "SIDSTREAM_INGEST_URL",
             "http://localhost:8081",

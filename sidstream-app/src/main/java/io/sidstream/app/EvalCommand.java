@@ -13,6 +13,7 @@ import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.model.onnx.ExecutionProvider;
 import io.sidstream.retrieval.PriorSettings;
 import io.sidstream.retrieval.RetrievalConfig;
+import io.sidstream.retrieval.RetrievalService;
 import io.sidstream.retrieval.RetrievalSetting;
 import io.sidstream.retrieval.beam.BeamRequest;
 import io.sidstream.retrieval.beam.BeamResult;
@@ -109,9 +110,14 @@ final class EvalCommand {
         Double halfLifeDays = null;
         Double pseudoCount = null;
         List<Double> youngOffsets = List.of();
-        double youngWindowDays = 7;
+        RetrievalConfig served = RetrievalConfig.fromEnv(Map.of());
+        // Extra young-item rows vary the offset around what is served.
+        double youngWindowDays =
+                (served.youngItemWindow().isZero() ? Duration.ofDays(7) : served.youngItemWindow())
+                                .toMinutes()
+                        / (24 * 60.0);
         String split = "test";
-        int youngCandidates = 50;
+        int youngCandidates = served.youngItemCandidates();
         Path tuneBundleDir = null;
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("--tune")) {
@@ -174,14 +180,14 @@ final class EvalCommand {
                             + " validation flatters it; tune with the decoder of its selection run"
                             + " (--tune-bundle)");
         }
-        PriorSettings served = servedPrior(in.bundle().manifest());
+        PriorSettings servedPrior = servedPrior(in.bundle().manifest());
         PriorSettings prior =
                 new PriorSettings(
-                        weight != null ? weight : served.weight(),
+                        weight != null ? weight : servedPrior.weight(),
                         halfLifeDays != null
                                 ? Duration.ofMinutes((long) (halfLifeDays * 24 * 60))
-                                : served.halfLife(),
-                        pseudoCount != null ? pseudoCount : served.pseudoCount());
+                                : servedPrior.halfLife(),
+                        pseudoCount != null ? pseudoCount : servedPrior.pseudoCount());
         try (DecoderSession session = DecoderSession.open(in.bundle(), ExecutionProvider.AUTO, 0)) {
             DecoderLogits decoder = new DecoderLogits(session);
             if (tune) {
@@ -202,6 +208,7 @@ final class EvalCommand {
                                     tuneWeights,
                                     tuneHalfLivesHours,
                                     prior.pseudoCount(),
+                                    served,
                                     out);
                 }
                 if (save) {
@@ -210,12 +217,20 @@ final class EvalCommand {
                                     Locale.ROOT,
                                     "the validation split (%d cases, beam %d) with the decoder of"
                                             + " %s, weights %s x half-lives %s h, by"
-                                            + " R@10+R@50+R@100+NDCG@10",
+                                            + " R@10+R@50+R@100+NDCG@10, young items %s",
                                     Math.min(tuneUsers, in.validation().size()),
                                     beam,
                                     tunedWith,
                                     tuneWeights,
-                                    tuneHalfLivesHours);
+                                    tuneHalfLivesHours,
+                                    served.youngItemWindow().isZero()
+                                            ? "off"
+                                            : String.format(
+                                                    Locale.ROOT,
+                                                    "as served (%d h, %d candidates, offset %s)",
+                                                    served.youngItemWindow().toHours(),
+                                                    served.youngItemCandidates(),
+                                                    served.youngItemOffset()));
                     ModelBundle.writePrior(bundleDir, prior.toManifest(chosenOn));
                     out.println(
                             "saved in " + bundleDir.resolve("manifest.json") + ": " + prior.json());
@@ -233,6 +248,7 @@ final class EvalCommand {
                     decoder,
                     beam,
                     prior,
+                    served,
                     young,
                     true,
                     methods,
@@ -343,6 +359,7 @@ final class EvalCommand {
             List<Double> weights,
             List<Double> halfLivesHours,
             double pseudoCount,
+            RetrievalConfig served,
             PrintStream out) {
         List<EvalCase> cases =
                 in.validation().subList(0, Math.min(tuneUsers, in.validation().size()));
@@ -356,7 +373,17 @@ final class EvalCommand {
                                 Duration.ofMinutes((long) (halfLifeHours * 60)),
                                 pseudoCount);
                 Map<String, RankMetrics[]> methods = new LinkedHashMap<>();
-                evaluate(in, cases, decoder, beam, candidate, YoungRows.NONE, false, methods, null);
+                evaluate(
+                        in,
+                        cases,
+                        decoder,
+                        beam,
+                        candidate,
+                        served,
+                        YoungRows.NONE,
+                        false,
+                        methods,
+                        null);
                 RankMetrics m = methods.get("decoder+prior")[0];
                 double score = m.sumOfAll();
                 out.printf(
@@ -385,6 +412,7 @@ final class EvalCommand {
             LogitsFn decoder,
             int beam,
             PriorSettings settings,
+            RetrievalConfig served,
             YoungRows young,
             boolean everything,
             Map<String, RankMetrics[]> methods,
@@ -400,6 +428,11 @@ final class EvalCommand {
                         settings.halfLife(),
                         settings.pseudoCount());
         BeamSearch plain = new BeamSearch(decoder, in.layout(), maxHistory);
+        // What retrieval-server answers with, young items included (the "decoder+prior" row).
+        BeamSearch servedSearch =
+                RetrievalService.servedSearch(
+                        decoder, in.layout(), maxHistory, served, prior, settings.weight());
+        boolean youngServed = !served.youngItemWindow().isZero();
         BeamSearch slotted =
                 plain.withFreshItems(
                         Duration.ofSeconds(
@@ -442,8 +475,15 @@ final class EvalCommand {
                     methods,
                     "decoder+prior",
                     chunk,
-                    plain.withPrior(prior, settings.weight()).search(requests, in.trie()));
+                    servedSearch.withClock(at).search(requests, in.trie()));
             if (everything) {
+                if (youngServed) {
+                    record(
+                            methods,
+                            "decoder+prior, no young items",
+                            chunk,
+                            plain.withPrior(prior, settings.weight()).search(requests, in.trie()));
+                }
                 for (double offset : young.offsets()) {
                     record(
                             methods,

@@ -155,9 +155,6 @@ final class LocalDemo {
         env.put(IngestSetting.HISTORY_REQUEST_DEBOUNCE_MS.key(), "3000");
         env.put(IngestSetting.HISTORY_REQUEST_CANDIDATES.key(), "20");
         env.put(RetrievalSetting.DEFAULT_BEAM.key(), "32");
-        // The demo shows a new release rising through real activity: young items are ranked by the
-        // live prior (off by default; the README gives what it trades on the validation split).
-        env.put(RetrievalSetting.YOUNG_ITEM_WINDOW_HOURS.key(), "168");
         Map<String, String> overrides = operatorOverrides(System.getenv());
         if (!overrides.isEmpty()) {
             out.println("settings from the environment: " + new java.util.TreeMap<>(overrides));

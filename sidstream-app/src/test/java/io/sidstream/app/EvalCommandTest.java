@@ -31,6 +31,7 @@ class EvalCommandTest {
         for (String name :
                 new String[] {
                     "decoder+prior",
+                    "decoder+prior, no young items",
                     "decoder+prior, 10% fresh slots",
                     "decoder",
                     "prior alone",

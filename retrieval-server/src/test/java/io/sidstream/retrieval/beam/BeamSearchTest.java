@@ -1,5 +1,7 @@
 package io.sidstream.retrieval.beam;
 
+import io.sidstream.retrieval.RetrievalConfig;
+import io.sidstream.retrieval.RetrievalService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -428,20 +430,10 @@ class BeamSearchTest {
     @Test
     void shouldRankAYoungItemThatPeopleWatchByThePriorWhereTheDecoderNeverReachesIt() {
         long t0 = 1_700_000_000_000L;
-        SidTrie trie = new SidTrie(3, K);
-        SidTrie base = randomTrie(5, 300);
-        for (int i = 0; i < 300; i++) {
-            trie.put("i" + i, base.sidOf("i" + i), t0 - 30L * 86_400_000);
-        }
-        // Listed an hour before the newest interaction: young under a 7-day window.
-        int[] newSid = {15, 15, 15, 0};
-        trie.put("new", newSid, t0 - 3_600_000);
-        PopularityPrior prior = new PopularityPrior(3, K, java.time.Duration.ofHours(24), 0.1);
-        for (int e = 0; e < 200; e++) {
-            prior.observe("new", newSid, t0 - 3_000_000 + e * 1_000);
-            prior.observe("i" + (e % 300), base.sidOf("i" + (e % 300)), t0 - 3_000_000 + e * 1_000);
-        }
-        prior.observe("i1", base.sidOf("i1"), t0);
+        YoungItemScene scene = youngItemScene(t0);
+        SidTrie trie = scene.trie();
+        PopularityPrior prior = scene.prior();
+        prior.observe("i1", scene.base().sidOf("i1"), t0);
         BeamSearch plain =
                 new BeamSearch(new FakeLogits(LAYOUT, K), LAYOUT, 50).withPrior(prior, 0.01);
         BeamRequest request = BeamRequest.of(history(1, 4), 2, 20);
@@ -480,5 +472,52 @@ class BeamSearchTest {
                                 .search(List.of(request), trie)
                                 .get(0))
                 .isEqualTo(noPrior.search(List.of(request), trie).get(0));
+    }
+
+    @Test
+    void shouldRankYoungItemsInTheSearchRetrievalServerServesByDefault() {
+        YoungItemScene scene = youngItemScene(1_700_000_000_000L);
+        SidTrie trie = scene.trie();
+        PopularityPrior prior = scene.prior();
+        BeamRequest request = BeamRequest.of(history(1, 4), 2, 20);
+        RetrievalConfig defaults = RetrievalConfig.fromEnv(java.util.Map.of());
+        RetrievalConfig youngOff =
+                RetrievalConfig.fromEnv(java.util.Map.of("SIDSTREAM_YOUNG_ITEM_WINDOW_HOURS", "0"));
+
+        BeamResult served =
+                RetrievalService.servedSearch(
+                                new FakeLogits(LAYOUT, K), LAYOUT, 50, defaults, prior, 0.01)
+                        .search(List.of(request), trie)
+                        .get(0);
+        BeamResult withoutYoung =
+                RetrievalService.servedSearch(
+                                new FakeLogits(LAYOUT, K), LAYOUT, 50, youngOff, prior, 0.01)
+                        .search(List.of(request), trie)
+                        .get(0);
+
+        // The decoder never reaches the new item; the people watching it bring it in.
+        assertThat(withoutYoung.candidates())
+                .extracting(BeamResult.Candidate::itemId)
+                .doesNotContain("new");
+        assertThat(served.candidates()).extracting(BeamResult.Candidate::itemId).contains("new");
+    }
+
+    /** 300 items listed long ago and one, "new", listed an hour before t0; both watched. */
+    private record YoungItemScene(SidTrie trie, SidTrie base, PopularityPrior prior) {}
+
+    private static YoungItemScene youngItemScene(long t0) {
+        SidTrie trie = new SidTrie(3, K);
+        SidTrie base = randomTrie(5, 300);
+        for (int i = 0; i < 300; i++) {
+            trie.put("i" + i, base.sidOf("i" + i), t0 - 300L * 86_400_000);
+        }
+        int[] newSid = {15, 15, 15, 0};
+        trie.put("new", newSid, t0 - 3_600_000);
+        PopularityPrior prior = new PopularityPrior(3, K, java.time.Duration.ofHours(24), 0.1);
+        for (int e = 0; e < 200; e++) {
+            prior.observe("new", newSid, t0 - 3_000_000 + e * 1_000);
+            prior.observe("i" + (e % 300), base.sidOf("i" + (e % 300)), t0 - 3_000_000 + e * 1_000);
+        }
+        return new YoungItemScene(trie, base, prior);
     }
 }
