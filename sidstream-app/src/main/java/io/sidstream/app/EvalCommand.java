@@ -180,7 +180,9 @@ final class EvalCommand {
                             + " validation flatters it; tune with the decoder of its selection run"
                             + " (--tune-bundle)");
         }
-        PriorSettings servedPrior = servedPrior(in.bundle().manifest());
+        // The prior retrieval-server serves this bundle with when no SIDSTREAM_PRIOR_* key is set:
+        // the bundle's own, else the settings' defaults.
+        PriorSettings servedPrior = served.priorFor(in.bundle().manifest().prior());
         PriorSettings prior =
                 new PriorSettings(
                         weight != null ? weight : servedPrior.weight(),
@@ -301,14 +303,6 @@ final class EvalCommand {
                     trained.json());
         }
         return 0;
-    }
-
-    /**
-     * The prior retrieval-server serves this bundle with when no {@code SIDSTREAM_PRIOR_*} key is
-     * set: the bundle's own, else the settings' defaults.
-     */
-    static PriorSettings servedPrior(BundleManifest m) {
-        return RetrievalConfig.fromEnv(Map.of()).priorFor(m.prior());
     }
 
     /**
