@@ -5,6 +5,7 @@ import io.sidstream.datasets.CatalogItem;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.ingest.IngestConfig;
 import io.sidstream.ingest.IngestService;
+import io.sidstream.ingest.IngestSetting;
 import io.sidstream.localkafka.EmbeddedKraftCluster;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.ItemEvent;
@@ -202,7 +203,9 @@ public final class ItemAssignmentBench {
         return String.format(
                 Locale.ROOT,
                 "\"routing\":\"%s\",\"commit_interval_ms\":%s",
-                env.getOrDefault("SIDSTREAM_INGEST_INPUT_ROUTING", "REPARTITION"),
+                env.getOrDefault(
+                        IngestSetting.INPUT_ROUTING.key(),
+                        IngestSetting.INPUT_ROUTING.defaultValue()),
                 env.getOrDefault(
                         "SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS",
                         guarantee.equals("at_least_once") ? "30000" : "100"));

@@ -1,5 +1,6 @@
 package io.sidstream.deploy;
 
+import io.sidstream.contracts.InternalTopic;
 import io.sidstream.contracts.TopicSpec;
 
 import java.util.List;
@@ -19,14 +20,8 @@ public final class TopicManifests {
 
     private TopicManifests() {}
 
-    /**
-     * The YAML stream: one KafkaTopic per catalogue topic, then the ingest app's confirmations
-     * topic (partitioned like {@code items.raw.v1}, whose stores it feeds).
-     */
-    public static String yaml(
-            List<TopicSpec<?, ?>> catalogue,
-            String confirmationsTopic,
-            int confirmationsPartitions) {
+    /** The YAML stream: one KafkaTopic per catalogue topic, then one per internal topic. */
+    public static String yaml(List<TopicSpec<?, ?>> catalogue, List<InternalTopic> internal) {
         StringBuilder out = new StringBuilder();
         out.append("# Generated from the topic catalogue (io.sidstream.contracts.Topics) by\n")
                 .append("# `./sidstream k8s topics > k8s/base/kafka/topics.yaml`; do not edit.\n");
@@ -38,13 +33,10 @@ public final class TopicManifests {
             first = false;
             topic(out, spec.name(), spec.description(), spec.partitions(), spec.configs());
         }
-        out.append("---\n");
-        topic(
-                out,
-                confirmationsTopic,
-                "Collision-code answers from the prefix owners back to the item owners (internal).",
-                confirmationsPartitions,
-                Map.of("cleanup.policy", "delete", "retention.ms", "604800000"));
+        for (InternalTopic t : internal) {
+            out.append("---\n");
+            topic(out, t.name(), t.description(), t.partitionedLike().partitions(), t.configs());
+        }
         return out.toString();
     }
 

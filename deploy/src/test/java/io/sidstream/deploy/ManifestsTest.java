@@ -18,10 +18,15 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sidstream.contracts.InternalTopic;
 import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.IngestConfig;
+import io.sidstream.ingest.IngestService;
 import io.sidstream.ingest.IngestSetting;
+import io.sidstream.ingest.topology.ItemTopology;
+import io.sidstream.ingest.topology.RelayTopology;
+import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.platform.kafka.WireFormatSelection;
 import io.sidstream.platform.settings.Setting;
 import io.sidstream.platform.settings.SettingsReader;
@@ -170,7 +175,7 @@ class ManifestsTest {
         assertThat(r.all(Service.class)).hasSize(3);
         assertThat(r.all(PodDisruptionBudget.class)).hasSize(2);
         assertThat(r.all(NetworkPolicy.class)).hasSize(2);
-        assertThat(r.all(CrdModels.KafkaTopic.class)).hasSize(Topics.all().size() + 1);
+        assertThat(r.all(CrdModels.KafkaTopic.class)).hasSize(Topics.all().size() + 3);
         assertThat(r.all(CrdModels.ServiceMonitor.class)).hasSize(1);
         assertThat(r.all(CrdModels.PrometheusRule.class))
                 .singleElement()
@@ -495,9 +500,22 @@ class ManifestsTest {
 
     @Test
     void topicsAreTheCatalogue() throws IOException {
-        String confirmations = IngestSetting.APPLICATION_ID.defaultValue() + "-sid-confirmations";
-        String generated =
-                TopicManifests.yaml(Topics.all(), confirmations, Topics.ITEMS.partitions());
+        String app = IngestSetting.APPLICATION_ID.defaultValue();
+        String confirmations = app + "-sid-confirmations";
+        Map<String, TopicSpec<?, ?>> relays =
+                Map.of(
+                        RelayTopology.relayTopic(app, ItemTopology.ITEMS_ROUTE),
+                        Topics.ITEMS,
+                        RelayTopology.relayTopic(app, UserHistoryTopology.EVENTS_ROUTE),
+                        Topics.INTERACTIONS);
+        List<InternalTopic> internal = IngestService.internalTopics(app);
+        assertThat(internal)
+                .extracting(InternalTopic::name)
+                .containsExactlyInAnyOrder(
+                        confirmations,
+                        RelayTopology.relayTopic(app, ItemTopology.ITEMS_ROUTE),
+                        RelayTopology.relayTopic(app, UserHistoryTopology.EVENTS_ROUTE));
+        String generated = TopicManifests.yaml(Topics.all(), internal);
         assertThat(Files.readString(K8S.resolve("base/kafka/topics.yaml")))
                 .as(
                         "k8s/base/kafka/topics.yaml is stale: ./sidstream k8s topics > k8s/base/kafka/topics.yaml")
@@ -516,6 +534,14 @@ class ManifestsTest {
         }
         assertThat(declared.get(confirmations).spec().partitions())
                 .isEqualTo(Topics.ITEMS.partitions());
+        relays.forEach(
+                (relay, input) -> {
+                    assertThat(declared.get(relay).spec().partitions())
+                            .as("%s is partitioned like %s", relay, input.name())
+                            .isEqualTo(input.partitions());
+                    assertThat(declared.get(relay).spec().config())
+                            .containsAllEntriesOf(RelayTopology.TOPIC_CONFIGS);
+                });
     }
 
     @ParameterizedTest
@@ -537,17 +563,26 @@ class ManifestsTest {
                             : env.getOrDefault(
                                     RetrievalSetting.APPLICATION_ID.key(),
                                     RetrievalSetting.APPLICATION_ID.defaultValue());
-            Set<String> consumed =
+            // Ingest's owners read the relay topics (the default routing): their lag is the work
+            // waiting; the relay itself only copies.
+            Map<String, Integer> consumed =
                     ingest
-                            ? Set.of(Topics.ITEMS.name(), Topics.INTERACTIONS.name())
-                            : Set.of(Topics.RETRIEVAL_REQUESTS.name());
+                            ? Map.of(
+                                    RelayTopology.relayTopic(group, ItemTopology.ITEMS_ROUTE),
+                                    Topics.ITEMS.partitions(),
+                                    RelayTopology.relayTopic(
+                                            group, UserHistoryTopology.EVENTS_ROUTE),
+                                    Topics.INTERACTIONS.partitions())
+                            : Map.of(
+                                    Topics.RETRIEVAL_REQUESTS.name(),
+                                    Topics.RETRIEVAL_REQUESTS.partitions());
             for (CrdModels.Trigger t : so.spec().triggers()) {
                 Map<String, String> m = t.metadata();
                 assertThat(m.get("consumerGroup")).isEqualTo(group);
-                assertThat(consumed).contains(m.get("topic"));
+                assertThat(consumed).containsKey(m.get("topic"));
                 assertThat(m.get("bootstrapServers"))
                         .isEqualTo(env.get(IngestSetting.BOOTSTRAP_SERVERS.key()));
-                int partitions = Topics.byName(m.get("topic")).orElseThrow().partitions();
+                int partitions = consumed.get(m.get("topic"));
                 assertThat(so.spec().maxReplicaCount()).isLessThanOrEqualTo(partitions);
                 Integer.parseInt(m.get("lagThreshold"));
             }

@@ -132,8 +132,8 @@ public record IngestConfig(
                     IngestSetting.INPUT_ROUTING.key()
                             + "="
                             + value
-                            + " is not REPARTITION or AS_PRODUCED");
-            return InputRouting.REPARTITION;
+                            + " is not REPARTITION, AS_PRODUCED or RELAY");
+            return InputRouting.RELAY;
         }
     }
 

@@ -3,12 +3,15 @@ package io.sidstream.ingest;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sidstream.contracts.InternalTopic;
 import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.errors.DeadLetterProductionHandler;
 import io.sidstream.ingest.http.IngestHttpServer;
 import io.sidstream.ingest.metrics.ItemMetrics;
+import io.sidstream.ingest.topology.InputRouting;
 import io.sidstream.ingest.topology.ItemTopology;
+import io.sidstream.ingest.topology.RelayTopology;
 import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.SidstreamException;
@@ -21,6 +24,7 @@ import io.sidstream.sid.SidAssigner;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -40,6 +44,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -65,6 +70,8 @@ public final class IngestService implements ServiceLauncher.Service {
 
     private final SemanticEncoder assigner;
     private final KafkaStreams streams;
+    private final KafkaStreams relay;
+    private final RelayTopicPurger purger;
     private final IngestHttpServer http;
     private final ItemMetrics metrics;
     private final boolean leaveGroupOnClose;
@@ -74,12 +81,16 @@ public final class IngestService implements ServiceLauncher.Service {
     private IngestService(
             SemanticEncoder assigner,
             KafkaStreams streams,
+            KafkaStreams relay,
+            RelayTopicPurger purger,
             IngestHttpServer http,
             ItemMetrics metrics,
             boolean leaveGroupOnClose,
             CompletableFuture<String> failure,
             ExecutorService embedder) {
         this.failure = failure;
+        this.relay = relay;
+        this.purger = purger;
         this.embedder = embedder;
         this.leaveGroupOnClose = leaveGroupOnClose;
         this.assigner = assigner;
@@ -99,6 +110,7 @@ public final class IngestService implements ServiceLauncher.Service {
             IngestConfig config, Duration startTimeout, SemanticEncoder assigner) {
         config.wireFormat().install(true);
         KafkaStreams streams = null;
+        KafkaStreams relay = null;
         IngestHttpServer http = null;
         CompletableFuture<String> failure = new CompletableFuture<>();
         // One model thread for all tasks: the model is the bottleneck and uses the cores itself
@@ -143,36 +155,24 @@ public final class IngestService implements ServiceLauncher.Service {
                             AtomicLong::doubleValue)
                     .description("Dead letters the broker refused (too large for the topic)")
                     .register(registry);
-            // Poison input never reaches here: processors dead-letter it. What does is unexpected,
-            // and a replaced thread would re-read the same record and fail again, forever, with
-            // green probes. So the client shuts down, liveness turns DOWN and the process exits
-            // non-zero: Kubernetes restarts it and the restart count shows the problem.
-            streams.setUncaughtExceptionHandler(
-                    e -> {
-                        LOG.error("stream thread failed; shutting ingest-stream down", e);
-                        Throwable root = e;
-                        while (root.getCause() != null && root.getCause() != root) {
-                            root = root.getCause();
-                        }
-                        failure.complete("stream thread failed: " + root);
-                        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
-                                .SHUTDOWN_CLIENT;
-                    });
-            CountDownLatch running = new CountDownLatch(1);
-            streams.setStateListener(
-                    (now, before) -> {
-                        LOG.info("kafka streams state {} -> {}", before, now);
-                        if (now == KafkaStreams.State.RUNNING) {
+            CountDownLatch running = new CountDownLatch(relayed(config) ? 2 : 1);
+            watch(streams, "kafka streams", failure, running);
+            if (relayed(config)) {
+                relay = new KafkaStreams(relayTopology(config, assigner), relayProperties(config));
+                new KafkaStreamsMetrics(relay).bindTo(registry);
+                watch(relay, "relay", failure, running);
+            }
+            // A failure while starting (an ACL missing, say) is final: report it at once.
+            failure.whenComplete(
+                    (reason, e) -> {
+                        while (running.getCount() > 0) {
                             running.countDown();
                         }
-                        if (now == KafkaStreams.State.ERROR
-                                || now == KafkaStreams.State.PENDING_ERROR) {
-                            failure.complete("kafka streams is " + now);
-                        }
                     });
-            // A failure while starting (an ACL missing, say) is final: report it at once.
-            failure.whenComplete((reason, e) -> running.countDown());
             http.start();
+            if (relay != null) {
+                relay.start();
+            }
             streams.start();
             boolean settled = running.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
             if (failure.isDone()) {
@@ -185,6 +185,7 @@ public final class IngestService implements ServiceLauncher.Service {
                                 + startTimeout
                                 + " (state "
                                 + streams.state()
+                                + (relay == null ? "" : ", relay " + relay.state())
                                 + ")");
             }
             LOG.info(
@@ -194,9 +195,25 @@ public final class IngestService implements ServiceLauncher.Service {
                     config.retokenize() ? "retokenize" : "serve",
                     endpoints(config, assigner).sids(),
                     http.port());
+            RelayTopicPurger purger =
+                    relay == null
+                            ? null
+                            : new RelayTopicPurger(
+                                    adminProps(config),
+                                    config.applicationId(),
+                                    relayRoutes(config, assigner).stream()
+                                            .map(
+                                                    r ->
+                                                            RelayTopology.relayTopic(
+                                                                    config.applicationId(),
+                                                                    r.name()))
+                                            .toList(),
+                                    Duration.ofSeconds(30));
             return new IngestService(
                     assigner,
                     streams,
+                    relay,
+                    purger,
                     http,
                     metrics,
                     leavesGroupOnClose(config),
@@ -204,12 +221,109 @@ public final class IngestService implements ServiceLauncher.Service {
                     embedder);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            closeAll(assigner, streams, http, leavesGroupOnClose(config), embedder);
+            closeAll(assigner, streams, relay, http, leavesGroupOnClose(config), embedder);
             throw new SidstreamException("interrupted while starting ingest-stream", e);
         } catch (RuntimeException e) {
-            closeAll(assigner, streams, http, leavesGroupOnClose(config), embedder);
+            closeAll(assigner, streams, relay, http, leavesGroupOnClose(config), embedder);
             throw e;
         }
+    }
+
+    /**
+     * Fails the service when a client fails, and counts {@code running} down when it is RUNNING.
+     * Poison input never reaches the handler: processors dead-letter it. What does is unexpected,
+     * and a replaced thread would re-read the same record and fail again, forever, with green
+     * probes. So the client shuts down, liveness turns DOWN and the process exits non-zero:
+     * Kubernetes restarts it and the restart count shows the problem.
+     */
+    private static void watch(
+            KafkaStreams client,
+            String name,
+            CompletableFuture<String> failure,
+            CountDownLatch running) {
+        client.setUncaughtExceptionHandler(
+                e -> {
+                    LOG.error("{} stream thread failed; shutting ingest-stream down", name, e);
+                    Throwable root = e;
+                    while (root.getCause() != null && root.getCause() != root) {
+                        root = root.getCause();
+                    }
+                    failure.complete(name + " stream thread failed: " + root);
+                    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                            .SHUTDOWN_CLIENT;
+                });
+        // Once per client: every rebalance passes through RUNNING again.
+        AtomicBoolean wasRunning = new AtomicBoolean();
+        client.setStateListener(
+                (now, before) -> {
+                    LOG.info("{} state {} -> {}", name, before, now);
+                    if (now == KafkaStreams.State.RUNNING
+                            && wasRunning.compareAndSet(false, true)) {
+                        running.countDown();
+                    }
+                    if (now == KafkaStreams.State.ERROR
+                            || now == KafkaStreams.State.PENDING_ERROR) {
+                        failure.complete(name + " is " + now);
+                    }
+                });
+    }
+
+    static boolean relayed(IngestConfig config) {
+        return config.inputRouting() == InputRouting.RELAY;
+    }
+
+    /** The relay's routes: the items' source, and the interactions unless re-tokenizing. */
+    static List<RelayTopology.Route> relayRoutes(IngestConfig config, SemanticEncoder assigner) {
+        List<RelayTopology.Route> routes = new java.util.ArrayList<>();
+        routes.add(
+                new RelayTopology.Route(
+                        endpoints(config, assigner).source(), ItemTopology.ITEMS_ROUTE));
+        if (!config.retokenize()) {
+            routes.add(
+                    new RelayTopology.Route(
+                            Topics.INTERACTIONS.name(), UserHistoryTopology.EVENTS_ROUTE));
+        }
+        return routes;
+    }
+
+    static Topology relayTopology(IngestConfig config, SemanticEncoder assigner) {
+        return RelayTopology.build(config.applicationId(), relayRoutes(config, assigner));
+    }
+
+    /**
+     * The relay's client: the owners' settings, in its own application, at-least-once (its records
+     * readable as soon as written), with at_least_once's producer defaults unless an operator set
+     * them. It is stateless: no standbys, one thread.
+     */
+    static Properties relayProperties(IngestConfig config) {
+        Properties props = config.streamsProperties();
+        props.put(
+                StreamsConfig.APPLICATION_ID_CONFIG,
+                RelayTopology.applicationId(config.applicationId()));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0);
+        // The owners' de-duplication relies on the relay never writing a record of a source
+        // partition after a later one: an idempotent producer (no gaps, no reordering on retry).
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG), true);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
+        props.put(
+                StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                RelayTopology.MAX_RECORD_BYTES);
+        // Its commit only records how far it has copied: a crash replays at most this much.
+        if (!config.kafkaOverrides().containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
+            props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+        }
+        IngestConfig.producerDefaults(StreamsConfig.AT_LEAST_ONCE)
+                .forEach(
+                        (key, value) -> {
+                            if (!config.kafkaOverrides().containsKey(key)
+                                    && !config.kafkaOverrides()
+                                            .containsKey(StreamsConfig.producerPrefix(key))) {
+                                props.put(StreamsConfig.producerPrefix(key), value);
+                            }
+                        });
+        return props;
     }
 
     /** Topics a re-tokenizing instance reads or writes besides its own SID topic. */
@@ -286,28 +400,91 @@ public final class IngestService implements ServiceLauncher.Service {
                         admin,
                         List.of(Topics.spaceSids(assigner.modelVersion()).toNewTopic((short) -1)));
             }
-            int partitions = TopicAdmin.partitions(admin, endpoints.source());
-            TopicAdmin.createMissing(admin, List.of(new NewTopic(topic, partitions, (short) -1)));
-            int actual = TopicAdmin.partitions(admin, topic);
-            if (actual != partitions) {
-                throw new SidstreamException(
-                        topic
-                                + " has "
-                                + actual
-                                + " partitions but "
-                                + endpoints.source()
-                                + " has "
-                                + partitions
-                                + "; they must match (delete "
-                                + topic
-                                + " to recreate it)");
+            int partitions =
+                    ensurePartitionedLike(
+                            admin,
+                            topic,
+                            endpoints.source(),
+                            Map.of(),
+                            "delete " + topic + " to recreate it");
+            InputPartitions inputs =
+                    new InputPartitions(
+                            partitions,
+                            config.retokenize()
+                                    ? 0
+                                    : TopicAdmin.partitions(admin, Topics.INTERACTIONS.name()));
+            if (relayed(config)) {
+                ensureRelayTopics(admin, config, assigner);
             }
-            return new InputPartitions(
-                    partitions,
-                    config.retokenize()
-                            ? 0
-                            : TopicAdmin.partitions(admin, Topics.INTERACTIONS.name()));
+            return inputs;
         }
+    }
+
+    /**
+     * Each relay topic has its input's partition count (the items' must match the confirmations
+     * topic, which shares their stores); created so on first start, and a mismatch is fatal.
+     */
+    private static void ensureRelayTopics(
+            Admin admin, IngestConfig config, SemanticEncoder assigner) {
+        for (RelayTopology.Route route : relayRoutes(config, assigner)) {
+            String topic = RelayTopology.relayTopic(config.applicationId(), route.name());
+            ensurePartitionedLike(
+                    admin,
+                    topic,
+                    route.source(),
+                    RelayTopology.TOPIC_CONFIGS,
+                    "stop ingest, let its owners drain " + topic + ", delete it and start again");
+        }
+    }
+
+    /**
+     * Creates {@code topic} if missing with {@code source}'s partition count, which it must have.
+     */
+    private static int ensurePartitionedLike(
+            Admin admin, String topic, String source, Map<String, String> configs, String fix) {
+        int partitions = TopicAdmin.partitions(admin, source);
+        TopicAdmin.createMissing(
+                admin, List.of(new NewTopic(topic, partitions, (short) -1).configs(configs)));
+        int actual = TopicAdmin.partitions(admin, topic);
+        if (actual != partitions) {
+            throw new SidstreamException(
+                    topic
+                            + " has "
+                            + actual
+                            + " partitions but "
+                            + source
+                            + " has "
+                            + partitions
+                            + "; they must match ("
+                            + fix
+                            + ")");
+        }
+        return partitions;
+    }
+
+    /**
+     * The internal topics of a serving instance with the default routing, as a deployment should
+     * declare them: the confirmations topic and the relay topics, each partitioned like its input.
+     */
+    public static List<InternalTopic> internalTopics(String applicationId) {
+        return List.of(
+                new InternalTopic(
+                        applicationId + "-sid-confirmations",
+                        "Collision-code answers from the prefix owners back to the item owners"
+                                + " (internal).",
+                        Topics.ITEMS,
+                        Map.of("cleanup.policy", "delete", "retention.ms", "604800000")),
+                relayTopic(applicationId, ItemTopology.ITEMS_ROUTE, Topics.ITEMS),
+                relayTopic(applicationId, UserHistoryTopology.EVENTS_ROUTE, Topics.INTERACTIONS));
+    }
+
+    private static InternalTopic relayTopic(
+            String applicationId, String route, TopicSpec<?, ?> input) {
+        return new InternalTopic(
+                RelayTopology.relayTopic(applicationId, route),
+                input.name() + " re-keyed by the ingest relay for its owners (internal).",
+                input,
+                RelayTopology.TOPIC_CONFIGS);
     }
 
     private static Map<String, Object> adminProps(IngestConfig config) {
@@ -335,7 +512,10 @@ public final class IngestService implements ServiceLauncher.Service {
 
     @Override
     public void close() {
-        closeAll(assigner, streams, http, leaveGroupOnClose, embedder);
+        if (purger != null) {
+            purger.close();
+        }
+        closeAll(assigner, streams, relay, http, leaveGroupOnClose, embedder);
     }
 
     /**
@@ -352,21 +532,26 @@ public final class IngestService implements ServiceLauncher.Service {
     private static void closeAll(
             SemanticEncoder assigner,
             KafkaStreams streams,
+            KafkaStreams relay,
             IngestHttpServer http,
             boolean leaveGroup,
             ExecutorService embedder) {
         if (http != null) {
             http.close();
         }
+        CloseOptions options =
+                CloseOptions.timeout(Duration.ofSeconds(30))
+                        .withGroupMembershipOperation(
+                                leaveGroup
+                                        ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
+                                        : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP);
+        // The relay first: what it has written, the owners still apply before they stop.
+        if (relay != null) {
+            relay.close(options);
+        }
         if (streams != null) {
             // Long enough to commit the open transaction, so a graceful stop loses no work.
-            streams.close(
-                    CloseOptions.timeout(Duration.ofSeconds(30))
-                            .withGroupMembershipOperation(
-                                    leaveGroup
-                                            ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
-                                            : CloseOptions.GroupMembershipOperation
-                                                    .REMAIN_IN_GROUP));
+            streams.close(options);
         }
         // After the stream threads are gone nothing waits for the model; let a running batch
         // finish before the sessions it uses are closed.

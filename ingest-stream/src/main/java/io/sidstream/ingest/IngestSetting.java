@@ -32,9 +32,11 @@ public enum IngestSetting implements Setting {
             "exactly_once_v2 or at_least_once."),
     INPUT_ROUTING(
             "SIDSTREAM_INGEST_INPUT_ROUTING",
-            "REPARTITION",
+            "RELAY",
             "REPARTITION re-keys items and interactions internally, so any producer partitioner is"
-                    + " correct; AS_PRODUCED trusts producers to use Java's murmur2 (one hop less)."),
+                    + " correct; AS_PRODUCED trusts producers to use Java's murmur2 (one hop less);"
+                    + " RELAY re-keys in a separate at-least-once app whose replays the owners drop"
+                    + " by source offset (one commit interval less under exactly_once_v2)."),
     STREAM_THREADS("SIDSTREAM_STREAM_THREADS", "1", "Stream threads per instance."),
     STANDBY_REPLICAS("SIDSTREAM_STANDBY_REPLICAS", "0", "Warm standby copies of each state store."),
     EMBED_BATCH_SIZE("SIDSTREAM_EMBED_BATCH_SIZE", "32", "Items per embedding model call."),

@@ -3,6 +3,7 @@ package io.sidstream.ingest;
 import io.sidstream.contracts.Topics;
 import io.sidstream.datasets.Datasets;
 import io.sidstream.datasets.Interaction;
+import io.sidstream.ingest.topology.InputRouting;
 import io.sidstream.localkafka.KafkaCluster;
 import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.schemas.v1.HistoryEntry;
@@ -16,12 +17,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,9 +53,12 @@ class HistoryRecoveryIT {
     static final int N = 50;
     static final Path BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(
+            value = InputRouting.class,
+            names = {"REPARTITION", "RELAY"})
     void shouldEndWithEveryUsersHistoryEqualToTheOracleAcrossACrash(
-            KafkaCluster cluster, @TempDir Path dir) throws Exception {
+            InputRouting routing, KafkaCluster cluster, @TempDir Path dir) throws Exception {
         SharedTopics.ensure(cluster);
         ModelBundle bundle = ModelBundle.load(BUNDLE);
         try (var producer =
@@ -84,7 +90,20 @@ class HistoryRecoveryIT {
                 users.add(e.userId());
             }
         }
-        List<Interaction> events = all.stream().filter(e -> users.contains(e.userId())).toList();
+        // Users of their own per routing: the cluster, and so the input topic, is shared.
+        String prefix = routing.name().toLowerCase(java.util.Locale.ROOT) + "-";
+        List<Interaction> events =
+                all.stream()
+                        .filter(e -> users.contains(e.userId()))
+                        .map(
+                                e ->
+                                        new Interaction(
+                                                prefix + e.userId(),
+                                                e.itemId(),
+                                                e.eventType(),
+                                                e.value(),
+                                                e.timestampMillis()))
+                        .toList();
         Map<String, List<String>> oracle = oracle(events);
 
         String app = KafkaCluster.uniqueName("history-recovery");
@@ -93,6 +112,7 @@ class HistoryRecoveryIT {
         env.put("SIDSTREAM_INGEST_APPLICATION_ID", app);
         env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
         env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
+        env.put("SIDSTREAM_INGEST_INPUT_ROUTING", routing.name());
         env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
         env.put("SIDSTREAM_HISTORY_LENGTH", Integer.toString(N));
         // Replayed 2013 events are old; the lateness bound must cover the dataset's ties only.
@@ -166,6 +186,33 @@ class HistoryRecoveryIT {
         for (String user : oracle.keySet()) {
             assertThat(latest.get(user)).as("history of user %s", user).isEqualTo(oracle.get(user));
         }
+        // Exactly once across the crash: every interaction changed a history (one record on
+        // users.history.v1) or was dead-lettered, once, whatever was replayed after the SIGKILL.
+        Map<String, Long> outcomes = new HashMap<>();
+        for (String topic : List.of(Topics.USER_HISTORIES.name(), Topics.INTERACTIONS_DLQ.name())) {
+            TopicReader.readAll(
+                            cluster,
+                            topic,
+                            new StringDeserializer(),
+                            new ByteArrayDeserializer(),
+                            Duration.ofMinutes(1))
+                    .forEach(
+                            r -> {
+                                if (oracle.containsKey(r.key())) {
+                                    outcomes.merge(r.key(), 1L, Long::sum);
+                                }
+                            });
+        }
+        Map<String, Set<String>> eventIds = new HashMap<>();
+        for (Interaction e : events) {
+            eventIds.computeIfAbsent(e.userId(), u -> new java.util.HashSet<>())
+                    .add(e.itemId() + "-" + e.timestampMillis());
+        }
+        Map<String, Long> distinctEvents = new HashMap<>();
+        eventIds.forEach((user, ids) -> distinctEvents.put(user, (long) ids.size()));
+        assertThat(outcomes)
+                .as("records per user: histories and dead letters")
+                .isEqualTo(distinctEvents);
     }
 
     private static boolean matches(

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sidstream.contracts.TopicSpec;
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.topology.InputRouting;
+import io.sidstream.ingest.topology.ItemTopology;
+import io.sidstream.ingest.topology.RelayTopology;
+import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.localkafka.EmbeddedKraftCluster;
 import io.sidstream.localkafka.KafkaCluster;
 import io.sidstream.model.bundle.ModelBundle;
@@ -14,8 +17,13 @@ import io.sidstream.schemas.v1.ItemSid;
 import io.sidstream.schemas.v1.UserHistory;
 import io.sidstream.testkit.kafka.TopicReader;
 import io.sidstream.testkit.python.PythonKit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.utils.Utils;
@@ -48,7 +56,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the client kit in clients/python) lists, changes and delists items and sends interactions of many
  * users over 6 partitions. Every live item gets exactly one SID (unique among live items), every
  * delisted one none, and every user's history equals the oracle, with ingest's inputs re-keyed (the
- * default) and trusted as produced.
+ * default), re-keyed by the at-least-once relay, and trusted as produced. Through the relay, a
+ * complete replay of its input changes nothing downstream.
  */
 @Tag("integration")
 @Timeout(600)
@@ -155,7 +164,138 @@ class NonJavaProducerIT {
                             .isPositive();
                 }
             }
+            if (routing == InputRouting.RELAY) {
+                shouldAbsorbACompleteReplayOfTheRelay(cluster, dir);
+            }
         }
+    }
+
+    /**
+     * The relay is at-least-once: after a crash it copies again what it copied since its last
+     * commit. The worst case, its whole input again, changes nothing downstream: without the
+     * owners' positions the changed items would flap back to their old content and the delisted
+     * ones be listed again, each publishing SIDs.
+     */
+    private static void shouldAbsorbACompleteReplayOfTheRelay(KafkaCluster cluster, Path dir)
+            throws Exception {
+        String app = "py-it-relay";
+        List<String> relayTopics =
+                List.of(
+                        RelayTopology.relayTopic(app, ItemTopology.ITEMS_ROUTE),
+                        RelayTopology.relayTopic(app, UserHistoryTopology.EVENTS_ROUTE));
+        int sidsBefore = count(cluster, Topics.ITEM_SIDS.name());
+        int historiesBefore = count(cluster, Topics.USER_HISTORIES.name());
+        int dlqBefore = count(cluster, Topics.ITEMS_DLQ.name());
+        Map<TopicPartition, Long> copiedOnce;
+        try (Admin admin = cluster.admin()) {
+            copiedOnce = endOffsets(admin, relayTopics);
+            Map<TopicPartition, OffsetAndMetadata> rewind = new HashMap<>();
+            for (String input : List.of(Topics.ITEMS.name(), Topics.INTERACTIONS.name())) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    rewind.put(new TopicPartition(input, p), new OffsetAndMetadata(0));
+                }
+            }
+            admin.alterConsumerGroupOffsets(RelayTopology.applicationId(app), rewind).all().get();
+        }
+        try (IngestService ingest =
+                IngestService.start(
+                        IngestConfig.fromEnv(env(cluster, dir, InputRouting.RELAY)),
+                        Duration.ofMinutes(2))) {
+            try (Admin admin = cluster.admin()) {
+                long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                while (true) {
+                    Map<TopicPartition, Long> ends = endOffsets(admin, relayTopics);
+                    Map<TopicPartition, Long> applied = new HashMap<>();
+                    admin.listConsumerGroupOffsets(app)
+                            .partitionsToOffsetAndMetadata()
+                            .get()
+                            .forEach(
+                                    (tp, o) -> {
+                                        if (relayTopics.contains(tp.topic())) {
+                                            applied.put(tp, o.offset());
+                                        }
+                                    });
+                    boolean copiedTwice =
+                            ends.entrySet().stream()
+                                    .allMatch(e -> e.getValue() == 2 * copiedOnce.get(e.getKey()));
+                    boolean drained =
+                            ends.entrySet().stream()
+                                    .allMatch(
+                                            e ->
+                                                    e.getValue()
+                                                            .equals(
+                                                                    applied.getOrDefault(
+                                                                            e.getKey(), -1L)));
+                    if (copiedTwice && drained) {
+                        break;
+                    }
+                    assertThat(System.nanoTime())
+                            .as(
+                                    "relay copied %s of %s, owners applied %s",
+                                    ends, copiedOnce, applied)
+                            .isLessThan(deadline);
+                    Thread.sleep(200);
+                }
+            }
+            assertThat(count(cluster, Topics.ITEM_SIDS.name()))
+                    .as("SIDs published after the replay")
+                    .isEqualTo(sidsBefore);
+            assertThat(count(cluster, Topics.USER_HISTORIES.name()))
+                    .as("histories published after the replay")
+                    .isEqualTo(historiesBefore);
+            assertThat(count(cluster, Topics.ITEMS_DLQ.name())).isEqualTo(dlqBefore);
+            assertThat(
+                            ingest
+                                    .metrics()
+                                    .registry()
+                                    .get("sidstream.ingest.relay.replays")
+                                    .counters()
+                                    .stream()
+                                    .mapToDouble(c -> c.count())
+                                    .sum())
+                    .as("replayed records dropped")
+                    .isEqualTo(copiedOnce.values().stream().mapToLong(Long::longValue).sum());
+        }
+        // What the owners applied is deleted from the relay topics, as from repartition topics.
+        Map<String, Object> adminProps = new HashMap<>();
+        adminProps.put("bootstrap.servers", cluster.bootstrapServers());
+        try (RelayTopicPurger purger =
+                        new RelayTopicPurger(adminProps, app, relayTopics, Duration.ofHours(1));
+                Admin admin = cluster.admin()) {
+            assertThat(purger.purge()).isPositive();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            endOffsets(admin, relayTopics)
+                    .keySet()
+                    .forEach(tp -> earliest.put(tp, OffsetSpec.earliest()));
+            Map<TopicPartition, Long> starts = new HashMap<>();
+            admin.listOffsets(earliest).all().get().forEach((tp, i) -> starts.put(tp, i.offset()));
+            assertThat(starts)
+                    .as("relay topics start where the owners committed")
+                    .isEqualTo(endOffsets(admin, relayTopics));
+        }
+    }
+
+    private static int count(KafkaCluster cluster, String topic) {
+        return TopicReader.readAll(
+                        cluster,
+                        topic,
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer(),
+                        Duration.ofMinutes(1))
+                .size();
+    }
+
+    private static Map<TopicPartition, Long> endOffsets(Admin admin, List<String> topics)
+            throws Exception {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (String topic : topics) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+        }
+        Map<TopicPartition, Long> out = new HashMap<>();
+        admin.listOffsets(request).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+        return out;
     }
 
     private static Map<String, String> env(KafkaCluster cluster, Path dir, InputRouting routing) {

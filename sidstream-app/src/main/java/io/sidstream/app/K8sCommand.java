@@ -4,6 +4,7 @@ import io.sidstream.contracts.Topics;
 import io.sidstream.deploy.Kustomize;
 import io.sidstream.deploy.SidSpaceRollout;
 import io.sidstream.deploy.TopicManifests;
+import io.sidstream.ingest.IngestService;
 import io.sidstream.ingest.IngestSetting;
 
 import java.io.PrintStream;
@@ -47,7 +48,8 @@ final class K8sCommand {
 
     /** The committed k8s/base/kafka/topics.yaml, for the default ingest application id. */
     static String topicsYaml() {
-        String confirmations = IngestSetting.APPLICATION_ID.defaultValue() + "-sid-confirmations";
-        return TopicManifests.yaml(Topics.all(), confirmations, Topics.ITEMS.partitions());
+        return TopicManifests.yaml(
+                Topics.all(),
+                IngestService.internalTopics(IngestSetting.APPLICATION_ID.defaultValue()));
     }
 }

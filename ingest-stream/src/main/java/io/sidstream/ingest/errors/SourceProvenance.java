@@ -21,11 +21,15 @@ public final class SourceProvenance {
 
     private SourceProvenance() {}
 
-    /** Records the source position in {@code headers}, unless an earlier hop already did. */
+    /**
+     * Records the source position in {@code headers} at the first hop, replacing any that a
+     * producer copied in (a dead letter re-produced with its headers): downstream, the position
+     * names this record and de-duplicates the relay's replays, so a stale one must not survive.
+     */
     public static void stamp(Headers headers, String topic, int partition, long offset) {
-        if (headers.lastHeader(TOPIC) != null) {
-            return;
-        }
+        headers.remove(TOPIC);
+        headers.remove(PARTITION);
+        headers.remove(OFFSET);
         headers.add(TOPIC, topic.getBytes(StandardCharsets.UTF_8));
         headers.add(PARTITION, ByteBuffer.allocate(4).putInt(partition).array());
         headers.add(OFFSET, ByteBuffer.allocate(8).putLong(offset).array());

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sidstream.ingest.errors.SourceProvenance;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
@@ -30,16 +32,41 @@ final class InputRoutes {
     /**
      * The input as the per-key processors should see it.
      *
-     * @param name names the processors and the repartition topic ({@code <app>-<name>-repartition})
+     * @param topic the input topic producers write to
+     * @param sourceName names the source processor
+     * @param name names the processors and the hop's topic: {@code <app>-<name>-repartition}, or
+     *     {@code <app>-<name>-relay} written by {@link RelayTopology}
      * @param partitions the input topic's partition count (for the placement check), 0 if unknown
      */
     static KStream<String, byte[]> route(
-            KStream<String, byte[]> input,
+            StreamsBuilder builder,
+            String applicationId,
             String topic,
+            String sourceName,
             String name,
             InputRouting routing,
             int partitions,
             MeterRegistry registry) {
+        Consumed<String, byte[]> consumed =
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName(sourceName);
+        if (routing == InputRouting.RELAY) {
+            String positions = RelayDedupe.storeName(name);
+            builder.addStateStore(RelayDedupe.store(positions));
+            Counter replays =
+                    Counter.builder("sidstream.ingest.relay.replays")
+                            .description(
+                                    "Records the at-least-once relay delivered again (after a"
+                                            + " crash or rebalance) and the owner dropped, already"
+                                            + " applied by source partition and offset")
+                            .tag("topic", topic)
+                            .register(registry);
+            return builder.stream(RelayTopology.relayTopic(applicationId, name), consumed)
+                    .processValues(
+                            () -> new RelayDedupe(topic, positions, replays),
+                            Named.as(name + "-relay-dedupe"),
+                            positions);
+        }
+        KStream<String, byte[]> input = builder.stream(topic, consumed);
         if (routing == InputRouting.REPARTITION) {
             return input.process(ProvenanceStamp::new, Named.as(name + "-stamp"))
                     .repartition(
@@ -64,8 +91,7 @@ final class InputRoutes {
      * key would be dropped by the repartition: it travels with an empty key instead, which the
      * owner rejects as MISSING_ID like any blank id.
      */
-    private static final class ProvenanceStamp
-            implements Processor<String, byte[], String, byte[]> {
+    static final class ProvenanceStamp implements Processor<String, byte[], String, byte[]> {
         private ProcessorContext<String, byte[]> context;
 
         @Override

@@ -17,5 +17,14 @@ public enum InputRouting {
      * uses the same partitioner. Records whose partition differs from Java's murmur2 choice are
      * counted ({@code sidstream.ingest.input.misrouted}) and logged with the fix.
      */
-    AS_PRODUCED
+    AS_PRODUCED,
+    /**
+     * Re-key every input as {@link #REPARTITION} does, but in a separate at-least-once Kafka
+     * Streams application (application id {@code <id>-relay}) onto {@code <id>-<route>-relay}
+     * topics. Its records are readable at once, not at the next commit of a transaction, so under
+     * exactly_once_v2 an input crosses one commit interval fewer. The relay replays records after a
+     * crash; each owner drops what it has applied by the record's source partition and offset, kept
+     * in its own exactly-once state, so state and outputs stay exactly-once.
+     */
+    RELAY
 }

@@ -42,6 +42,9 @@ import java.util.concurrent.Executor;
  * creates it so.
  */
 public final class ItemTopology {
+    /** Names the items' hop: its repartition or relay topic and processors. */
+    public static final String ITEMS_ROUTE = "items-by-id";
+
     private ItemTopology() {}
 
     /**
@@ -114,16 +117,13 @@ public final class ItemTopology {
         builder.addStateStore(IngestStores.itemPending());
         builder.addStateStore(IngestStores.prefixSlots());
 
-        KStream<String, byte[]> raw =
-                builder.stream(
-                        endpoints.source(),
-                        Consumed.with(Serdes.String(), Serdes.ByteArray())
-                                .withName("items-source"));
         KStream<String, IntakeEvent> items =
                 InputRoutes.route(
-                                raw,
+                                builder,
+                                settings.applicationId(),
                                 endpoints.source(),
-                                "items-by-id",
+                                "items-source",
+                                ITEMS_ROUTE,
                                 routing,
                                 inputPartitions,
                                 metrics.registry())

@@ -26,6 +26,9 @@ import java.util.Map;
  * interactions stream needs no repartitioning: every instance can resolve every item.
  */
 public final class UserHistoryTopology {
+    /** Names the interactions' hop: its repartition or relay topic and processors. */
+    public static final String EVENTS_ROUTE = "events-by-user";
+
     private UserHistoryTopology() {}
 
     public static Topology build(HistorySettings settings, String bundleVersion) {
@@ -69,16 +72,13 @@ public final class UserHistoryTopology {
                                 IngestStores.ITEM_SID_INDEX,
                                 bundleVersion,
                                 metrics.foreignBundleSids()));
-        KStream<String, byte[]> raw =
-                builder.stream(
-                        Topics.INTERACTIONS.name(),
-                        Consumed.with(Serdes.String(), Serdes.ByteArray())
-                                .withName("interactions-source"));
         KStream<String, HistoryOutput> out =
                 InputRoutes.route(
-                                raw,
+                                builder,
+                                settings.applicationId(),
                                 Topics.INTERACTIONS.name(),
-                                "events-by-user",
+                                "interactions-source",
+                                EVENTS_ROUTE,
                                 routing,
                                 inputPartitions,
                                 registry)
