@@ -564,25 +564,36 @@ class ManifestsTest {
                                     RetrievalSetting.APPLICATION_ID.key(),
                                     RetrievalSetting.APPLICATION_ID.defaultValue());
             // Ingest's owners read the relay topics (the default routing): their lag is the work
-            // waiting; the relay itself only copies.
-            Map<String, Integer> consumed =
+            // waiting; the relay's group reads the inputs. Group -> topic -> partitions.
+            Map<String, Map<String, Integer>> consumed =
                     ingest
                             ? Map.of(
-                                    RelayTopology.relayTopic(group, ItemTopology.ITEMS_ROUTE),
-                                    Topics.ITEMS.partitions(),
-                                    RelayTopology.relayTopic(
-                                            group, UserHistoryTopology.EVENTS_ROUTE),
-                                    Topics.INTERACTIONS.partitions())
+                                    group,
+                                    Map.of(
+                                            RelayTopology.relayTopic(
+                                                    group, ItemTopology.ITEMS_ROUTE),
+                                            Topics.ITEMS.partitions(),
+                                            RelayTopology.relayTopic(
+                                                    group, UserHistoryTopology.EVENTS_ROUTE),
+                                            Topics.INTERACTIONS.partitions()),
+                                    RelayTopology.applicationId(group),
+                                    Map.of(
+                                            Topics.ITEMS.name(),
+                                            Topics.ITEMS.partitions(),
+                                            Topics.INTERACTIONS.name(),
+                                            Topics.INTERACTIONS.partitions()))
                             : Map.of(
-                                    Topics.RETRIEVAL_REQUESTS.name(),
-                                    Topics.RETRIEVAL_REQUESTS.partitions());
+                                    group,
+                                    Map.of(
+                                            Topics.RETRIEVAL_REQUESTS.name(),
+                                            Topics.RETRIEVAL_REQUESTS.partitions()));
             for (CrdModels.Trigger t : so.spec().triggers()) {
                 Map<String, String> m = t.metadata();
-                assertThat(m.get("consumerGroup")).isEqualTo(group);
-                assertThat(consumed).containsKey(m.get("topic"));
+                assertThat(consumed).containsKey(m.get("consumerGroup"));
+                assertThat(consumed.get(m.get("consumerGroup"))).containsKey(m.get("topic"));
                 assertThat(m.get("bootstrapServers"))
                         .isEqualTo(env.get(IngestSetting.BOOTSTRAP_SERVERS.key()));
-                int partitions = consumed.get(m.get("topic"));
+                int partitions = consumed.get(m.get("consumerGroup")).get(m.get("topic"));
                 assertThat(so.spec().maxReplicaCount()).isLessThanOrEqualTo(partitions);
                 Integer.parseInt(m.get("lagThreshold"));
             }

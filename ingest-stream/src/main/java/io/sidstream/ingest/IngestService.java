@@ -147,6 +147,11 @@ public final class IngestService implements ServiceLauncher.Service {
             streams =
                     new KafkaStreams(
                             topology(config, assigner, metrics, partitions, embedder), props);
+            RoutingMarker.reconcile(
+                    config.stateDir(),
+                    config.applicationId(),
+                    config.inputRouting(),
+                    streams::cleanUp);
             current.set(streams);
             new KafkaStreamsMetrics(streams).bindTo(registry);
             FunctionCounter.builder(
@@ -303,10 +308,20 @@ public final class IngestService implements ServiceLauncher.Service {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0);
-        // The owners' de-duplication relies on the relay never writing a record of a source
-        // partition after a later one: an idempotent producer (no gaps, no reordering on retry).
+        // The owners' de-duplication needs every record the relay writes from a source partition
+        // to follow all earlier ones of that partition (a gap, then a replay of the missing record
+        // after a later one, would be dropped). So the delivered records of a partition must
+        // always be a prefix of what was sent. An idempotent producer keeps order across retries;
+        // an unbounded delivery timeout leaves no batch to expire in the middle (a broker away
+        // blocks the relay instead); the size limit is checked by the client, which fails the
+        // send before the next record is handed over, and is below the relay topics' limit, so
+        // the broker refuses no batch. What remains fails every later batch too: fencing,
+        // authorization, or the close of a stopping relay.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG), true);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
+        props.put(
+                StreamsConfig.producerPrefix(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG),
+                Integer.MAX_VALUE);
         props.put(
                 StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 RelayTopology.MAX_RECORD_BYTES);
@@ -416,6 +431,11 @@ public final class IngestService implements ServiceLauncher.Service {
             if (relayed(config)) {
                 ensureRelayTopics(admin, config, assigner);
             }
+            RoutingHandover.prepare(
+                    admin,
+                    config.applicationId(),
+                    config.inputRouting(),
+                    relayRoutes(config, assigner));
             return inputs;
         }
     }
@@ -545,9 +565,16 @@ public final class IngestService implements ServiceLauncher.Service {
                                 leaveGroup
                                         ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
                                         : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP);
-        // The relay first: what it has written, the owners still apply before they stop.
+        // The relay first, so that the owners stop last; it holds no state and no transaction,
+        // so a short wait is enough (the pod's grace period covers relay, owners and model).
         if (relay != null) {
-            relay.close(options);
+            relay.close(
+                    CloseOptions.timeout(Duration.ofSeconds(10))
+                            .withGroupMembershipOperation(
+                                    leaveGroup
+                                            ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
+                                            : CloseOptions.GroupMembershipOperation
+                                                    .REMAIN_IN_GROUP));
         }
         if (streams != null) {
             // Long enough to commit the open transaction, so a graceful stop loses no work.

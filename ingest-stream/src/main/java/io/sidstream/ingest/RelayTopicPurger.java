@@ -60,9 +60,13 @@ final class RelayTopicPurger implements AutoCloseable {
                         .get(30, TimeUnit.SECONDS);
         committed.forEach(
                 (tp, offset) -> {
-                    if (offset != null
-                            && topics.contains(tp.topic())
-                            && offset.offset() > purged.getOrDefault(tp, 0L)) {
+                    if (offset == null || !topics.contains(tp.topic())) {
+                        return;
+                    }
+                    if (offset.offset() < purged.getOrDefault(tp, 0L)) {
+                        purged.remove(tp); // the topic was recreated: its offsets restarted
+                    }
+                    if (offset.offset() > purged.getOrDefault(tp, 0L)) {
                         deletions.put(tp, RecordsToDelete.beforeOffset(offset.offset()));
                     }
                 });
@@ -78,8 +82,9 @@ final class RelayTopicPurger implements AutoCloseable {
             purge();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            // Transient (a broker away, a rebalance): the next round deletes the same records.
+        } catch (Throwable e) {
+            // Whatever it is, the schedule must survive it (a throw would cancel it). Transient (a
+            // broker away, a rebalance): the next round deletes the same records.
             LOG.warn("relay topic purge failed group={} reason={}", ownerGroup, e.toString());
         }
     }

@@ -2,6 +2,8 @@ package io.sidstream.app;
 
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.topology.ItemTopology;
+import io.sidstream.ingest.topology.RelayTopology;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
@@ -20,9 +22,10 @@ import java.util.concurrent.TimeoutException;
  * {@code sidstream retire-space --sid-space S --application-id A}: removes a SID space that no
  * longer serves (a rolled-back green, or one a later rollout replaced): its SID table {@code
  * items.sid.v1.S}, the internal topics and the consumer group of its re-tokenizing ingest
- * application {@code A}. Without {@code --yes} it only lists what it would delete. It refuses the
- * shared table and the serving ingest's application id, and an application whose group still has
- * members (stop its instances first). Instance state directories are on their own volumes.
+ * application {@code A} (its relay's too). Without {@code --yes} it only lists what it would
+ * delete. It refuses the shared table and the serving ingest's application id, and an application
+ * whose group still has members (stop its instances first). Instance state directories are on their
+ * own volumes.
  */
 final class RetireSpaceCommand {
     private RetireSpaceCommand() {}
@@ -34,8 +37,15 @@ final class RetireSpaceCommand {
                 app + "-" + IngestStores.ITEM_PENDING + "-changelog",
                 app + "-" + IngestStores.PREFIX_SLOTS + "-changelog",
                 app + "-items-by-id-repartition",
+                RelayTopology.relayTopic(app, ItemTopology.ITEMS_ROUTE),
+                app + "-" + RelayTopology.positionsStore(ItemTopology.ITEMS_ROUTE) + "-changelog",
                 app + "-sid-prefix-repartition",
                 app + "-sid-confirmations");
+    }
+
+    /** The consumer groups of a re-tokenizing ingest application: its owners' and its relay's. */
+    static List<String> groups(String app) {
+        return List.of(app, RelayTopology.applicationId(app));
     }
 
     static int run(List<String> args, PrintStream out) throws java.io.IOException {
@@ -75,23 +85,27 @@ final class RetireSpaceCommand {
                 "bootstrap.servers",
                 ClientCommands.readerProperties(opts).getProperty("bootstrap.servers"));
         try (Admin admin = Admin.create(props)) {
-            try {
-                ConsumerGroupDescription group =
-                        admin.describeConsumerGroups(List.of(app))
-                                .all()
-                                .get(30, TimeUnit.SECONDS)
-                                .get(app);
-                if (!group.members().isEmpty()) {
-                    throw new IllegalStateException(
-                            "application "
-                                    + app
-                                    + " still has "
-                                    + group.members().size()
-                                    + " running instance(s); stop them first");
-                }
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
-                    throw e;
+            for (String groupId : groups(app)) {
+                try {
+                    ConsumerGroupDescription group =
+                            admin.describeConsumerGroups(List.of(groupId))
+                                    .all()
+                                    .get(30, TimeUnit.SECONDS)
+                                    .get(groupId);
+                    if (!group.members().isEmpty()) {
+                        throw new IllegalStateException(
+                                "application "
+                                        + app
+                                        + " still has "
+                                        + group.members().size()
+                                        + " running instance(s) in group "
+                                        + groupId
+                                        + "; stop them first");
+                    }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                        throw e;
+                    }
                 }
             }
             Set<String> all = admin.listTopics().names().get(30, TimeUnit.SECONDS);
@@ -109,11 +123,13 @@ final class RetireSpaceCommand {
                 return 0;
             }
             admin.deleteTopics(doomed).all().get(60, TimeUnit.SECONDS);
-            try {
-                admin.deleteConsumerGroups(List.of(app)).all().get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
-                    throw e;
+            for (String groupId : groups(app)) {
+                try {
+                    admin.deleteConsumerGroups(List.of(groupId)).all().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                        throw e;
+                    }
                 }
             }
             out.println("retired SID space " + space + ": " + doomed.size() + " topics deleted");

@@ -50,7 +50,7 @@ final class InputRoutes {
         Consumed<String, byte[]> consumed =
                 Consumed.with(Serdes.String(), Serdes.ByteArray()).withName(sourceName);
         if (routing == InputRouting.RELAY) {
-            String positions = RelayDedupe.storeName(name);
+            String positions = RelayTopology.positionsStore(name);
             builder.addStateStore(RelayDedupe.store(positions));
             Counter replays =
                     Counter.builder("sidstream.ingest.relay.replays")

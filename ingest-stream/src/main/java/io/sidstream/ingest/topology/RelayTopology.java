@@ -21,8 +21,13 @@ public final class RelayTopology {
     /** One input: the topic producers write to and the name of its hop. */
     public record Route(String source, String name) {}
 
-    /** An input record at the default 1 MB limit, with room for the headers the relay adds. */
+    /**
+     * The largest record the relay writes: an input record at the default 1 MB limit, with room for
+     * the headers the relay adds. The relay topics take a batch of it with room to spare.
+     */
     public static final int MAX_RECORD_BYTES = 2 * 1024 * 1024;
+
+    private static final int TOPIC_MAX_MESSAGE_BYTES = MAX_RECORD_BYTES + 64 * 1024;
 
     /**
      * Relay topics keep records until the owners have applied them (then ingest deletes them, as
@@ -47,6 +52,14 @@ public final class RelayTopology {
     /** The topic a route's relay writes and its owner reads. */
     public static String relayTopic(String applicationId, String name) {
         return applicationId + "-" + name + "-relay";
+    }
+
+    /**
+     * The owner's store of a route's applied positions (key and source partition -> source offset);
+     * its changelog is {@code <app>-<store>-changelog}.
+     */
+    public static String positionsStore(String name) {
+        return name + "-relay-positions";
     }
 
     public static Topology build(String applicationId, List<Route> routes) {
