@@ -59,6 +59,14 @@ class RelayRoutingTest {
 
     @BeforeEach
     void start() {
+        start(StreamsConfig.EXACTLY_ONCE_V2);
+    }
+
+    void start(String ownerGuarantee) {
+        if (relay != null) {
+            relay.close();
+            owner.close();
+        }
         Properties relayProps = props(APP + "-relay", StreamsConfig.AT_LEAST_ONCE);
         relay =
                 new TopologyTestDriver(
@@ -94,9 +102,7 @@ class RelayRoutingTest {
         meters = new SimpleMeterRegistry();
         StreamsBuilder builder = new StreamsBuilder();
         UserHistoryTopology.addTo(builder, settings, "v", InputRouting.RELAY, 0, meters);
-        owner =
-                new TopologyTestDriver(
-                        builder.build(), props(APP, StreamsConfig.EXACTLY_ONCE_V2), NOW);
+        owner = new TopologyTestDriver(builder.build(), props(APP, ownerGuarantee), NOW);
         relayInput =
                 owner.createInputTopic(
                         RELAY_TOPIC, new StringSerializer(), new ByteArraySerializer());
@@ -220,6 +226,23 @@ class RelayRoutingTest {
         assertThat(requests.readValuesToList()).hasSize(1);
         assertThat(dlq.readValuesToList()).as("no second dead letter").isEmpty();
         assertThat(meters.get("sidstream.ingest.relay.replays").counter().count()).isEqualTo(10);
+    }
+
+    /**
+     * Under at_least_once a position restored from the changelog can be ahead of outputs that never
+     * landed, so replays must reach the owner, whose event-id check absorbs them.
+     */
+    @Test
+    void shouldLeaveReplaysToTheOwnersIdempotenceUnderAtLeastOnce() {
+        start(StreamsConfig.AT_LEAST_ONCE);
+        TestRecord<String, byte[]> copy =
+                new TestRecord<>("u", event("u", "a", "m1", T), positionHeaders(0, 5), NOW);
+        relayInput.pipeInput(copy);
+        relayInput.pipeInput(
+                new TestRecord<>("u", event("u", "a", "m1", T), positionHeaders(0, 5), NOW));
+        assertThat(histories.readValuesToList()).hasSize(1);
+        assertThat(meters.get("sidstream.ingest.relay.replays").counter().count()).isZero();
+        assertThat(meters.get("sidstream.history.duplicates").counter().count()).isEqualTo(1);
     }
 
     @Test
