@@ -299,9 +299,15 @@ class NonJavaProducerIT {
     }
 
     private static Map<String, String> env(KafkaCluster cluster, Path dir, InputRouting routing) {
+        return env(cluster, dir, "py-it-" + routing.name().toLowerCase(), routing);
+    }
+
+    /** An ingest instance of {@code app} on the default bundle, one model thread, no requests. */
+    static Map<String, String> env(
+            KafkaCluster cluster, Path dir, String app, InputRouting routing) {
         Map<String, String> env = new HashMap<>();
         env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
-        env.put("SIDSTREAM_INGEST_APPLICATION_ID", "py-it-" + routing.name().toLowerCase());
+        env.put("SIDSTREAM_INGEST_APPLICATION_ID", app);
         env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
         env.put("SIDSTREAM_STATE_DIR", dir.resolve("state").toString());
         env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");

@@ -8,7 +8,6 @@ import io.sidstream.ingest.topology.RelayTopology;
 import io.sidstream.ingest.topology.UserHistoryTopology;
 import io.sidstream.localkafka.EmbeddedKraftCluster;
 import io.sidstream.localkafka.KafkaCluster;
-import io.sidstream.model.bundle.ModelBundle;
 import io.sidstream.platform.kafka.TopicAdmin;
 import io.sidstream.schemas.v1.HistoryEntry;
 import io.sidstream.schemas.v1.InteractionEvent;
@@ -50,7 +49,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("integration")
 @Timeout(600)
 class RoutingSwitchIT {
-    static final Path BUNDLE = Path.of("..").resolve(ModelBundle.DEFAULT_DIRECTORY);
     static final int PARTITIONS = 3;
     static final String APP = "routing-switch";
     static final long T0 = 1_700_000_000_000L;
@@ -101,7 +99,8 @@ class RoutingSwitchIT {
             throws Exception {
         try (IngestService ingest =
                 IngestService.start(
-                        IngestConfig.fromEnv(env(cluster, dir, routing)), Duration.ofMinutes(2))) {
+                        IngestConfig.fromEnv(NonJavaProducerIT.env(cluster, dir, APP, routing)),
+                        Duration.ofMinutes(2))) {
             try (var items =
                             new KafkaProducer<>(
                                     cluster.clientProperties(),
@@ -181,20 +180,6 @@ class RoutingSwitchIT {
                         .setEmbedding(null)
                         .setEventTime(Instant.ofEpochMilli(T0))
                         .build());
-    }
-
-    private static Map<String, String> env(KafkaCluster cluster, Path dir, InputRouting routing) {
-        Map<String, String> env = new HashMap<>();
-        env.put("SIDSTREAM_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
-        env.put("SIDSTREAM_INGEST_APPLICATION_ID", APP);
-        env.put("SIDSTREAM_BUNDLE_DIR", BUNDLE.toString());
-        env.put("SIDSTREAM_STATE_DIR", dir.resolve("state").toString());
-        env.put("SIDSTREAM_INGEST_HTTP_PORT", "0");
-        env.put("SIDSTREAM_MODEL_THREADS", "1");
-        env.put("SIDSTREAM_INGEST_INPUT_ROUTING", routing.name());
-        env.put("SIDSTREAM_HISTORY_REQUEST_POLICY", "NEVER");
-        env.put("SIDSTREAM_KAFKA_COMMIT_INTERVAL_MS", "200");
-        return env;
     }
 
     private static void awaitSidCount(KafkaCluster cluster, int expected) throws Exception {
