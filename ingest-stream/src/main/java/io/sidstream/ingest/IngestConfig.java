@@ -191,6 +191,11 @@ public record IngestConfig(
 
     /** Kafka Streams properties: our settings, then pass-through overrides. */
     public Properties streamsProperties() {
+        return streamsProperties(processingGuarantee);
+    }
+
+    /** The same under another guarantee, with that guarantee's producer defaults. */
+    public Properties streamsProperties(String processingGuarantee) {
         Properties props = new Properties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);

@@ -123,7 +123,7 @@ public final class IngestService implements ServiceLauncher.Service {
                             return t;
                         });
         try {
-            InputPartitions partitions = ensureConfirmationsTopic(config, assigner);
+            InputPartitions partitions = prepareTopics(config, assigner);
             PrometheusMeterRegistry registry = ServiceMetrics.registry();
             ItemMetrics metrics =
                     new ItemMetrics(registry, assigner.levels(), assigner.codebookSize());
@@ -206,13 +206,7 @@ public final class IngestService implements ServiceLauncher.Service {
                             : new RelayTopicPurger(
                                     adminProps(config),
                                     config.applicationId(),
-                                    relayRoutes(config, assigner).stream()
-                                            .map(
-                                                    r ->
-                                                            RelayTopology.relayTopic(
-                                                                    config.applicationId(),
-                                                                    r.name()))
-                                            .toList(),
+                                    relayTopics(config, assigner),
                                     Duration.ofSeconds(30));
             return new IngestService(
                     assigner,
@@ -291,6 +285,12 @@ public final class IngestService implements ServiceLauncher.Service {
         return routes;
     }
 
+    static List<String> relayTopics(IngestConfig config, SemanticEncoder assigner) {
+        return relayRoutes(config, assigner).stream()
+                .map(r -> RelayTopology.relayTopic(config.applicationId(), r.name()))
+                .toList();
+    }
+
     static Topology relayTopology(IngestConfig config, SemanticEncoder assigner) {
         return RelayTopology.build(config.applicationId(), relayRoutes(config, assigner));
     }
@@ -301,11 +301,10 @@ public final class IngestService implements ServiceLauncher.Service {
      * them. It is stateless: no standbys, one thread.
      */
     static Properties relayProperties(IngestConfig config) {
-        Properties props = config.streamsProperties();
+        Properties props = config.streamsProperties(StreamsConfig.AT_LEAST_ONCE);
         props.put(
                 StreamsConfig.APPLICATION_ID_CONFIG,
                 RelayTopology.applicationId(config.applicationId()));
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0);
         // The owners' de-duplication needs every record the relay writes from a source partition
@@ -329,15 +328,6 @@ public final class IngestService implements ServiceLauncher.Service {
         if (!config.kafkaOverrides().containsKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)) {
             props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
         }
-        IngestConfig.producerDefaults(StreamsConfig.AT_LEAST_ONCE)
-                .forEach(
-                        (key, value) -> {
-                            if (!config.kafkaOverrides().containsKey(key)
-                                    && !config.kafkaOverrides()
-                                            .containsKey(StreamsConfig.producerPrefix(key))) {
-                                props.put(StreamsConfig.producerPrefix(key), value);
-                            }
-                        });
         return props;
     }
 
@@ -388,10 +378,12 @@ public final class IngestService implements ServiceLauncher.Service {
     }
 
     /**
-     * The confirmations topic shares the item-side stores with {@code items.raw.v1}, so it must
-     * have the same partition count; it is created so, and a mismatch is fatal.
+     * Checks the required topics, creates the internal ones this instance owns and carries input
+     * positions over a change of routing. The confirmations topic shares the item-side stores with
+     * {@code items.raw.v1}, so it must have the same partition count; it is created so, and a
+     * mismatch is fatal.
      */
-    static InputPartitions ensureConfirmationsTopic(IngestConfig config, SemanticEncoder assigner) {
+    static InputPartitions prepareTopics(IngestConfig config, SemanticEncoder assigner) {
         String topic = config.itemSettings().confirmationsTopic();
         ItemTopology.Endpoints endpoints = endpoints(config, assigner);
         try (Admin admin = Admin.create(adminProps(config))) {
@@ -549,6 +541,14 @@ public final class IngestService implements ServiceLauncher.Service {
                 .noneMatch(k -> k.endsWith("group.instance.id"));
     }
 
+    private static CloseOptions closeOptions(Duration timeout, boolean leaveGroup) {
+        return CloseOptions.timeout(timeout)
+                .withGroupMembershipOperation(
+                        leaveGroup
+                                ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
+                                : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP);
+    }
+
     private static void closeAll(
             SemanticEncoder assigner,
             KafkaStreams streams,
@@ -559,26 +559,14 @@ public final class IngestService implements ServiceLauncher.Service {
         if (http != null) {
             http.close();
         }
-        CloseOptions options =
-                CloseOptions.timeout(Duration.ofSeconds(30))
-                        .withGroupMembershipOperation(
-                                leaveGroup
-                                        ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
-                                        : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP);
         // The relay first, so that the owners stop last; it holds no state and no transaction,
         // so a short wait is enough (the pod's grace period covers relay, owners and model).
         if (relay != null) {
-            relay.close(
-                    CloseOptions.timeout(Duration.ofSeconds(10))
-                            .withGroupMembershipOperation(
-                                    leaveGroup
-                                            ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
-                                            : CloseOptions.GroupMembershipOperation
-                                                    .REMAIN_IN_GROUP));
+            relay.close(closeOptions(Duration.ofSeconds(10), leaveGroup));
         }
         if (streams != null) {
             // Long enough to commit the open transaction, so a graceful stop loses no work.
-            streams.close(options);
+            streams.close(closeOptions(Duration.ofSeconds(30), leaveGroup));
         }
         // After the stream threads are gone nothing waits for the model; let a running batch
         // finish before the sessions it uses are closed.

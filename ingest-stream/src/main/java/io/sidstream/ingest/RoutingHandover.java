@@ -64,7 +64,11 @@ final class RoutingHandover {
             if (routing == InputRouting.RELAY) {
                 if (relayOnInputs.isEmpty() && !ownersOnInputs.isEmpty()) {
                     List<String> hops = new ArrayList<>();
-                    routes.forEach(r -> hops.add(applicationId + "-" + r.name() + "-repartition"));
+                    routes.forEach(
+                            r ->
+                                    hops.add(
+                                            InputRouting.REPARTITION.hopTopic(
+                                                    applicationId, r.name())));
                     requireApplied(admin, owners, hops, applicationId, "REPARTITION");
                     try {
                         alter(admin, relayGroup, ownersOnInputs);
@@ -91,7 +95,7 @@ final class RoutingHandover {
                     });
             if (!ahead.isEmpty()) {
                 List<String> hops = new ArrayList<>();
-                routes.forEach(r -> hops.add(RelayTopology.relayTopic(applicationId, r.name())));
+                routes.forEach(r -> hops.add(InputRouting.RELAY.hopTopic(applicationId, r.name())));
                 requireApplied(admin, owners, hops, applicationId, "RELAY");
                 alter(admin, applicationId, ahead);
                 LOG.info(

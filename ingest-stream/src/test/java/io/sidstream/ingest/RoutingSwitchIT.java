@@ -197,13 +197,9 @@ class RoutingSwitchIT {
     private static void awaitApplied(KafkaCluster cluster, InputRouting routing) throws Exception {
         List<String> inputs = List.of(Topics.ITEMS.name(), Topics.INTERACTIONS.name());
         List<String> hops =
-                routing == InputRouting.RELAY
-                        ? List.of(
-                                RelayTopology.relayTopic(APP, ItemTopology.ITEMS_ROUTE),
-                                RelayTopology.relayTopic(APP, UserHistoryTopology.EVENTS_ROUTE))
-                        : List.of(
-                                APP + "-" + ItemTopology.ITEMS_ROUTE + "-repartition",
-                                APP + "-" + UserHistoryTopology.EVENTS_ROUTE + "-repartition");
+                List.of(
+                        routing.hopTopic(APP, ItemTopology.ITEMS_ROUTE),
+                        routing.hopTopic(APP, UserHistoryTopology.EVENTS_ROUTE));
         String inputGroup = routing == InputRouting.RELAY ? RelayTopology.applicationId(APP) : APP;
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         try (Admin admin = cluster.admin()) {

@@ -2,6 +2,7 @@ package io.sidstream.app;
 
 import io.sidstream.contracts.Topics;
 import io.sidstream.ingest.store.IngestStores;
+import io.sidstream.ingest.topology.InputRouting;
 import io.sidstream.ingest.topology.ItemTopology;
 import io.sidstream.ingest.topology.RelayTopology;
 import org.apache.kafka.clients.admin.Admin;
@@ -36,8 +37,8 @@ final class RetireSpaceCommand {
                 app + "-" + IngestStores.ITEM_STATE + "-changelog",
                 app + "-" + IngestStores.ITEM_PENDING + "-changelog",
                 app + "-" + IngestStores.PREFIX_SLOTS + "-changelog",
-                app + "-items-by-id-repartition",
-                RelayTopology.relayTopic(app, ItemTopology.ITEMS_ROUTE),
+                InputRouting.REPARTITION.hopTopic(app, ItemTopology.ITEMS_ROUTE),
+                InputRouting.RELAY.hopTopic(app, ItemTopology.ITEMS_ROUTE),
                 app + "-" + RelayTopology.positionsStore(ItemTopology.ITEMS_ROUTE) + "-changelog",
                 app + "-sid-prefix-repartition",
                 app + "-sid-confirmations");

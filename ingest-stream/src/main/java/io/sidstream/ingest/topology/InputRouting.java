@@ -26,5 +26,18 @@ public enum InputRouting {
      * crash; each owner drops what it has applied by the record's source partition and offset, kept
      * in its own exactly-once state, so state and outputs stay exactly-once.
      */
-    RELAY
+    RELAY;
+
+    /**
+     * The topic a route's records cross on their way to the owners under this routing: {@code
+     * <app>-<route>-repartition} (Kafka Streams' name for a named repartition) or {@code
+     * <app>-<route>-relay}; AS_PRODUCED has none.
+     */
+    public String hopTopic(String applicationId, String route) {
+        return switch (this) {
+            case REPARTITION -> applicationId + "-" + route + "-repartition";
+            case RELAY -> applicationId + "-" + route + "-relay";
+            case AS_PRODUCED -> throw new IllegalStateException("AS_PRODUCED has no hop topic");
+        };
+    }
 }

@@ -40,7 +40,7 @@ public final class RelayTopology {
                     TopicConfig.CLEANUP_POLICY_CONFIG,
                     TopicConfig.CLEANUP_POLICY_DELETE,
                     TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                    Integer.toString(MAX_RECORD_BYTES));
+                    Integer.toString(TOPIC_MAX_MESSAGE_BYTES));
 
     private RelayTopology() {}
 
@@ -51,7 +51,7 @@ public final class RelayTopology {
 
     /** The topic a route's relay writes and its owner reads. */
     public static String relayTopic(String applicationId, String name) {
-        return applicationId + "-" + name + "-relay";
+        return InputRouting.RELAY.hopTopic(applicationId, name);
     }
 
     /**
